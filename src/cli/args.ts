@@ -1,0 +1,33 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UserError } from '../util/errors.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+export interface Parsed<O extends Options> {
+  values: { [K in keyof O]?: O[K] extends { type: 'boolean' } ? boolean : O[K] extends { multiple: true } ? string[] : string };
+  positionals: string[];
+}
+
+/** node:util parseArgs with errors that name the flag, as UserErrors (exit 2). */
+export function parseCommandArgs<O extends Options>(argv: string[], options: O, usage: string): Parsed<O> {
+  try {
+    const r = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return r as unknown as Parsed<O>;
+  } catch (e) {
+    const msg = (e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, '');
+    throw new UserError(`${msg}\nusage: ${usage}`);
+  }
+}
+
+export function requireOne(positionals: string[], what: string, usage: string): string {
+  if (positionals.length !== 1) {
+    throw new UserError(`expected one ${what}, got ${positionals.length === 0 ? 'none' : positionals.join(' ')}\nusage: ${usage}`);
+  }
+  return positionals[0]!;
+}
+
+export function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw new UserError(`must be one of ${allowed.join(', ')}, not '${value}'`, flag);
+  return value as T;
+}

@@ -1,0 +1,128 @@
+import { CatalogIndex } from '../../catalog/catalog.js';
+import { findCatalog, writeCatalogFile } from '../../catalog/files.js';
+import type { Accel } from '../../model/common.js';
+import type { Catalog } from '../../model/catalog.js';
+import type { HostProfile } from '../../model/host.js';
+import { findQemuBuild, type QemuBuild } from '../../qmp/build.js';
+import { probeCatalog } from '../../probe/catalog-probe.js';
+import { kvmDevicePresent, REAL_ROOTS } from '../../probe/host-facts.js';
+import { probeHost } from '../../probe/host-probe.js';
+import { liveStarter } from '../../probe/session.js';
+import { UserError } from '../../util/errors.js';
+import { writeFileAtomic } from '../../util/files.js';
+import { toolVersion } from '../../util/tool.js';
+import { oneOf, parseCommandArgs } from '../args.js';
+import { print, printJson, progressReporter, wrapList } from '../output.js';
+
+const USAGE = 'guestabi probe [--qemu PATH|VERSION] [--accel kvm|tcg] [--host-out FILE] [--catalog-out FILE] [--host-only] [--record DIR] [--json]';
+
+export function defaultAccel(): Accel {
+  return kvmDevicePresent(REAL_ROOTS) ? 'kvm' : 'tcg';
+}
+
+export interface ProbeResult {
+  build: QemuBuild;
+  host: HostProfile;
+  catalog?: Catalog;
+}
+
+/** Probe this host (and, unless hostOnly, the whole build) with one QEMU. */
+export async function runProbe(opts: { qemu?: string; accel?: Accel; record?: string; hostOnly?: boolean }): Promise<ProbeResult> {
+  const build = findQemuBuild(opts.qemu);
+  const accel = opts.accel ?? defaultAccel();
+  const starter = liveStarter(build, { recordDir: opts.record });
+  const host = await probeHost({ starter, accel, binary: build.binary, toolVersion: toolVersion() });
+  if (opts.hostOnly) return { build, host };
+  const catalog = await probeCatalog({ starter, toolVersion: toolVersion(), progress: progressReporter(`probing QEMU ${host.qemu.version.major}.${host.qemu.version.minor}`) });
+  return { build, host, catalog };
+}
+
+export async function probeCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      qemu: { type: 'string' },
+      accel: { type: 'string' },
+      'host-out': { type: 'string' },
+      'catalog-out': { type: 'string' },
+      'host-only': { type: 'boolean' },
+      record: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    USAGE,
+  );
+  if (positionals.length) throw new UserError(`unexpected argument '${positionals[0]}'\nusage: ${USAGE}`);
+  if (values['host-only'] && values['catalog-out']) throw new UserError('--host-only and --catalog-out exclude each other');
+  const accel = oneOf(values.accel, ['kvm', 'tcg'] as const, '--accel');
+  const result = await runProbe({ qemu: values.qemu, accel, record: values.record, hostOnly: values['host-only'] });
+  if (values['host-out']) writeFileAtomic(values['host-out'], JSON.stringify(result.host, null, 2) + '\n');
+  if (values['catalog-out'] && result.catalog) writeCatalogFile(values['catalog-out'], result.catalog);
+  if (values.json) {
+    printJson(result.catalog ? { host: result.host, catalog: result.catalog } : { host: result.host });
+    return 0;
+  }
+  printHostSummary(result.host, result.catalog ? new CatalogIndex(result.catalog) : shippedCatalogFor(result.host));
+  if (result.catalog) {
+    const c = new CatalogIndex(result.catalog);
+    print();
+    print(`Catalog ${c.id}: ${c.data.machines.length} machine types, ${c.data.cpuModels.length} CPU models, ${c.data.deviceTypes.length} device types` + (values['catalog-out'] ? ` (written to ${values['catalog-out']})` : ''));
+  }
+  if (values['host-out']) print(`Host profile written to ${values['host-out']}`);
+  if (values.record) print(`QMP conversations recorded in ${values.record}`);
+  return 0;
+}
+
+function shippedCatalogFor(host: HostProfile): CatalogIndex | undefined {
+  try {
+    return findCatalog(host.qemu.catalog);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The readable summary of a host: its kernel, CPU, KVM, QEMU, and the CPU models it can run. */
+export function printHostSummary(host: HostProfile, catalog: CatalogIndex | undefined): void {
+  const q = host.qemu.version;
+  print(`Host ${host.name}: ${host.arch}, Linux ${host.kernel.release}`);
+  print(`  CPU      ${host.cpu.modelName} (${host.cpu.vendor}, family ${host.cpu.family} model ${host.cpu.model} stepping ${host.cpu.stepping}, ${host.cpu.flags.length} flags)`);
+  print(`  KVM      ${host.kvm.devicePresent ? '/dev/kvm usable' : 'no usable /dev/kvm'}; probed with ${host.accel.toUpperCase()}${host.kvm.enabled ? ' (KVM enabled)' : ''}`);
+  print(`  QEMU     ${q.major}.${q.minor}.${q.micro} (${q.package}) ${host.qemu.binary}`);
+  print(`  catalog  ${host.qemu.catalog}${catalog ? '' : ' (not shipped: run guestabi probe --catalog-out FILE to make it)'}`);
+  print(`  machine  ${host.probeMachine} (the build's default)`);
+  const hc = host.hostCpu;
+  if (hc.props) {
+    const feats = Object.entries(hc.props).filter(([, v]) => v === true).length;
+    print(`  -cpu ${hc.model.padEnd(4)} ${String(hc.props['model-id'] ?? '')} (${hc.props.vendor}, family ${hc.props.family} model ${hc.props.model}), ${feats} properties on`);
+  } else {
+    print(`  -cpu ${hc.model}  cannot be expanded here: ${hc.error}`);
+  }
+
+  const names = Object.keys(host.cpuModels);
+  const runnable = names.filter((n) => host.cpuModels[n]!.runnable && n !== 'host' && n !== 'max' && n !== 'base');
+  const versioned = runnable.filter((n) => /-v\d+$/.test(n));
+  print();
+  print(`CPU models that can run here with ${host.accel.toUpperCase()}: ${runnable.length} of ${names.length} names (${versioned.length} versioned)`);
+  print(wrapList(versioned.length ? versioned : runnable));
+  if (host.accel === 'kvm' && versioned.length * 4 < names.filter((n) => /-v\d+$/.test(n)).length) {
+    print(`  Note: this KVM passes few CPUID features to guests (nested or restricted KVM?), so most models`);
+    print(`  cannot run with it. 'guestabi probe --accel tcg' shows what runs under TCG.`);
+  }
+  const blocked = names
+    .filter((n) => !host.cpuModels[n]!.runnable && /-v\d+$/.test(n))
+    .map((n) => ({ n, missing: host.cpuModels[n]!.unavailableFeatures }))
+    .sort((a, b) => a.missing.length - b.missing.length);
+  if (blocked.length) {
+    print(`Closest that cannot run (missing features):`);
+    for (const b of blocked.slice(0, 5)) print(`  ${b.n.padEnd(24)} ${b.missing.slice(0, 8).join(' ')}${b.missing.length > 8 ? ` (+${b.missing.length - 8})` : ''}`);
+  }
+  print();
+  const vulns = Object.entries(host.vulnerabilities).filter(([, t]) => t !== 'Not affected');
+  print(`CPU vulnerabilities (/sys/devices/system/cpu/vulnerabilities): ${vulns.length} of ${Object.keys(host.vulnerabilities).length} not "Not affected"`);
+  for (const [n, t] of vulns) print(`  ${n.padEnd(26)} ${t}`);
+  print();
+  print(
+    host.iommu.present
+      ? `IOMMU: ${host.iommu.units.map((u) => `${u.name} (${u.kind}${u.decoded?.addressWidths?.length ? `, ${u.decoded.addressWidths.join('/')}-bit` : ''}${u.decoded?.pageSizes ? `, pages ${u.decoded.pageSizes.join('/')}` : ''})`).join(', ')}; ${host.iommu.groups} groups`
+      : 'IOMMU: none found in /sys/class/iommu (no device assignment, no vIOMMU backed by the host)',
+  );
+}

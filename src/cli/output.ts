@@ -1,0 +1,57 @@
+import { sortKeysDeep } from '../catalog/props.js';
+
+/** Exact JSON for --json: stable key order, two-space indent. */
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(sortKeysDeep(value), null, 2) + '\n');
+}
+
+export function print(line = ''): void {
+  process.stdout.write(line + '\n');
+}
+
+/** A plain-text table: columns padded to their widest cell. */
+export function table(rows: string[][], header?: string[]): string {
+  const all = header ? [header, ...rows] : rows;
+  const widths: number[] = [];
+  for (const r of all) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  const lines = all.map(fmt);
+  if (header) lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  return lines.join('\n');
+}
+
+/** Wrap a list of words to `width` columns, indented. */
+export function wrapList(items: string[], indent = '  ', width = 100): string {
+  const lines: string[] = [];
+  let cur = indent;
+  for (const it of items) {
+    if (cur.length + it.length + 1 > width && cur.trim()) {
+      lines.push(cur.trimEnd());
+      cur = indent;
+    }
+    cur += it + ' ';
+  }
+  if (cur.trim()) lines.push(cur.trimEnd());
+  return lines.join('\n');
+}
+
+/** Progress on stderr when it is a terminal: one line, rewritten. Silent otherwise. */
+export function progressReporter(label: string): (done: number, total: number, what: string) => void {
+  if (!process.stderr.isTTY) return () => undefined;
+  return (done, total, what) => {
+    const width = 24;
+    const filled = total ? Math.round((done / total) * width) : 0;
+    process.stderr.write(`\r\x1b[K${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${what}`);
+    if (done === total) process.stderr.write('\r\x1b[K');
+  };
+}
+
+export function fmtValue(v: unknown): string {
+  if (v === undefined) return '(absent)';
+  if (typeof v === 'string') return JSON.stringify(v);
+  return String(v);
+}

@@ -1,0 +1,122 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Arch, Props, PropsDelta, PropValue, QemuVersion } from './common.js';
+
+export const CATALOG_SCHEMA_ID = 'guestabi/catalog@1';
+
+export const CompatProp = Type.Object(
+  {
+    qomType: Type.String(),
+    property: Type.String(),
+    value: Type.String(),
+  },
+  { additionalProperties: false, description: 'One machine compat property as `query-machines compat-props` reports it (QEMU >= 9.1).' },
+);
+export type CompatProp = Static<typeof CompatProp>;
+
+export const MachineType = Type.Object(
+  {
+    name: Type.String({ description: 'Versioned name, e.g. pc-q35-7.2.' }),
+    family: Type.String({ description: 'The name without its version, e.g. pc-q35, pc-i440fx, microvm.' }),
+    version: Type.Union([Type.String(), Type.Null()], { description: 'The version part of the name, or null for unversioned types.' }),
+    alias: Type.Optional(Type.String({ description: 'The alias QEMU gives this type (pc, q35).' })),
+    isDefault: Type.Boolean(),
+    deprecated: Type.Boolean(),
+    defaultCpuType: Type.Optional(Type.String({ description: 'CPU model QEMU uses when -cpu is not given (model name, not QOM type).' })),
+    cpuMax: Type.Integer(),
+    hotpluggableCpus: Type.Boolean(),
+    defaultRamId: Type.Optional(Type.String()),
+    probe: Type.Union([Type.Literal('ok'), Type.Literal('failed'), Type.Literal('skipped')], {
+      description: 'Whether an instance of this machine type was started to read its effective properties.',
+    }),
+    probeError: Type.Optional(Type.String()),
+    refusedDevices: Type.Optional(
+      Type.Record(Type.String(), Type.String(), {
+        description: 'Probe devices QEMU refused on this machine type, with its reason (e.g. no PCI bus; virtio-blk scsi=on on old types).',
+      }),
+    ),
+    legacyCpuModels: Type.Optional(
+      Type.Boolean({ description: 'True when bare CPU model names are not aliases of a version on this type (pc-* <= 4.0).' }),
+    ),
+    cpuAliasOf: Type.Optional(
+      Type.Record(Type.String(), Type.Union([Type.String(), Type.Null()]), {
+        description: 'Where this type resolves a bare CPU name differently from the catalog-wide alias-of.',
+      }),
+    ),
+    cpuDelta: Type.Optional(Type.Record(Type.String(), Type.Union([PropValue, Type.Null()]), { description: 'Changes this type makes to every CPU model (compat properties on the x86 CPU base type).' })),
+    cpuModelDeltas: Type.Optional(
+      Type.Record(Type.String(), PropsDelta, {
+        description: 'Per CPU model name, what this machine type changes beyond cpuDelta, relative to the catalog expansion of the model it resolves to.',
+      }),
+    ),
+    deviceDeltas: Type.Optional(
+      Type.Record(Type.String(), Type.Union([PropsDelta, Type.Null()]), {
+        description: 'Per device key, the difference from the family baseline; null when the device is absent on this type.',
+      }),
+    ),
+    devices: Type.Optional(
+      Type.Record(Type.String(), Props, { description: 'Full device properties, only for the machine type that is its family baseline.' }),
+    ),
+    compatProps: Type.Optional(Type.Array(CompatProp)),
+  },
+  { additionalProperties: false },
+);
+export type MachineType = Static<typeof MachineType>;
+
+export const CpuModel = Type.Object(
+  {
+    name: Type.String(),
+    base: Type.String({ description: 'The model name without version suffix, e.g. EPYC for EPYC-v3.' }),
+    version: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], { description: 'N of -vN, or null for names that are not versioned.' }),
+    aliasOf: Type.Optional(Type.String({ description: 'The versioned model this name stands for on the current machine types.' })),
+    deprecated: Type.Boolean(),
+    migrationSafe: Type.Boolean(),
+    static: Type.Boolean(),
+    hostDependent: Type.Optional(Type.Boolean({ description: 'host and max: what they give depends on the host and accelerator.' })),
+    typename: Type.Optional(Type.String()),
+    props: Type.Optional(Props),
+    deltaFrom: Type.Optional(Type.String({ description: 'The version this one is stored as a delta on.' })),
+    delta: Type.Optional(PropsDelta),
+  },
+  { additionalProperties: false },
+);
+export type CpuModel = Static<typeof CpuModel>;
+
+export const ProbeDevice = Type.Object(
+  {
+    key: Type.String(),
+    type: Type.String(),
+    args: Type.Array(Type.String(), { description: 'Extra QEMU arguments the device needs (a backend), without -device itself.' }),
+    properties: Type.Optional(Type.String({ description: 'Extra -device options.' })),
+  },
+  { additionalProperties: false },
+);
+
+export const Catalog = Type.Object(
+  {
+    schema: Type.Literal(CATALOG_SCHEMA_ID),
+    id: Type.String({ description: 'qemu-<version>-<arch>, e.g. qemu-7.2.22-x86_64.' }),
+    arch: Arch,
+    qemu: QemuVersion,
+    probe: Type.Object(
+      {
+        tool: Type.String({ description: 'guestabi version that probed it.' }),
+        accel: Type.Literal('tcg', { description: 'Catalogs are probed under TCG so that no host fact leaks into them.' }),
+        devices: Type.Array(ProbeDevice, { description: 'The fixed device set instantiated on every machine type.' }),
+        instanceProperties: Type.Array(Type.String(), { description: 'Per-instance properties left out of every property map.' }),
+      },
+      { additionalProperties: false },
+    ),
+    machines: Type.Array(MachineType),
+    families: Type.Record(
+      Type.String(),
+      Type.Object({ baseline: Type.String({ description: 'The machine type whose full device properties are stored.' }) }, { additionalProperties: false }),
+    ),
+    cpuModels: Type.Array(CpuModel),
+    cpuFeatureAliases: Type.Record(Type.String(), Type.String(), {
+      description: 'Alternative spellings of CPU feature properties and the canonical name each stands for (probed).',
+    }),
+    deviceTypes: Type.Array(Type.String(), { description: 'Every non-abstract device type of the build.' }),
+  },
+  { additionalProperties: false, $id: 'Catalog' },
+);
+export type Catalog = Static<typeof Catalog>;

@@ -1,0 +1,94 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Accel, Arch, Props, QemuVersion } from './common.js';
+
+export const HOST_PROFILE_SCHEMA_ID = 'guestabi/host-profile@1';
+
+export const IommuUnit = Type.Object(
+  {
+    name: Type.String({ description: 'The /sys/class/iommu entry, e.g. dmar0 or ivhd0.' }),
+    kind: Type.Union([Type.Literal('intel-vtd'), Type.Literal('amd-vi'), Type.Literal('other')]),
+    registers: Type.Record(Type.String(), Type.String(), { description: 'Raw capability registers as the kernel prints them (hex).' }),
+    decoded: Type.Optional(
+      Type.Object(
+        {
+          addressWidths: Type.Optional(Type.Array(Type.Integer(), { description: 'Guest address widths the page tables support, in bits.' })),
+          pageSizes: Type.Optional(Type.Array(Type.String(), { description: 'IOMMU page sizes, e.g. 4K, 2M, 1G.' })),
+          features: Type.Optional(Type.Array(Type.String())),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type IommuUnit = Static<typeof IommuUnit>;
+
+export const CpuModelAvailability = Type.Object(
+  {
+    runnable: Type.Boolean(),
+    unavailableFeatures: Type.Array(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type CpuModelAvailability = Static<typeof CpuModelAvailability>;
+
+export const HostProfile = Type.Object(
+  {
+    schema: Type.Literal(HOST_PROFILE_SCHEMA_ID),
+    name: Type.String({ description: 'Host name as probed, or as the user renamed the profile.' }),
+    arch: Arch,
+    kernel: Type.Object({ release: Type.String(), version: Type.String() }, { additionalProperties: false }),
+    cpu: Type.Object(
+      {
+        vendor: Type.String(),
+        modelName: Type.String(),
+        family: Type.Integer(),
+        model: Type.Integer(),
+        stepping: Type.Integer(),
+        flags: Type.Array(Type.String(), { description: 'Flags from /proc/cpuinfo.' }),
+      },
+      { additionalProperties: false },
+    ),
+    qemu: Type.Object(
+      {
+        version: QemuVersion,
+        catalog: Type.String({ description: 'Id of the catalog of this build, e.g. qemu-7.2.22-x86_64.' }),
+        binary: Type.String(),
+      },
+      { additionalProperties: false },
+    ),
+    accel: Accel,
+    kvm: Type.Object(
+      {
+        devicePresent: Type.Boolean({ description: '/dev/kvm exists and can be opened.' }),
+        enabled: Type.Boolean({ description: 'QEMU runs with KVM (query-kvm).' }),
+      },
+      { additionalProperties: false },
+    ),
+    probeMachine: Type.String({ description: 'The machine type QEMU was started with while probing.' }),
+    hostCpu: Type.Object(
+      {
+        model: Type.Union([Type.Literal('host'), Type.Literal('max')]),
+        props: Type.Optional(Props),
+        error: Type.Optional(Type.String()),
+      },
+      { additionalProperties: false, description: 'Expansion of -cpu host (KVM) or -cpu max (TCG), when it can be had.' },
+    ),
+    cpuModels: Type.Record(Type.String(), CpuModelAvailability, {
+      description: 'Per CPU model name, whether it can run here with this build and accelerator.',
+    }),
+    vulnerabilities: Type.Record(Type.String(), Type.String(), { description: '/sys/devices/system/cpu/vulnerabilities, file name to text.' }),
+    iommu: Type.Object(
+      {
+        present: Type.Boolean(),
+        groups: Type.Integer({ minimum: 0 }),
+        units: Type.Array(IommuUnit),
+      },
+      { additionalProperties: false },
+    ),
+    probedAt: Type.String({ format: 'date-time' }),
+    tool: Type.String(),
+  },
+  { additionalProperties: false, $id: 'HostProfile' },
+);
+export type HostProfile = Static<typeof HostProfile>;

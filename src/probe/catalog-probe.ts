@@ -1,0 +1,434 @@
+import type { Props, PropsDelta, PropValue } from '../model/common.js';
+import { CATALOG_SCHEMA_ID, type Catalog, type CompatProp, type CpuModel, type MachineType } from '../model/catalog.js';
+import { applyDelta, diffProps, isEmpty } from '../catalog/props.js';
+import { resolveCpuExpansions } from '../catalog/catalog.js';
+import { compareMachineNames, parseCpuModelName, parseMachineName } from '../catalog/names.js';
+import { compareVersions } from '../util/versions.js';
+import { RunError, errorMessage } from '../util/errors.js';
+import { INSTANCE_PROPERTIES, PROBE_DEVICES, probeDeviceArgs } from './devices.js';
+import { flattenDevice, parseQtree, walkQtree, type QtreeDevice } from './qtree.js';
+import type { QemuSession, QemuStarter } from './session.js';
+import { mapPool } from '../util/pool.js';
+
+/** Arguments every probe instance gets: no default devices, no user config, paused, and TCG so
+ *  that nothing about this host leaks into a catalog. */
+export const PROBE_BASE_ARGS = ['-nodefaults', '-display', 'none', '-no-user-config', '-S', '-accel', 'tcg'];
+
+/** Properties of a vCPU object that identify the instance or are run-time policy, not the
+ *  CPU definition: left out of every expansion. */
+export const CPU_INSTANCE_PROPERTIES = new Set([
+  'apic-id',
+  'core-id',
+  'die-id',
+  'module-id',
+  'cluster-id',
+  'node-id',
+  'socket-id',
+  'thread-id',
+  'memory',
+  'realized',
+  'start-powered-off',
+  'hotplugged',
+  'hotpluggable',
+  'parent_bus',
+  'type',
+  'legacy-memory',
+  'check',
+  'enforce',
+]);
+
+/** Models whose expansion depends on the host and accelerator; they belong in HostProfiles. */
+const HOST_DEPENDENT_MODELS = new Set(['host', 'max']);
+
+export interface QmpCpuDefinition {
+  name: string;
+  typename?: string;
+  'unavailable-features'?: string[];
+  static: boolean;
+  'migration-safe'?: boolean;
+  deprecated?: boolean;
+  'alias-of'?: string;
+}
+
+interface QmpMachineInfo {
+  name: string;
+  alias?: string;
+  'is-default'?: boolean;
+  'cpu-max': number;
+  'hotpluggable-cpus': boolean;
+  'default-cpu-type'?: string;
+  'default-ram-id'?: string;
+  deprecated?: boolean;
+  'compat-props'?: { 'qom-type': string; property: string; value: string }[];
+}
+
+export interface CatalogProbeOptions {
+  starter: QemuStarter;
+  toolVersion: string;
+  /** Probe only these machine types (tests); the rest are listed but marked skipped. */
+  onlyMachines?: string[];
+  concurrency?: number;
+  progress?: (done: number, total: number, what: string) => void;
+}
+
+type Expansions = Map<string, Props>;
+
+export async function probeCatalog(opts: CatalogProbeOptions): Promise<Catalog> {
+  const { starter } = opts;
+  const build = await probeBuild(starter);
+  const machinesInfo = [...build.machines].sort((a, b) => compareMachineNames(a.name, b.name));
+  const defaultMachine = machinesInfo.find((m) => m['is-default'])?.name ?? machinesInfo.find((m) => m.alias === 'pc')?.name;
+  if (!defaultMachine) throw new RunError('QEMU reports no default machine type');
+  const modelNames = build.cpuDefinitions.map((d) => d.name).filter((n) => !HOST_DEPENDENT_MODELS.has(n));
+
+  const toProbe = machinesInfo
+    .map((m) => m.name)
+    .filter((n) => n !== 'none' && (!opts.onlyMachines || opts.onlyMachines.includes(n) || n === defaultMachine));
+  const total = toProbe.length;
+  let done = 0;
+  opts.progress?.(done, total, 'machine types');
+  const results = new Map<string, MachineProbe>();
+  // The default machine first: its expansions and aliases are the catalog-wide reference.
+  const ordered = [defaultMachine, ...toProbe.filter((n) => n !== defaultMachine)];
+  await mapPool(ordered, opts.concurrency ?? 2, async (name) => {
+    results.set(name, await probeMachine(starter, name, modelNames, build.aliases));
+    opts.progress?.(++done, total, name);
+  });
+
+  const reference = results.get(defaultMachine)!;
+  if (reference.status !== 'ok' || !reference.expansions) {
+    throw new RunError(`could not probe the default machine type ${defaultMachine}: ${reference.error ?? 'unknown error'}`);
+  }
+  const cpuModels = buildCpuModels(build.cpuDefinitions, reference);
+  const catalogExpansion = resolveCpuExpansions(cpuModels);
+
+  const machines: MachineType[] = machinesInfo.map((info) => {
+    const { family, version } = parseMachineName(info.name);
+    const m: MachineType = {
+      name: info.name,
+      family,
+      version,
+      isDefault: info['is-default'] === true,
+      deprecated: info.deprecated === true,
+      cpuMax: info['cpu-max'],
+      hotpluggableCpus: info['hotpluggable-cpus'],
+      probe: 'skipped',
+    };
+    if (info.alias) m.alias = info.alias;
+    if (info['default-cpu-type']) m.defaultCpuType = info['default-cpu-type'].replace(/-x86_64-cpu$/, '');
+    if (info['default-ram-id']) m.defaultRamId = info['default-ram-id'];
+    if (info['compat-props']) {
+      m.compatProps = info['compat-props'].map((c): CompatProp => ({ qomType: c['qom-type'], property: c.property, value: c.value }));
+    }
+    const r = results.get(info.name);
+    if (r) {
+      m.probe = r.status;
+      if (r.error) m.probeError = r.error;
+      if (r.refusedDevices) m.refusedDevices = r.refusedDevices;
+      if (r.status === 'ok') Object.assign(m, machineCpuFacts(r, cpuModels, catalogExpansion));
+    }
+    return m;
+  });
+
+  const families = assignDeviceBaselines(machines, results);
+
+  return {
+    schema: CATALOG_SCHEMA_ID,
+    id: `qemu-${build.version.major}.${build.version.minor}.${build.version.micro}-x86_64`,
+    arch: 'x86_64',
+    qemu: build.version,
+    probe: {
+      tool: opts.toolVersion,
+      accel: 'tcg',
+      devices: PROBE_DEVICES.map((d) => ({ key: d.key, type: d.type, args: d.args, ...(d.properties ? { properties: d.properties } : {}) })),
+      instanceProperties: [...INSTANCE_PROPERTIES],
+    },
+    machines,
+    families,
+    cpuModels,
+    cpuFeatureAliases: build.aliases,
+    deviceTypes: build.deviceTypes,
+  };
+}
+
+interface BuildFacts {
+  version: Catalog['qemu'];
+  machines: QmpMachineInfo[];
+  cpuDefinitions: QmpCpuDefinition[];
+  deviceTypes: string[];
+  /** Alternative feature spelling -> canonical name. */
+  aliases: Record<string, string>;
+}
+
+/** Facts of the build that do not depend on a machine type, read with -machine none. */
+async function probeBuild(starter: QemuStarter): Promise<BuildFacts> {
+  const s = await starter.start(['-machine', 'none', ...PROBE_BASE_ARGS], 'build');
+  try {
+    const v = await s.qmp.execute<{ qemu: { major: number; minor: number; micro: number }; package: string }>('query-version');
+    const version = { ...v.qemu, package: v.package.trim() };
+    // query-machines can list compat properties from QEMU 9.1 on.
+    const withCompat = compareVersions(`${version.major}.${version.minor}`, '9.1') >= 0;
+    const machines = await s.qmp.execute<QmpMachineInfo[]>('query-machines', withCompat ? { 'compat-props': true } : undefined);
+    const cpuDefinitions = await s.qmp.execute<QmpCpuDefinition[]>('query-cpu-definitions');
+    const types = await s.qmp.execute<{ name: string }[]>('qom-list-types', { implements: 'device', abstract: false });
+    const aliases = await probeFeatureAliases(s);
+    return {
+      version,
+      machines,
+      cpuDefinitions: [...cpuDefinitions].sort((a, b) => a.name.localeCompare(b.name)),
+      deviceTypes: types.map((t) => t.name).sort(),
+      aliases,
+    };
+  } finally {
+    await s.stop();
+  }
+}
+
+interface Expansion {
+  model: { name: string; props: Record<string, PropValue> };
+}
+
+function expand(s: QemuSession, name: string, props?: Record<string, PropValue>, type: 'full' | 'static' = 'full') {
+  return s.qmp.execute<Expansion>('query-cpu-model-expansion', { type, model: props ? { name, props } : { name } });
+}
+
+/**
+ * Find which CPU properties are alternative spellings of a feature (sse3 = pni, sse4_1 =
+ * sse4.1, ...) by asking QEMU: the canonical features are those of a static expansion; a
+ * boolean property outside them that follows the features when all are turned on is an alias.
+ * Which feature it stands for: the canonical name it spells with '-' for '_' and '.' (QEMU's
+ * legacy spellings), else the one feature that turns on when the alias alone is turned on.
+ */
+export async function probeFeatureAliases(s: QemuSession): Promise<Record<string, string>> {
+  const canonical = (await expand(s, 'base', undefined, 'static')).model.props;
+  const features = Object.keys(canonical).filter((k) => typeof canonical[k] === 'boolean');
+  const plain = (await expand(s, 'base')).model.props;
+  const allOn = (await expand(s, 'base', Object.fromEntries(features.map((f) => [f, true])))).model.props;
+  const aliases: Record<string, string> = {};
+  // QEMU keeps '_' (and '.') spellings as aliases of '-' names: accept a respelling when the two
+  // properties agree both with every feature off and with every feature on.
+  const respell = (k: string) => k.replace(/[_.]/g, '-');
+  const dashed = new Map(Object.keys(plain).filter((k) => k === respell(k)).map((k) => [k, k]));
+  for (const f of features) dashed.set(respell(f), f);
+  for (const k of Object.keys(plain)) {
+    const target = dashed.get(respell(k));
+    if (target && target !== k && !(k in canonical) && plain[k] === plain[target] && allOn[k] === allOn[target]) aliases[k] = target;
+  }
+  const unexplained = Object.keys(allOn)
+    .filter((k) => !(k in canonical) && !(k in aliases) && allOn[k] === true && plain[k] === false)
+    .sort();
+  // One property per request: QEMU applies a model's props in hash order, not as given.
+  const replies = await Promise.all(unexplained.map((a) => expand(s, 'base', { [a]: true })));
+  replies.forEach((r, i) => {
+    const turnedOn = features.filter((f) => r.model.props[f] === true && plain[f] === false);
+    if (turnedOn.length === 1) aliases[unexplained[i]!] = turnedOn[0]!;
+  });
+  return aliases;
+}
+
+interface MachineProbe {
+  status: 'ok' | 'failed';
+  error?: string;
+  refusedDevices?: Record<string, string>;
+  aliasOf?: Map<string, string | undefined>;
+  expansions?: Expansions;
+  devices?: Map<string, Props>;
+}
+
+/** Start one instance of `machine` with the probe devices (leaving out, one by one, those QEMU
+ *  refuses on this type, and recording why), and read its CPU model aliases and expansions and
+ *  its device tree. A type that will not start even bare is reported as failed. */
+async function probeMachine(starter: QemuStarter, machine: string, modelNames: string[], aliases: Record<string, string>): Promise<MachineProbe> {
+  let session: QemuSession | undefined;
+  let devices = PROBE_DEVICES;
+  const refused: Record<string, string> = {};
+  let boardError: string | undefined;
+  while (!session) {
+    const args = ['-machine', machine, ...PROBE_BASE_ARGS, ...probeDeviceArgs(devices)];
+    const label = `machine-${machine}${devices.length < PROBE_DEVICES.length ? `-without-${PROBE_DEVICES.length - devices.length}` : ''}`;
+    try {
+      session = await starter.start(args, label);
+    } catch (err) {
+      const message = errorMessage(err);
+      const culprit = devices.find((d) => message.includes(`id=probe-${d.key},`) || message.includes(`id=probe-${d.key}:`));
+      if (culprit) {
+        const reason = refusalReason(message, culprit.key);
+        // No PCI bus (isapc, microvm): every probe device is PCI, so none can be added.
+        const gone = /No 'PCI' bus found/.test(reason) ? devices : [culprit];
+        for (const d of gone) refused[d.key] = reason.replaceAll(culprit.type, d.type);
+        devices = devices.filter((d) => !gone.includes(d));
+      } else if (devices.length > 0) {
+        boardError = message;
+        for (const d of devices) refused[d.key] ??= 'not tried: the machine type did not start with devices';
+        devices = [];
+      } else {
+        return { status: 'failed', error: withoutPaths(boardError ?? message) };
+      }
+    }
+  }
+  try {
+    const defs = await session.qmp.execute<QmpCpuDefinition[]>('query-cpu-definitions');
+    const aliasOf = new Map(defs.map((d) => [d.name, d['alias-of']]));
+    const replies = await Promise.all(modelNames.map((n) => expand(session, n)));
+    const expansions: Expansions = new Map(replies.map((r, i) => [modelNames[i]!, cleanCpuProps(r.model.props, aliases)]));
+    const qtree = await session.qmp.execute<string>('human-monitor-command', { 'command-line': 'info qtree' });
+    const result: MachineProbe = { status: 'ok', aliasOf, expansions, devices: deviceMap(qtree) };
+    if (!isEmpty(refused)) result.refusedDevices = refused;
+    return result;
+  } catch (err) {
+    return { status: 'failed', error: withoutPaths(errorMessage(err)) };
+  } finally {
+    await session.stop();
+  }
+}
+
+/** Catalogs must not depend on where a build was unpacked: keep the binary's name only. */
+function withoutPaths(message: string): string {
+  return message.replace(/\/[^\s:]*\/(qemu-system-[\w-]+)/g, '$1');
+}
+
+/** QEMU's own words for refusing a probe device: the stderr line naming it, without the prefix. */
+function refusalReason(message: string, key: string): string {
+  const line = message.split(/ \| |\n/).find((l) => l.includes(`id=probe-${key}`)) ?? message;
+  const m = /-device [^:]*: (.*)$/.exec(line);
+  return (m ? m[1]! : line).trim();
+}
+
+export function cleanCpuProps(props: Record<string, PropValue>, aliases: Record<string, string>): Props {
+  const out: Props = {};
+  for (const [k, v] of Object.entries(props)) {
+    if (CPU_INSTANCE_PROPERTIES.has(k) || k in aliases) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+/** Probe devices by key, board devices as board/<type> (#n from the second of a type on). */
+function deviceMap(qtreeText: string): Map<string, Props> {
+  const omit = new Set(INSTANCE_PROPERTIES);
+  const out = new Map<string, Props>();
+  const seen = new Map<string, number>();
+  const probeDevices = new Set<QtreeDevice>();
+  for (const { device, busType, parent } of walkQtree(parseQtree(qtreeText))) {
+    if (parent && probeDevices.has(parent)) {
+      probeDevices.add(device); // a probe device's backend: merged into it
+      continue;
+    }
+    if (device.id.startsWith('probe-')) {
+      probeDevices.add(device);
+      out.set(device.id.slice('probe-'.length), flattenDevice(device, busType, omit));
+      continue;
+    }
+    const n = (seen.get(device.type) ?? 0) + 1;
+    seen.set(device.type, n);
+    out.set(`board/${device.type}${n > 1 ? `#${n}` : ''}`, flattenDevice(device, busType, omit));
+  }
+  return out;
+}
+
+/** Catalog-wide CPU models: versions stored as a delta on the version before, as QEMU defines them. */
+function buildCpuModels(defs: QmpCpuDefinition[], reference: MachineProbe): CpuModel[] {
+  const exp = reference.expansions!;
+  const byName = new Map(defs.map((d) => [d.name, d]));
+  return defs.map((d): CpuModel => {
+    const { base, version } = parseCpuModelName(d.name);
+    const model: CpuModel = {
+      name: d.name,
+      base,
+      version,
+      deprecated: d.deprecated === true,
+      migrationSafe: d['migration-safe'] === true,
+      static: d.static,
+    };
+    if (d.typename) model.typename = d.typename;
+    const aliasOf = reference.aliasOf?.get(d.name);
+    if (aliasOf) model.aliasOf = aliasOf;
+    if (HOST_DEPENDENT_MODELS.has(d.name)) {
+      model.hostDependent = true;
+      return model;
+    }
+    const props = exp.get(d.name);
+    if (!props) return model;
+    if (aliasOf && exp.has(aliasOf) && isEmpty(diffProps(exp.get(aliasOf)!, props))) return model;
+    const previous = version !== null && version > 1 ? `${base}-v${version - 1}` : undefined;
+    if (previous && byName.has(previous) && exp.has(previous)) {
+      model.deltaFrom = previous;
+      model.delta = diffProps(exp.get(previous)!, props);
+    } else {
+      model.props = props;
+    }
+    return model;
+  });
+}
+
+function machineCpuFacts(r: MachineProbe, models: CpuModel[], catalogExpansion: Map<string, Props>): Partial<MachineType> {
+  const facts: Partial<MachineType> = {};
+  // Aliases: only where this type differs from the catalog-wide alias-of.
+  const overrides: Record<string, string | null> = {};
+  let aliased = 0;
+  let legacy = 0;
+  for (const m of models) {
+    if (!m.aliasOf) continue;
+    aliased++;
+    const here = r.aliasOf?.get(m.name);
+    if (here === m.aliasOf) continue;
+    if (here === undefined) legacy++;
+    overrides[m.name] = here ?? null;
+  }
+  if (aliased > 0 && legacy === aliased && Object.keys(overrides).length === legacy) facts.legacyCpuModels = true;
+  else if (!isEmpty(overrides)) facts.cpuAliasOf = overrides;
+
+  // Changes common to every model, then what each model changes beyond them.
+  const exp = r.expansions!;
+  const names = [...exp.keys()].filter((n) => catalogExpansion.has(n));
+  const common: PropsDelta = {};
+  const first = names[0] ? exp.get(names[0])! : {};
+  for (const [p, v] of Object.entries(first)) {
+    if (!names.every((n) => exp.get(n)![p] === v)) continue;
+    if (names.some((n) => catalogExpansion.get(n)![p] !== v)) common[p] = v;
+  }
+  if (!isEmpty(common)) facts.cpuDelta = common;
+  const perModel: Record<string, PropsDelta> = {};
+  for (const n of names) {
+    const expected = applyDelta(catalogExpansion.get(n)!, common);
+    const d = diffProps(expected, exp.get(n)!);
+    if (!isEmpty(d)) perModel[n] = d;
+  }
+  if (!isEmpty(perModel)) facts.cpuModelDeltas = perModel;
+  return facts;
+}
+
+/** Store each family's newest probed type in full and every other type as a delta on it. */
+function assignDeviceBaselines(machines: MachineType[], results: Map<string, MachineProbe>): Catalog['families'] {
+  const families: Catalog['families'] = {};
+  const byFamily = new Map<string, MachineType[]>();
+  for (const m of machines) {
+    if (m.probe !== 'ok') continue;
+    const list = byFamily.get(m.family) ?? [];
+    list.push(m);
+    byFamily.set(m.family, list);
+  }
+  for (const [family, list] of byFamily) {
+    const baseline = list.sort((a, b) => compareMachineNames(a.name, b.name))[list.length - 1]!;
+    families[family] = { baseline: baseline.name };
+    const baseDevices = results.get(baseline.name)!.devices!;
+    baseline.devices = Object.fromEntries([...baseDevices].sort(([a], [b]) => a.localeCompare(b)));
+    for (const m of list) {
+      if (m === baseline) continue;
+      const devices = results.get(m.name)!.devices!;
+      const deltas: Record<string, PropsDelta | null> = {};
+      for (const key of new Set([...baseDevices.keys(), ...devices.keys()])) {
+        const mine = devices.get(key);
+        const base = baseDevices.get(key);
+        if (!mine) deltas[key] = null;
+        else if (!base) deltas[key] = { ...mine };
+        else {
+          const d = diffProps(base, mine);
+          if (!isEmpty(d)) deltas[key] = d;
+        }
+      }
+      if (!isEmpty(deltas)) m.deviceDeltas = deltas;
+    }
+  }
+  return families;
+}

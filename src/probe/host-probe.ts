@@ -1,0 +1,73 @@
+import { hostname, release, version as kernelVersion } from 'node:os';
+import type { Accel } from '../model/common.js';
+import { HOST_PROFILE_SCHEMA_ID, type HostProfile } from '../model/host.js';
+import { errorMessage } from '../util/errors.js';
+import { cleanCpuProps, probeFeatureAliases, type QmpCpuDefinition } from './catalog-probe.js';
+import { kvmDevicePresent, readCpu, readIommu, readVulnerabilities, REAL_ROOTS, type HostRoots } from './host-facts.js';
+import type { QemuStarter } from './session.js';
+
+export interface HostProbeOptions {
+  starter: QemuStarter;
+  accel: Accel;
+  /** The QEMU binary, recorded in the profile. */
+  binary: string;
+  toolVersion: string;
+  roots?: HostRoots;
+  now?: Date;
+  name?: string;
+}
+
+/** Arguments of the host probe's QEMU: the build's default machine type, paused. */
+export function hostProbeArgs(accel: Accel): string[] {
+  return ['-machine', 'pc', '-nodefaults', '-display', 'none', '-no-user-config', '-S', '-accel', accel];
+}
+
+/** Probe this host with one QEMU build: what the kernel says, and what QEMU says can run here
+ *  under the chosen accelerator. */
+export async function probeHost(opts: HostProbeOptions): Promise<HostProfile> {
+  const roots = opts.roots ?? REAL_ROOTS;
+  const s = await opts.starter.start(hostProbeArgs(opts.accel), `host-${opts.accel}`);
+  try {
+    const v = await s.qmp.execute<{ qemu: { major: number; minor: number; micro: number }; package: string }>('query-version');
+    const kvm = await s.qmp.execute<{ enabled: boolean; present: boolean }>('query-kvm');
+    const machineType = await s.qmp.execute<string>('qom-get', { path: '/machine', property: 'type' });
+    const defs = await s.qmp.execute<QmpCpuDefinition[]>('query-cpu-definitions');
+    const aliases = await probeFeatureAliases(s);
+    const hostModel = opts.accel === 'kvm' ? 'host' : 'max';
+    let hostCpu: HostProfile['hostCpu'];
+    try {
+      const e = await s.qmp.execute<{ model: { props: Record<string, boolean | number | string> } }>('query-cpu-model-expansion', {
+        type: 'full',
+        model: { name: hostModel },
+      });
+      hostCpu = { model: hostModel, props: cleanCpuProps(e.model.props, aliases) };
+    } catch (err) {
+      hostCpu = { model: hostModel, error: errorMessage(err) };
+    }
+    const cpuModels: HostProfile['cpuModels'] = {};
+    for (const d of [...defs].sort((a, b) => a.name.localeCompare(b.name))) {
+      const missing = d['unavailable-features'] ?? [];
+      cpuModels[d.name] = { runnable: missing.length === 0, unavailableFeatures: [...missing] };
+    }
+    const version = { ...v.qemu, package: v.package.trim() };
+    return {
+      schema: HOST_PROFILE_SCHEMA_ID,
+      name: opts.name ?? hostname(),
+      arch: 'x86_64',
+      kernel: { release: release(), version: kernelVersion() },
+      cpu: readCpu(roots),
+      qemu: { version, catalog: `qemu-${version.major}.${version.minor}.${version.micro}-x86_64`, binary: opts.binary },
+      accel: opts.accel,
+      kvm: { devicePresent: kvmDevicePresent(roots), enabled: kvm.enabled },
+      probeMachine: machineType.replace(/-machine$/, ''),
+      hostCpu,
+      cpuModels,
+      vulnerabilities: readVulnerabilities(roots),
+      iommu: readIommu(roots),
+      probedAt: (opts.now ?? new Date()).toISOString(),
+      tool: opts.toolVersion,
+    };
+  } finally {
+    await s.stop();
+  }
+}

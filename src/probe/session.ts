@@ -1,0 +1,94 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { QmpClient, type QmpTranscriptEntry } from '../qmp/client.js';
+import type { QemuBuild } from '../qmp/build.js';
+import { launchQemu } from '../qmp/launcher.js';
+import { ReplayTransport } from '../qmp/transport.js';
+import { RunError } from '../util/errors.js';
+
+/** What the probe needs of a running QEMU: its monitor, and a way to stop it. */
+export interface QemuSession {
+  qmp: Pick<QmpClient, 'execute' | 'greeting'>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts QEMU instances for the probe. The live starter runs the real binary (and may record
+ * every conversation); the replay starter serves recorded conversations instead, so the probe's
+ * logic is tested on real QEMU replies without running QEMU.
+ */
+export interface QemuStarter {
+  readonly description: string;
+  /** `label` names the recording file: keep it stable and unique per set of args. */
+  start(args: string[], label: string): Promise<QemuSession>;
+}
+
+interface RecordingHeader {
+  argv: string[];
+  /** Set when QEMU did not start: replay fails the same way. */
+  startError?: string;
+}
+
+function recordingFile(dir: string, label: string): string {
+  return join(dir, `${label.replace(/[^A-Za-z0-9._-]/g, '_')}.qmp.jsonl`);
+}
+
+export function liveStarter(build: QemuBuild, opts: { recordDir?: string; commandTimeoutMs?: number } = {}): QemuStarter {
+  if (opts.recordDir) mkdirSync(opts.recordDir, { recursive: true });
+  return {
+    description: build.binary,
+    async start(args, label) {
+      const lines: string[] = [JSON.stringify({ argv: args } satisfies RecordingHeader)];
+      const record = opts.recordDir ? (_argv: string[], e: QmpTranscriptEntry) => void lines.push(JSON.stringify(e)) : undefined;
+      let q;
+      try {
+        q = await launchQemu(build, args, { record, commandTimeoutMs: opts.commandTimeoutMs });
+      } catch (err) {
+        if (opts.recordDir) {
+          const header: RecordingHeader = { argv: args, startError: (err as Error).message };
+          writeFileSync(recordingFile(opts.recordDir, label), JSON.stringify(header) + '\n');
+        }
+        throw err;
+      }
+      return {
+        qmp: q.qmp,
+        async stop() {
+          await q.stop();
+          if (opts.recordDir) writeFileSync(recordingFile(opts.recordDir, label), lines.join('\n') + '\n');
+        },
+      };
+    },
+  };
+}
+
+/** Serve recordings made with `--record DIR`; the args must match what was recorded. */
+export function replayStarter(dir: string): QemuStarter {
+  if (!existsSync(dir)) throw new RunError(`no recordings in ${dir}`);
+  const byArgs = new Map<string, { file: string; entries: QmpTranscriptEntry[]; startError?: string }>();
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.qmp.jsonl'))) {
+    const file = join(dir, name);
+    const [head, ...rest] = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    const header = JSON.parse(head!) as RecordingHeader;
+    byArgs.set(JSON.stringify(header.argv), {
+      file,
+      entries: rest.map((l) => JSON.parse(l) as QmpTranscriptEntry),
+      startError: header.startError,
+    });
+  }
+  return {
+    description: `recordings in ${dir}`,
+    async start(args) {
+      const rec = byArgs.get(JSON.stringify(args));
+      if (!rec) throw new RunError(`no recording in ${dir} for QEMU ${args.join(' ')}`);
+      if (rec.startError !== undefined) throw new RunError(rec.startError);
+      const qmp = await QmpClient.connect(new ReplayTransport(rec.entries, rec.file));
+      return {
+        qmp,
+        async stop() {
+          await qmp.execute('quit').catch(() => undefined);
+          qmp.close();
+        },
+      };
+    },
+  };
+}
