@@ -5,6 +5,7 @@ import { resolveCpuExpansions } from '../catalog/catalog.js';
 import { compareMachineNames, parseCpuModelName, parseMachineName } from '../catalog/names.js';
 import { compareVersions } from '../util/versions.js';
 import { RunError, errorMessage } from '../util/errors.js';
+import { QemuStartError } from '../qmp/launcher.js';
 import { INSTANCE_PROPERTIES, PROBE_DEVICES, probeDeviceArgs } from './devices.js';
 import { flattenDevice, parseQtree, walkQtree, type QtreeDevice } from './qtree.js';
 import type { QemuSession, QemuStarter } from './session.js';
@@ -249,6 +250,9 @@ async function probeMachine(starter: QemuStarter, machine: string, modelNames: s
     try {
       session = await starter.start(args, label);
     } catch (err) {
+      // A refusal (QEMU exits with its reason) is a fact about this machine type; anything
+      // else (a crash, a hang, a monitor that does not answer) ends the probe.
+      if (!(err instanceof QemuStartError) || err.crashed) throw err;
       const message = errorMessage(err);
       const culprit = devices.find((d) => message.includes(`id=probe-${d.key},`) || message.includes(`id=probe-${d.key}:`));
       if (culprit) {
@@ -275,8 +279,6 @@ async function probeMachine(starter: QemuStarter, machine: string, modelNames: s
     const result: MachineProbe = { status: 'ok', aliasOf, expansions, devices: deviceMap(qtree) };
     if (!isEmpty(refused)) result.refusedDevices = refused;
     return result;
-  } catch (err) {
-    return { status: 'failed', error: withoutPaths(errorMessage(err)) };
   } finally {
     await session.stop();
   }

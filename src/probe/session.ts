@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { QmpClient, type QmpTranscriptEntry } from '../qmp/client.js';
 import type { QemuBuild } from '../qmp/build.js';
-import { launchQemu } from '../qmp/launcher.js';
+import { launchQemu, QemuStartError } from '../qmp/launcher.js';
 import { ReplayTransport } from '../qmp/transport.js';
 import { RunError } from '../util/errors.js';
 
@@ -27,6 +28,7 @@ interface RecordingHeader {
   argv: string[];
   /** Set when QEMU did not start: replay fails the same way. */
   startError?: string;
+  startExit?: { code: number | null; signal: NodeJS.Signals | null };
 }
 
 function recordingFile(dir: string, label: string): string {
@@ -46,6 +48,7 @@ export function liveStarter(build: QemuBuild, opts: { recordDir?: string; comman
       } catch (err) {
         if (opts.recordDir) {
           const header: RecordingHeader = { argv: args, startError: (err as Error).message };
+          if (err instanceof QemuStartError && err.exit) header.startExit = err.exit;
           writeFileSync(recordingFile(opts.recordDir, label), JSON.stringify(header) + '\n');
         }
         throw err;
@@ -61,18 +64,21 @@ export function liveStarter(build: QemuBuild, opts: { recordDir?: string; comman
   };
 }
 
-/** Serve recordings made with `--record DIR`; the args must match what was recorded. */
+/** Serve recordings made with `--record DIR` (plain or gzipped); the args must match what was recorded. */
 export function replayStarter(dir: string): QemuStarter {
   if (!existsSync(dir)) throw new RunError(`no recordings in ${dir}`);
-  const byArgs = new Map<string, { file: string; entries: QmpTranscriptEntry[]; startError?: string }>();
-  for (const name of readdirSync(dir).filter((n) => n.endsWith('.qmp.jsonl'))) {
+  const byArgs = new Map<string, { file: string; entries: QmpTranscriptEntry[]; startError?: string; startExit?: RecordingHeader['startExit'] }>();
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.qmp.jsonl') || n.endsWith('.qmp.jsonl.gz'))) {
     const file = join(dir, name);
-    const [head, ...rest] = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    const raw = readFileSync(file);
+    const text = name.endsWith('.gz') ? gunzipSync(raw).toString('utf8') : raw.toString('utf8');
+    const [head, ...rest] = text.split('\n').filter(Boolean);
     const header = JSON.parse(head!) as RecordingHeader;
     byArgs.set(JSON.stringify(header.argv), {
       file,
       entries: rest.map((l) => JSON.parse(l) as QmpTranscriptEntry),
       startError: header.startError,
+      startExit: header.startExit,
     });
   }
   return {
@@ -80,7 +86,7 @@ export function replayStarter(dir: string): QemuStarter {
     async start(args) {
       const rec = byArgs.get(JSON.stringify(args));
       if (!rec) throw new RunError(`no recording in ${dir} for QEMU ${args.join(' ')}`);
-      if (rec.startError !== undefined) throw new RunError(rec.startError);
+      if (rec.startError !== undefined) throw new QemuStartError(rec.startError, rec.startExit ?? { code: 1, signal: null });
       const qmp = await QmpClient.connect(new ReplayTransport(rec.entries, rec.file));
       return {
         qmp,

@@ -31,6 +31,22 @@ export interface LaunchOptions {
   record?: (argv: string[], entry: QmpTranscriptEntry) => void;
 }
 
+/** QEMU exited before it could be used. `exit` tells a refusal (an exit code, with QEMU's
+ *  message) from a crash (a signal). */
+export class QemuStartError extends RunError {
+  constructor(
+    message: string,
+    readonly exit: { code: number | null; signal: NodeJS.Signals | null } | undefined,
+  ) {
+    super(message);
+    this.name = 'QemuStartError';
+  }
+
+  get crashed(): boolean {
+    return this.exit?.signal != null;
+  }
+}
+
 /** Every QEMU we started and have not yet seen exit; killed when guestabi exits or is interrupted. */
 const live = new Set<ChildProcess>();
 let handlersInstalled = false;
@@ -56,7 +72,14 @@ function installExitHandlers(): void {
   ] as const) {
     process.on(signal, () => {
       killAllNow();
-      process.exit(code);
+      // Reap them before leaving, so that none lingers even as a zombie.
+      const started = Date.now();
+      const poll = setInterval(() => {
+        if (live.size === 0 || Date.now() - started > 2000) {
+          clearInterval(poll);
+          process.exit(code);
+        }
+      }, 10);
     });
   }
 }
@@ -135,7 +158,7 @@ export async function launchQemu(build: QemuBuild, args: string[], opts: LaunchO
   while (!transport) {
     if (exitInfo) {
       await kill();
-      throw new RunError(`QEMU did not start: ${describeExit()}`);
+      throw new QemuStartError(`QEMU did not start: ${describeExit()}`, exitInfo);
     }
     if (Date.now() > deadline) {
       await kill();
@@ -164,7 +187,8 @@ export async function launchQemu(build: QemuBuild, args: string[], opts: LaunchO
     await within(exited, 2000);
     const died = exitInfo !== undefined;
     await kill();
-    throw new RunError(died ? `QEMU did not start: ${describeExit()}` : `QEMU's monitor did not answer: ${(err as Error).message}`);
+    if (died) throw new QemuStartError(`QEMU did not start: ${describeExit()}`, exitInfo);
+    throw new RunError(`QEMU's monitor did not answer: ${(err as Error).message}`);
   }
 
   let stopping: Promise<void> | undefined;

@@ -1,0 +1,30 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
+import { cachedBuilds, findQemuBuild, type QemuBuild } from '../src/qmp/build.js';
+
+/** test/fixtures, found from the compiled test (dist/test/...) as from the source. */
+export const FIXTURES = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
+
+/** Machine types whose probe is recorded per build: the default, and types that show compat
+ *  properties, legacy CPU names, refused devices and machines without PCI. */
+export const RECORDED_MACHINES: Record<string, string[]> = {
+  '5.2': ['pc-i440fx-2.4', 'pc-i440fx-4.0', 'pc-q35-4.2', 'isapc'],
+  '7.2': ['pc-i440fx-4.0', 'pc-i440fx-6.0', 'pc-q35-4.2', 'microvm'],
+  '10.0': ['pc-i440fx-4.0', 'pc-q35-4.2', 'pc-q35-7.2'],
+};
+
+/**
+ * A QEMU build for a live test. Missing QEMU skips the test on a developer machine, and fails it
+ * under CI (CI=true), where every live test must run.
+ */
+export function requireQemu(t: TestContext, version: string): QemuBuild | undefined {
+  const have = version === '7.2' ? existsSync('/usr/bin/qemu-system-x86_64') || cachedBuilds().has('7.2') : cachedBuilds().has(version);
+  if (!have) {
+    const why = `QEMU ${version} is not installed (run scripts/fetch-qemu.sh ${version})`;
+    if (process.env.CI === 'true') throw new Error(`${why}; under CI every live test must run`);
+    t.skip(why);
+    return undefined;
+  }
+  return findQemuBuild(version);
+}
