@@ -67,7 +67,8 @@ export function diffCatalogs(a: CatalogIndex, b: CatalogIndex): CatalogDiff {
   const definitionChange = new Map(cpuModelDefinitions.map((d) => [d.subject, new Map(d.changes.map((c) => [c.property, c]))]));
 
   const comparable = common.filter((n) => a.machine(n)?.probe === 'ok' && b.machine(n)?.probe === 'ok');
-  const machinesNotCompared = common.filter((n) => !comparable.includes(n));
+  // `none` has no board to compare; it is never probed.
+  const machinesNotCompared = common.filter((n) => !comparable.includes(n) && n !== 'none');
 
   // Device differences per machine, before factoring out those common to a family.
   const rawDevices = new Map<string, SubjectChanges[]>();

@@ -235,15 +235,21 @@ export function printDiff(d: CatalogDiff, opts: { showAdded: boolean; only?: str
     }
     if (d.machinesNotCompared.length) print(`Not compared (not probed in one build): ${d.machinesNotCompared.join(', ')}`);
   }
-  print(`Machine types present in both whose platform differs (${d.machines.length}):`);
-  for (const m of d.machines) {
+  const shown = d.machines.filter(
+    (m) => opts.showAdded || m.cpu.some(hasValueChange) || m.devices.some(hasValueChange) || m.deviceAvailability.length || m.aliasChanges.length,
+  );
+  const quietMachines = d.machines.length - shown.length;
+  print(
+    `Machine types present in both whose platform differs (${shown.length}${quietMachines ? `; ${quietMachines} more differ only by properties one build lacks, see --all` : ''}):`,
+  );
+  for (const m of shown) {
     print(`  ${m.machine}`);
     for (const s of m.cpu) {
       if (!opts.showAdded && !hasValueChange(s)) continue;
       print(`    CPU ${s.subject === '*' ? '(every model)' : s.subject}: ${describeChanges(s.changes, opts.showAdded, va, vb).join('; ')}`);
     }
     const quiet = m.cpu.filter((s) => !hasValueChange(s)).length;
-    if (quiet && !opts.showAdded) print(`    CPU: ${quiet} model entries differ only by properties one build lacks (--all)`);
+    if (quiet && !opts.showAdded) print(`    CPU: ${quiet} more differ only by properties one build lacks (--all)`);
     for (const s of m.devices) {
       if (!opts.showAdded && !hasValueChange(s)) continue;
       print(`    ${s.subject}: ${describeChanges(s.changes, opts.showAdded, va, vb).join('; ')}`);

@@ -6,13 +6,13 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { findQemuBuild } from '../../src/qmp/build.js';
-import { launchQemu } from '../../src/qmp/launcher.js';
-import type { QmpTranscriptEntry } from '../../src/qmp/client.js';
-import { probeCatalog } from '../../src/probe/catalog-probe.js';
-import { probeHost } from '../../src/probe/host-probe.js';
-import { liveStarter } from '../../src/probe/session.js';
-import { FIXTURES, RECORDED_MACHINES } from '../helpers.js';
+import { findQemuBuild } from '../src/qmp/build.js';
+import { launchQemu } from '../src/qmp/launcher.js';
+import type { QmpTranscriptEntry } from '../src/qmp/client.js';
+import { probeCatalog } from '../src/probe/catalog-probe.js';
+import { probeHost } from '../src/probe/host-probe.js';
+import { liveStarter } from '../src/probe/session.js';
+import { FIXTURES, RECORDED_MACHINES } from '../test/helpers.js';
 
 function gzipAll(dir: string): void {
   for (const f of readdirSync(dir)) {
