@@ -85,8 +85,7 @@ export const ProbeDevice = Type.Object(
   {
     key: Type.String(),
     type: Type.String(),
-    args: Type.Array(Type.String(), { description: 'Extra QEMU arguments the device needs (a backend), without -device itself.' }),
-    properties: Type.Optional(Type.String({ description: 'Extra -device options.' })),
+    blockBackend: Type.Optional(Type.Boolean({ description: 'Given a null-co block backend.' })),
   },
   { additionalProperties: false },
 );
@@ -102,6 +101,9 @@ export const Catalog = Type.Object(
         tool: Type.String({ description: 'guestabi version that probed it.' }),
         accel: Type.Literal('tcg', { description: 'Catalogs are probed under TCG so that no host fact leaks into them.' }),
         devices: Type.Array(ProbeDevice, { description: 'The fixed device set instantiated on every machine type.' }),
+        placements: Type.Array(Type.String(), {
+          description: 'Placement classes the devices are also probed in where the root bus is PCI Express; their keys are <key>@<placement>.',
+        }),
         instanceProperties: Type.Array(Type.String(), { description: 'Per-instance properties left out of every property map.' }),
       },
       { additionalProperties: false },

@@ -6,8 +6,8 @@ import { compareMachineNames, parseCpuModelName, parseMachineName } from '../cat
 import { compareVersions } from '../util/versions.js';
 import { RunError, errorMessage } from '../util/errors.js';
 import { QemuStartError } from '../qmp/launcher.js';
-import { INSTANCE_PROPERTIES, PROBE_DEVICES, probeDeviceArgs } from './devices.js';
-import { flattenDevice, parseQtree, walkQtree, type QtreeDevice } from './qtree.js';
+import { INSTANCE_PROPERTIES, keyOfProbeId, placementDeviceArgs, placementId, PLACEMENTS, PROBE_DEVICES, probeDeviceArgs, type ProbeDeviceSpec } from './devices.js';
+import { flattenDevice, parseQtree, walkQtree, type QtreeBus, type QtreeDevice } from './qtree.js';
 import type { QemuSession, QemuStarter } from './session.js';
 import { mapPool } from '../util/pool.js';
 
@@ -141,7 +141,8 @@ export async function probeCatalog(opts: CatalogProbeOptions): Promise<Catalog> 
     probe: {
       tool: opts.toolVersion,
       accel: 'tcg',
-      devices: PROBE_DEVICES.map((d) => ({ key: d.key, type: d.type, args: d.args, ...(d.properties ? { properties: d.properties } : {}) })),
+      devices: PROBE_DEVICES.map((d) => ({ key: d.key, type: d.type, ...(d.blockBackend ? { blockBackend: true } : {}) })),
+      placements: [...PLACEMENTS],
       instanceProperties: [...INSTANCE_PROPERTIES],
     },
     machines,
@@ -236,52 +237,102 @@ interface MachineProbe {
   devices?: Map<string, Props>;
 }
 
-/** Start one instance of `machine` with the probe devices (leaving out, one by one, those QEMU
- *  refuses on this type, and recording why), and read its CPU model aliases and expansions and
- *  its device tree. A type that will not start even bare is reported as failed. */
-async function probeMachine(starter: QemuStarter, machine: string, modelNames: string[], aliases: Record<string, string>): Promise<MachineProbe> {
-  let session: QemuSession | undefined;
-  let devices = PROBE_DEVICES;
-  const refused: Record<string, string> = {};
-  let boardError: string | undefined;
-  while (!session) {
-    const args = ['-machine', machine, ...PROBE_BASE_ARGS, ...probeDeviceArgs(devices)];
-    const label = `machine-${machine}${devices.length < PROBE_DEVICES.length ? `-without-${PROBE_DEVICES.length - devices.length}` : ''}`;
+/** Start QEMU with as many of `devices` as it accepts: a device it refuses is left out (with
+ *  QEMU's reason) and the start retried. A refusal of the machine type itself is thrown. */
+async function startAccepting(
+  starter: QemuStarter,
+  devices: ProbeDeviceSpec[],
+  argsFor: (devices: ProbeDeviceSpec[]) => string[],
+  label: string,
+  refused: Record<string, string>,
+  idsOf: (d: ProbeDeviceSpec) => string[],
+): Promise<{ session: QemuSession; accepted: ProbeDeviceSpec[] }> {
+  let left = devices;
+  for (;;) {
+    const suffix = left.length < devices.length ? `-without-${devices.length - left.length}` : '';
     try {
-      session = await starter.start(args, label);
+      return { session: await starter.start(argsFor(left), `${label}${suffix}`), accepted: left };
     } catch (err) {
       // A refusal (QEMU exits with its reason) is a fact about this machine type; anything
       // else (a crash, a hang, a monitor that does not answer) ends the probe.
       if (!(err instanceof QemuStartError) || err.crashed) throw err;
       const message = errorMessage(err);
-      const culprit = devices.find((d) => message.includes(`id=probe-${d.key},`) || message.includes(`id=probe-${d.key}:`));
-      if (culprit) {
-        const reason = refusalReason(message, culprit.key);
-        // No PCI bus (isapc, microvm): every probe device is PCI, so none can be added.
-        const gone = /No 'PCI' bus found/.test(reason) ? devices : [culprit];
-        for (const d of gone) refused[d.key] = reason.replaceAll(culprit.type, d.type);
-        devices = devices.filter((d) => !gone.includes(d));
-      } else if (devices.length > 0) {
-        boardError = message;
-        for (const d of devices) refused[d.key] ??= 'not tried: the machine type did not start with devices';
-        devices = [];
-      } else {
-        return { status: 'failed', error: withoutPaths(boardError ?? message) };
-      }
+      const named = (id: string) => message.includes(`id=${id},`) || message.includes(`id=${id}:`);
+      const culprit = left.find((d) => idsOf(d).some(named));
+      if (!culprit) throw err;
+      const id = idsOf(culprit).find(named)!;
+      const reason = refusalReason(message, id);
+      const placement = keyOfProbeId(id)!.slice(culprit.key.length);
+      // No PCI bus (isapc, microvm): every probe device is PCI, so none can be added.
+      const gone = /No 'PCI' bus found/.test(reason) ? left : [culprit];
+      for (const d of gone) refused[`${d.key}${placement}`] = reason.replaceAll(culprit.type, d.type);
+      left = left.filter((d) => !gone.includes(d));
     }
   }
+}
+
+/** Start one instance of `machine` with the probe devices and read its CPU model aliases and
+ *  expansions and its device tree; where its root bus is PCI Express, start a second instance
+ *  with the devices in each placement class. A type that will not start even bare is failed. */
+async function probeMachine(starter: QemuStarter, machine: string, modelNames: string[], aliases: Record<string, string>): Promise<MachineProbe> {
+  const refused: Record<string, string> = {};
+  const base = ['-machine', machine, ...PROBE_BASE_ARGS];
+  let started: { session: QemuSession; accepted: ProbeDeviceSpec[] };
+  try {
+    started = await startAccepting(starter, PROBE_DEVICES, (ds) => [...base, ...probeDeviceArgs(ds)], `machine-${machine}`, refused, (d) => [placementId(d.key, 'root')]);
+  } catch (err) {
+    if (!(err instanceof QemuStartError) || err.crashed) throw err;
+    try {
+      started = { session: await starter.start(base, `machine-${machine}-bare`), accepted: [] };
+      for (const d of PROBE_DEVICES) refused[d.key] ??= `not tried: the machine type did not start with devices (${withoutPaths(errorMessage(err))})`;
+    } catch (err2) {
+      if (!(err2 instanceof QemuStartError) || err2.crashed) throw err2;
+      return { status: 'failed', error: withoutPaths(errorMessage(err2)) };
+    }
+  }
+  const { session, accepted } = started;
+  let devices: Map<string, Props>;
+  let pcieRoot = false;
+  let result: MachineProbe;
   try {
     const defs = await session.qmp.execute<QmpCpuDefinition[]>('query-cpu-definitions');
     const aliasOf = new Map(defs.map((d) => [d.name, d['alias-of']]));
     const replies = await Promise.all(modelNames.map((n) => expand(session, n)));
     const expansions: Expansions = new Map(replies.map((r, i) => [modelNames[i]!, cleanCpuProps(r.model.props, aliases)]));
-    const qtree = await session.qmp.execute<string>('human-monitor-command', { 'command-line': 'info qtree' });
-    const result: MachineProbe = { status: 'ok', aliasOf, expansions, devices: deviceMap(qtree) };
-    if (!isEmpty(refused)) result.refusedDevices = refused;
-    return result;
+    const qtree = parseQtree(await session.qmp.execute<string>('human-monitor-command', { 'command-line': 'info qtree' }));
+    devices = deviceMap(qtree, true);
+    pcieRoot = [...walkQtree(qtree)].some((d) => d.device.id.startsWith('probe-') && d.busType === 'PCIE');
+    result = { status: 'ok', aliasOf, expansions, devices };
   } finally {
     await session.stop();
   }
+  for (const placement of pcieRoot && accepted.length ? PLACEMENTS : []) {
+    let placed: { session: QemuSession; accepted: ProbeDeviceSpec[] };
+    try {
+      placed = await startAccepting(
+        starter,
+        accepted,
+        (ds) => [...base, ...placementDeviceArgs(ds, placement)],
+        `${placement}-${machine}`,
+        refused,
+        (d) => [placementId(d.key, placement)],
+      );
+    } catch (err) {
+      // The ports or bridges themselves refused (x-remote has no MSI-X): this placement is unknown here.
+      if (!(err instanceof QemuStartError) || err.crashed) throw err;
+      const why = `placement not probed: ${withoutPaths(errorMessage(err)).replace(/^QEMU did not start: /, '')}`;
+      for (const d of accepted) refused[`${d.key}@${placement}`] ??= why;
+      continue;
+    }
+    try {
+      const qtree = parseQtree(await placed.session.qmp.execute<string>('human-monitor-command', { 'command-line': 'info qtree' }));
+      for (const [k, v] of deviceMap(qtree, false)) devices.set(k, v);
+    } finally {
+      await placed.session.stop();
+    }
+  }
+  if (!isEmpty(refused)) result.refusedDevices = refused;
+  return result;
 }
 
 /** Catalogs must not depend on where a build was unpacked: keep the binary's name only. */
@@ -290,8 +341,8 @@ function withoutPaths(message: string): string {
 }
 
 /** QEMU's own words for refusing a probe device: the stderr line naming it, without the prefix. */
-function refusalReason(message: string, key: string): string {
-  const line = message.split(/ \| |\n/).find((l) => l.includes(`id=probe-${key}`)) ?? message;
+function refusalReason(message: string, id: string): string {
+  const line = message.split(/ \| |\n/).find((l) => l.includes(`id=${id}`)) ?? message;
   const m = /-device [^:]*: (.*)$/.exec(line);
   return (m ? m[1]! : line).trim();
 }
@@ -305,22 +356,26 @@ export function cleanCpuProps(props: Record<string, PropValue>, aliases: Record<
   return out;
 }
 
-/** Probe devices by key, board devices as board/<type> (#n from the second of a type on). */
-function deviceMap(qtreeText: string): Map<string, Props> {
+/** Probe devices by key (`<key>@<placement>` off the root bus); with `board`, the machine's own
+ *  devices as board/<type> (#n from the second of a type on). Backends merge into their proxy;
+ *  the probe's own ports and bridges (ids infra-*) are left out. */
+function deviceMap(root: QtreeBus, board: boolean): Map<string, Props> {
   const omit = new Set(INSTANCE_PROPERTIES);
   const out = new Map<string, Props>();
   const seen = new Map<string, number>();
-  const probeDevices = new Set<QtreeDevice>();
-  for (const { device, busType, parent } of walkQtree(parseQtree(qtreeText))) {
-    if (parent && probeDevices.has(parent)) {
-      probeDevices.add(device); // a probe device's backend: merged into it
+  const claimed = new Set<QtreeDevice>();
+  for (const { device, busType, parent } of walkQtree(root)) {
+    if (parent && claimed.has(parent)) {
+      claimed.add(device); // a probe device's backend: merged into it
       continue;
     }
-    if (device.id.startsWith('probe-')) {
-      probeDevices.add(device);
-      out.set(device.id.slice('probe-'.length), flattenDevice(device, busType, omit));
+    const key = keyOfProbeId(device.id);
+    if (key) {
+      claimed.add(device);
+      out.set(key, flattenDevice(device, busType, omit));
       continue;
     }
+    if (!board || device.id.startsWith('infra-')) continue;
     const n = (seen.get(device.type) ?? 0) + 1;
     seen.set(device.type, n);
     out.set(`board/${device.type}${n > 1 ? `#${n}` : ''}`, flattenDevice(device, busType, omit));

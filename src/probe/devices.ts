@@ -9,42 +9,83 @@ export interface ProbeDeviceSpec {
   /** Stable key in the catalog; also the QOM id "probe-<key>". */
   key: string;
   type: string;
-  /** Backends or buses the device needs, as extra QEMU arguments. */
-  args: string[];
-  /** Extra -device options. */
-  properties?: string;
+  /** The device needs a block backend (a null-co blockdev made for it). */
+  blockBackend?: boolean;
 }
 
 export const PROBE_DEVICES: ProbeDeviceSpec[] = [
-  { key: 'virtio-net-pci', type: 'virtio-net-pci', args: [] },
-  { key: 'virtio-net-pci-transitional', type: 'virtio-net-pci-transitional', args: [] },
-  { key: 'virtio-net-pci-non-transitional', type: 'virtio-net-pci-non-transitional', args: [] },
-  { key: 'virtio-blk-pci', type: 'virtio-blk-pci', args: ['-blockdev', 'null-co,node-name=probe-disk0'], properties: 'drive=probe-disk0' },
-  {
-    key: 'virtio-blk-pci-transitional',
-    type: 'virtio-blk-pci-transitional',
-    args: ['-blockdev', 'null-co,node-name=probe-disk1'],
-    properties: 'drive=probe-disk1',
-  },
-  {
-    key: 'virtio-blk-pci-non-transitional',
-    type: 'virtio-blk-pci-non-transitional',
-    args: ['-blockdev', 'null-co,node-name=probe-disk2'],
-    properties: 'drive=probe-disk2',
-  },
-  { key: 'virtio-scsi-pci', type: 'virtio-scsi-pci', args: [] },
-  { key: 'virtio-balloon-pci', type: 'virtio-balloon-pci', args: [] },
-  { key: 'virtio-serial-pci', type: 'virtio-serial-pci', args: [] },
-  { key: 'virtio-rng-pci', type: 'virtio-rng-pci', args: [] },
-  { key: 'e1000e', type: 'e1000e', args: [] },
-  { key: 'e1000', type: 'e1000', args: [] },
-  { key: 'qemu-xhci', type: 'qemu-xhci', args: [] },
-  { key: 'VGA', type: 'VGA', args: [] },
+  { key: 'virtio-net-pci', type: 'virtio-net-pci' },
+  { key: 'virtio-net-pci-transitional', type: 'virtio-net-pci-transitional' },
+  { key: 'virtio-net-pci-non-transitional', type: 'virtio-net-pci-non-transitional' },
+  { key: 'virtio-blk-pci', type: 'virtio-blk-pci', blockBackend: true },
+  { key: 'virtio-blk-pci-transitional', type: 'virtio-blk-pci-transitional', blockBackend: true },
+  { key: 'virtio-blk-pci-non-transitional', type: 'virtio-blk-pci-non-transitional', blockBackend: true },
+  { key: 'virtio-scsi-pci', type: 'virtio-scsi-pci' },
+  { key: 'virtio-balloon-pci', type: 'virtio-balloon-pci' },
+  { key: 'virtio-serial-pci', type: 'virtio-serial-pci' },
+  { key: 'virtio-rng-pci', type: 'virtio-rng-pci' },
+  { key: 'e1000e', type: 'e1000e' },
+  { key: 'e1000', type: 'e1000' },
+  { key: 'qemu-xhci', type: 'qemu-xhci' },
+  { key: 'VGA', type: 'VGA' },
 ];
 
-/** Properties that name one instance rather than describe the platform, left out of every map. */
-export const INSTANCE_PROPERTIES = ['addr', 'legacy-addr', 'id', 'drive', 'netdev', 'mac', 'chardev', 'bootindex', 'failover_pair_id'];
+/**
+ * Where a PCI device sits changes what the guest sees (a virtio device with disable-legacy=auto
+ * is modern-only behind a PCIe port, transitional elsewhere), so on machine types whose root bus
+ * is PCI Express the devices are probed a second time in each placement class. Catalog keys are
+ * `<key>` on the root bus and `<key>@<placement>` otherwise.
+ *
+ * - `pcie-port`: a PCI Express bus that is not the root complex (measured behind pcie-root-port;
+ *   ioh3420 and switch downstream ports are the same class).
+ * - `pci-bridge`: conventional PCI behind a bridge (measured behind pcie-pci-bridge).
+ */
+export const PLACEMENTS = ['pcie-port', 'pci-bridge'] as const;
+export type Placement = 'root' | (typeof PLACEMENTS)[number];
 
+/** Properties that name one instance rather than describe the platform, left out of every map. */
+export const INSTANCE_PROPERTIES = ['addr', 'legacy-addr', 'id', 'drive', 'netdev', 'mac', 'chardev', 'bootindex', 'failover_pair_id', 'busnr', 'chassis', 'slot'];
+
+/** Block node names are limited to 31 characters: number them instead of naming them. */
+function deviceArgs(d: ProbeDeviceSpec, id: string, extra: string, disks: { n: number }): string[] {
+  if (!d.blockBackend) return ['-device', `${d.type},id=${id}${extra}`];
+  const node = `probe-disk${disks.n++}`;
+  return ['-blockdev', `null-co,node-name=${node}`, '-device', `${d.type},id=${id},drive=${node}${extra}`];
+}
+
+/** The devices on the machine's root bus. */
 export function probeDeviceArgs(devices: ProbeDeviceSpec[] = PROBE_DEVICES): string[] {
-  return devices.flatMap((d) => [...d.args, '-device', `${d.type},id=probe-${d.key}${d.properties ? `,${d.properties}` : ''}`]);
+  const disks = { n: 0 };
+  return devices.flatMap((d) => deviceArgs(d, `probe-${d.key}`, '', disks));
+}
+
+/** QOM ids cannot hold '@': placement instances use probe-<key>.<placement>. */
+export function placementId(key: string, placement: Placement): string {
+  return placement === 'root' ? `probe-${key}` : `probe-${key}.${placement}`;
+}
+
+/** The catalog key of a probe device QOM id, or undefined for other devices. */
+export function keyOfProbeId(id: string): string | undefined {
+  if (!id.startsWith('probe-')) return undefined;
+  const rest = id.slice('probe-'.length);
+  for (const p of PLACEMENTS) if (rest.endsWith(`.${p}`)) return `${rest.slice(0, -p.length - 1)}@${p}`;
+  return rest;
+}
+
+/** The devices in one placement class: behind their own PCIe root port each, or all behind one
+ *  PCIe-to-PCI bridge. One instance per class, as some devices may exist once only (VGA, balloon). */
+export function placementDeviceArgs(devices: ProbeDeviceSpec[], placement: Exclude<Placement, 'root'>): string[] {
+  const args: string[] = [];
+  const disks = { n: 0 };
+  if (placement === 'pcie-port') {
+    devices.forEach((d, i) => {
+      args.push('-device', `pcie-root-port,id=infra-port${i},chassis=${i + 1}`);
+      args.push(...deviceArgs(d, placementId(d.key, placement), `,bus=infra-port${i}`, disks));
+    });
+  } else {
+    args.push('-device', 'pcie-root-port,id=infra-bridge-port,chassis=1');
+    args.push('-device', 'pcie-pci-bridge,id=infra-bridge,bus=infra-bridge-port');
+    devices.forEach((d, i) => args.push(...deviceArgs(d, placementId(d.key, placement), `,bus=infra-bridge,addr=${i + 1}`, disks)));
+  }
+  return args;
 }

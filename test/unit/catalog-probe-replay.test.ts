@@ -6,7 +6,7 @@ import { Catalog } from '../../src/model/catalog.js';
 import { isValid } from '../../src/model/validate.js';
 import { CPU_INSTANCE_PROPERTIES, probeCatalog } from '../../src/probe/catalog-probe.js';
 import { flattenDevice, parseQtree, walkQtree } from '../../src/probe/qtree.js';
-import { INSTANCE_PROPERTIES } from '../../src/probe/devices.js';
+import { INSTANCE_PROPERTIES, keyOfProbeId } from '../../src/probe/devices.js';
 import { replayStarter } from '../../src/probe/session.js';
 import { FIXTURES, RECORDED_MACHINES } from '../helpers.js';
 import { machineOf, readRecordings, replyTo, type Recording } from '../recording.js';
@@ -61,7 +61,8 @@ for (const version of ['5.2', '7.2', '10.0']) {
 function checkMachine(index: CatalogIndex, rec: Recording): void {
   const machine = machineOf(rec);
   const aliases = index.data.cpuFeatureAliases;
-  const defs = replyTo<CpuDef[]>(rec, 'query-cpu-definitions');
+  // Placement instances (devices behind ports and bridges) hold device trees only.
+  const defs = rec.exchanges.some((e) => e.execute === 'query-cpu-definitions') ? replyTo<CpuDef[]>(rec, 'query-cpu-definitions') : [];
   for (const d of defs) {
     if (d.name === 'host' || d.name === 'max') continue;
     assert.equal(index.cpuAliasOf(d.name, machine) ?? undefined, d['alias-of'], `${machine}: alias of ${d.name}`);
@@ -72,8 +73,8 @@ function checkMachine(index: CatalogIndex, rec: Recording): void {
   const qtree = replyTo<string>(rec, 'human-monitor-command');
   const omit = new Set(INSTANCE_PROPERTIES);
   for (const { device, busType } of walkQtree(parseQtree(qtree))) {
-    if (!device.id.startsWith('probe-')) continue;
-    const key = device.id.slice('probe-'.length);
+    const key = keyOfProbeId(device.id);
+    if (!key) continue;
     const flat = flattenDevice(device, busType, omit);
     assert.deepEqual(index.deviceOn(machine, key), flat, `${machine}: ${key}`);
   }
@@ -86,6 +87,13 @@ test('QEMU 5.2: devices QEMU refuses on old machine types are recorded with its 
   assert.match(refused['virtio-blk-pci-transitional']!, /scsi=off/);
   assert.equal(catalog.deviceOn('pc-i440fx-2.4', 'virtio-blk-pci-transitional'), undefined);
   assert.ok(catalog.deviceOn('pc-i440fx-2.4', 'virtio-net-pci'), 'the other devices were still probed');
+  // Placement changes what the guest sees: disable-legacy=auto is modern-only behind a PCIe port.
+  const port = catalog.deviceOn('pc-q35-4.2', 'virtio-net-pci@pcie-port')!;
+  const root = catalog.deviceOn('pc-q35-4.2', 'virtio-net-pci')!;
+  const bridge = catalog.deviceOn('pc-q35-4.2', 'virtio-net-pci@pci-bridge')!;
+  assert.deepEqual([root['disable-legacy'], root['pci.id']], ['off', '1af4:1000']);
+  assert.deepEqual([port['disable-legacy'], port['pci.id']], ['on', '1af4:1041']);
+  assert.deepEqual([bridge['disable-legacy'], bridge['bus-type']], ['off', 'PCI']);
   assert.match(catalog.machine('isapc')!.refusedDevices!['VGA']!, /No 'PCI' bus/);
 });
 
