@@ -292,7 +292,7 @@ async function probeMachine(starter: QemuStarter, machine: string, modelNames: s
   }
   const { session, accepted } = started;
   let devices: Map<string, Props>;
-  let pcieRoot = false;
+  let pcieRoot: boolean;
   let result: MachineProbe;
   try {
     const defs = await session.qmp.execute<QmpCpuDefinition[]>('query-cpu-definitions');

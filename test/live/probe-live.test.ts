@@ -41,7 +41,7 @@ for (const version of ['5.2', '7.2', '10.0']) {
       const q = await launchQemu(build, ['-machine', m.name, ...PROBE_BASE_ARGS, ...probeDeviceArgs()]);
       try {
         for (const [key, props] of catalog.devicesOn(m.name)!) {
-          if (key.startsWith('board/')) continue;
+          if (key.startsWith('board/') || key.includes('@')) continue; // root-bus instances only
           const path = `/machine/peripheral/probe-${key}`;
           const list = await q.qmp.execute<{ name: string; type: string }[]>('qom-list', { path });
           const names = new Set(list.filter((p) => !p.type.startsWith('child<') && !p.type.startsWith('link<')).map((p) => p.name));
