@@ -10,8 +10,16 @@ export interface Parsed<O extends Options> {
 
 /** node:util parseArgs with errors that name the flag, as UserErrors (exit 2). */
 export function parseCommandArgs<O extends Options>(argv: string[], options: O, usage: string): Parsed<O> {
+  // A value may start with '-' (--guest-argv "-machine q35 ..."): bind it to its option.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const name = a.startsWith('--') ? a.slice(2) : undefined;
+    if (name && options[name]?.type === 'string' && argv[i + 1]?.startsWith('-')) args.push(`${a}=${argv[++i]}`);
+    else args.push(a);
+  }
   try {
-    const r = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    const r = parseArgs({ args, options, allowPositionals: true, strict: true });
     return r as unknown as Parsed<O>;
   } catch (e) {
     const msg = (e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, '');

@@ -4,6 +4,7 @@ import { RunError, UserError } from '../util/errors.js';
 import { catalogCommand } from './commands/catalog.js';
 import { overviewCommand } from './commands/overview.js';
 import { probeCommand } from './commands/probe.js';
+import { resolveCommand } from './commands/resolve.js';
 import { schemaCommand } from './commands/schema.js';
 
 const HELP = `guestabi: will this guest keep its platform when it starts, migrates or rolls back?
@@ -17,6 +18,8 @@ usage: guestabi [COMMAND] [OPTIONS]
   catalog show V    one catalog: --machines, --cpus, --machine NAME, --cpu NAME
   catalog diff A B  how two QEMU builds differ, machine type by machine type
   catalog regen     re-probe the fetched QEMU builds into data/catalog/
+  resolve GUEST     pin a guest (libvirt XML, QEMU argv, JSON/YAML) against --host or --cluster:
+                    versioned machine type and CPU model, every device's properties
   schema [NAME]     JSON Schema of guestabi's documents
 
 Every command prints for a person, or exact JSON with --json.
@@ -27,6 +30,7 @@ type Command = (argv: string[]) => Promise<number> | number;
 const COMMANDS: Record<string, Command> = {
   overview: overviewCommand,
   probe: probeCommand,
+  resolve: resolveCommand,
   catalog: catalogCommand,
   schema: schemaCommand,
 };

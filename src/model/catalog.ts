@@ -85,7 +85,8 @@ export const ProbeDevice = Type.Object(
   {
     key: Type.String(),
     type: Type.String(),
-    blockBackend: Type.Optional(Type.Boolean({ description: 'Given a null-co block backend.' })),
+    parent: Type.Optional(Type.String({ description: 'The probe device whose bus it plugs into.' })),
+    options: Type.Optional(Type.String({ description: 'Extra -device options it needs.' })),
   },
   { additionalProperties: false },
 );

@@ -1,9 +1,16 @@
 import type { TSchema } from '@sinclair/typebox';
 import { Catalog } from './catalog.js';
+import { GuestSpec } from './guest.js';
 import { HostProfile } from './host.js';
+import { Cluster, PinnedAbi } from './pinned.js';
+import { Reason } from './reason.js';
 
 /** Every published document type, by the name its JSON Schema file carries. */
 export const SCHEMAS: Record<string, TSchema> = {
   catalog: Catalog,
   'host-profile': HostProfile,
+  guest: GuestSpec,
+  'pinned-abi': PinnedAbi,
+  cluster: Cluster,
+  reason: Reason,
 };

@@ -6,7 +6,7 @@ import { compareMachineNames, parseCpuModelName, parseMachineName } from '../cat
 import { compareVersions } from '../util/versions.js';
 import { RunError, errorMessage } from '../util/errors.js';
 import { QemuStartError } from '../qmp/launcher.js';
-import { INSTANCE_PROPERTIES, keyOfProbeId, placementDeviceArgs, placementId, PLACEMENTS, PROBE_DEVICES, probeDeviceArgs, type ProbeDeviceSpec } from './devices.js';
+import { INSTANCE_PROPERTIES, keyOfProbeId, placeable, placementDeviceArgs, placementId, PLACEMENTS, PROBE_DEVICES, probeDeviceArgs, type ProbeDeviceSpec } from './devices.js';
 import { flattenDevice, parseQtree, walkQtree, type QtreeBus, type QtreeDevice } from './qtree.js';
 import type { QemuSession, QemuStarter } from './session.js';
 import { mapPool } from '../util/pool.js';
@@ -141,7 +141,7 @@ export async function probeCatalog(opts: CatalogProbeOptions): Promise<Catalog> 
     probe: {
       tool: opts.toolVersion,
       accel: 'tcg',
-      devices: PROBE_DEVICES.map((d) => ({ key: d.key, type: d.type, ...(d.blockBackend ? { blockBackend: true } : {}) })),
+      devices: PROBE_DEVICES.map((d) => ({ key: d.key, type: d.type, ...(d.parent ? { parent: d.parent } : {}), ...(d.options ? { options: d.options } : {}) })),
       placements: [...PLACEMENTS],
       instanceProperties: [...INSTANCE_PROPERTIES],
     },
@@ -264,7 +264,7 @@ async function startAccepting(
       const reason = refusalReason(message, id);
       const placement = keyOfProbeId(id)!.slice(culprit.key.length);
       // No PCI bus (isapc, microvm): every probe device is PCI, so none can be added.
-      const gone = /No 'PCI' bus found/.test(reason) ? left : [culprit];
+      const gone = /No 'PCI' bus found/.test(reason) ? left.filter((d) => !d.notPci || d.parent !== undefined) : [culprit];
       for (const d of gone) refused[`${d.key}${placement}`] = reason.replaceAll(culprit.type, d.type);
       left = left.filter((d) => !gone.includes(d));
     }
@@ -290,7 +290,11 @@ async function probeMachine(starter: QemuStarter, machine: string, modelNames: s
       return { status: 'failed', error: withoutPaths(errorMessage(err2)) };
     }
   }
-  const { session, accepted } = started;
+  const { session } = started;
+  // A device whose bus (a probe USB or SCSI controller) was refused cannot be there either.
+  const acceptedKeys = new Set(started.accepted.map((d) => d.key));
+  const accepted = started.accepted.filter((d) => !d.parent || acceptedKeys.has(d.parent));
+  for (const d of started.accepted) if (d.parent && !acceptedKeys.has(d.parent)) refused[d.key] ??= `its bus, on ${d.parent}, is not there`;
   let devices: Map<string, Props>;
   let pcieRoot: boolean;
   let result: MachineProbe;
@@ -306,12 +310,13 @@ async function probeMachine(starter: QemuStarter, machine: string, modelNames: s
   } finally {
     await session.stop();
   }
-  for (const placement of pcieRoot && accepted.length ? PLACEMENTS : []) {
+  const movable = placeable(accepted);
+  for (const placement of pcieRoot && movable.length ? PLACEMENTS : []) {
     let placed: { session: QemuSession; accepted: ProbeDeviceSpec[] };
     try {
       placed = await startAccepting(
         starter,
-        accepted,
+        movable,
         (ds) => [...base, ...placementDeviceArgs(ds, placement)],
         `${placement}-${machine}`,
         refused,
@@ -321,7 +326,7 @@ async function probeMachine(starter: QemuStarter, machine: string, modelNames: s
       // The ports or bridges themselves refused (x-remote has no MSI-X): this placement is unknown here.
       if (!(err instanceof QemuStartError) || err.crashed) throw err;
       const why = `placement not probed: ${withoutPaths(errorMessage(err)).replace(/^QEMU did not start: /, '')}`;
-      for (const d of accepted) refused[`${d.key}@${placement}`] ??= why;
+      for (const d of movable) refused[`${d.key}@${placement}`] ??= why;
       continue;
     }
     try {
@@ -365,11 +370,11 @@ function deviceMap(root: QtreeBus, board: boolean): Map<string, Props> {
   const seen = new Map<string, number>();
   const claimed = new Set<QtreeDevice>();
   for (const { device, busType, parent } of walkQtree(root)) {
-    if (parent && claimed.has(parent)) {
-      claimed.add(device); // a probe device's backend: merged into it
+    const key = keyOfProbeId(device.id);
+    if (!key && parent && claimed.has(parent)) {
+      claimed.add(device); // a probe device's backend (its virtio-bus device): merged into it
       continue;
     }
-    const key = keyOfProbeId(device.id);
     if (key) {
       claimed.add(device);
       out.set(key, flattenDevice(device, busType, omit));

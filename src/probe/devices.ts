@@ -11,6 +11,14 @@ export interface ProbeDeviceSpec {
   type: string;
   /** The device needs a block backend (a null-co blockdev made for it). */
   blockBackend?: boolean;
+  /** Not a PCI device: it plugs into the bus of another probe device (usb, scsi) or ISA. */
+  notPci?: boolean;
+  /** Key of the probe device whose bus it plugs into. */
+  parent?: string;
+  /** Extra -device options it needs. */
+  options?: string;
+  /** Probed on the root bus only (ports and bridges, which sit where they are put). */
+  rootOnly?: boolean;
 }
 
 export const PROBE_DEVICES: ProbeDeviceSpec[] = [
@@ -24,10 +32,22 @@ export const PROBE_DEVICES: ProbeDeviceSpec[] = [
   { key: 'virtio-balloon-pci', type: 'virtio-balloon-pci' },
   { key: 'virtio-serial-pci', type: 'virtio-serial-pci' },
   { key: 'virtio-rng-pci', type: 'virtio-rng-pci' },
+  { key: 'virtio-gpu-pci', type: 'virtio-gpu-pci' },
   { key: 'e1000e', type: 'e1000e' },
   { key: 'e1000', type: 'e1000' },
+  { key: 'rtl8139', type: 'rtl8139' },
   { key: 'qemu-xhci', type: 'qemu-xhci' },
+  { key: 'piix3-usb-uhci', type: 'piix3-usb-uhci' },
+  { key: 'ich9-ahci', type: 'ich9-ahci' },
   { key: 'VGA', type: 'VGA' },
+  { key: 'qxl', type: 'qxl' },
+  { key: 'i6300esb', type: 'i6300esb' },
+  { key: 'pcie-root-port', type: 'pcie-root-port', options: 'chassis=200', rootOnly: true },
+  { key: 'pcie-pci-bridge', type: 'pcie-pci-bridge', rootOnly: true },
+  { key: 'pci-bridge', type: 'pci-bridge', options: 'chassis_nr=201', rootOnly: true },
+  { key: 'usb-tablet', type: 'usb-tablet', notPci: true, parent: 'qemu-xhci' },
+  { key: 'scsi-hd', type: 'scsi-hd', notPci: true, parent: 'virtio-scsi-pci', blockBackend: true },
+  { key: 'isa-serial', type: 'isa-serial', notPci: true },
 ];
 
 /**
@@ -48,15 +68,24 @@ export const INSTANCE_PROPERTIES = ['addr', 'legacy-addr', 'id', 'drive', 'netde
 
 /** Block node names are limited to 31 characters: number them instead of naming them. */
 function deviceArgs(d: ProbeDeviceSpec, id: string, extra: string, disks: { n: number }): string[] {
-  if (!d.blockBackend) return ['-device', `${d.type},id=${id}${extra}`];
+  const parentBus = d.parent ? `,bus=probe-${d.parent}.0` : '';
+  const opts = `${d.options ? `,${d.options}` : ''}${parentBus}${extra}`;
+  if (!d.blockBackend) return ['-device', `${d.type},id=${id}${opts}`];
   const node = `probe-disk${disks.n++}`;
-  return ['-blockdev', `null-co,node-name=${node}`, '-device', `${d.type},id=${id},drive=${node}${extra}`];
+  return ['-blockdev', `null-co,node-name=${node}`, '-device', `${d.type},id=${id},drive=${node}${opts}`];
 }
 
-/** The devices on the machine's root bus. */
+/** The devices on the machine's root bus (and those that plug into them). A child whose parent
+ *  is left out is left out too. */
 export function probeDeviceArgs(devices: ProbeDeviceSpec[] = PROBE_DEVICES): string[] {
   const disks = { n: 0 };
-  return devices.flatMap((d) => deviceArgs(d, `probe-${d.key}`, '', disks));
+  const keys = new Set(devices.map((d) => d.key));
+  return devices.filter((d) => !d.parent || keys.has(d.parent)).flatMap((d) => deviceArgs(d, `probe-${d.key}`, '', disks));
+}
+
+/** Devices that are probed again in each placement class. */
+export function placeable(devices: ProbeDeviceSpec[]): ProbeDeviceSpec[] {
+  return devices.filter((d) => !d.notPci && !d.rootOnly);
 }
 
 /** QOM ids cannot hold '@': placement instances use probe-<key>.<placement>. */
@@ -85,7 +114,7 @@ export function placementDeviceArgs(devices: ProbeDeviceSpec[], placement: Exclu
   } else {
     args.push('-device', 'pcie-root-port,id=infra-bridge-port,chassis=1');
     args.push('-device', 'pcie-pci-bridge,id=infra-bridge,bus=infra-bridge-port');
-    devices.forEach((d, i) => args.push(...deviceArgs(d, placementId(d.key, placement), `,bus=infra-bridge,addr=${i + 1}`, disks)));
+    devices.forEach((d, i) => args.push(...deviceArgs(d, placementId(d.key, placement), `,bus=infra-bridge,addr=0x${(i + 1).toString(16)}`, disks)));
   }
   return args;
 }

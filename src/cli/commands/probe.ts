@@ -14,7 +14,7 @@ import { toolVersion } from '../../util/tool.js';
 import { oneOf, parseCommandArgs } from '../args.js';
 import { print, printJson, progressReporter, wrapList } from '../output.js';
 
-const USAGE = 'guestabi probe [--qemu PATH|VERSION] [--accel kvm|tcg] [--host-out FILE] [--catalog-out FILE] [--host-only] [--record DIR] [--json]';
+const USAGE = 'guestabi probe [--qemu PATH|VERSION] [--accel kvm|tcg] [--name HOSTNAME] [--host-out FILE] [--catalog-out FILE] [--host-only] [--record DIR] [--json]';
 
 export function defaultAccel(): Accel {
   return kvmDevicePresent(REAL_ROOTS) ? 'kvm' : 'tcg';
@@ -27,11 +27,11 @@ export interface ProbeResult {
 }
 
 /** Probe this host (and, unless hostOnly, the whole build) with one QEMU. */
-export async function runProbe(opts: { qemu?: string; accel?: Accel; record?: string; hostOnly?: boolean }): Promise<ProbeResult> {
+export async function runProbe(opts: { qemu?: string; accel?: Accel; record?: string; hostOnly?: boolean; name?: string }): Promise<ProbeResult> {
   const build = findQemuBuild(opts.qemu);
   const accel = opts.accel ?? defaultAccel();
   const starter = liveStarter(build, { recordDir: opts.record });
-  const host = await probeHost({ starter, accel, binary: build.binary, toolVersion: toolVersion() });
+  const host = await probeHost({ starter, accel, binary: build.binary, toolVersion: toolVersion(), name: opts.name });
   if (opts.hostOnly) return { build, host };
   const catalog = await probeCatalog({ starter, toolVersion: toolVersion(), progress: progressReporter(`probing QEMU ${host.qemu.version.major}.${host.qemu.version.minor}`) });
   return { build, host, catalog };
@@ -46,6 +46,7 @@ export async function probeCommand(argv: string[]): Promise<number> {
       'host-out': { type: 'string' },
       'catalog-out': { type: 'string' },
       'host-only': { type: 'boolean' },
+      name: { type: 'string' },
       record: { type: 'string' },
       json: { type: 'boolean' },
     },
@@ -54,7 +55,7 @@ export async function probeCommand(argv: string[]): Promise<number> {
   if (positionals.length) throw new UserError(`unexpected argument '${positionals[0]}'\nusage: ${USAGE}`);
   if (values['host-only'] && values['catalog-out']) throw new UserError('--host-only and --catalog-out exclude each other');
   const accel = oneOf(values.accel, ['kvm', 'tcg'] as const, '--accel');
-  const result = await runProbe({ qemu: values.qemu, accel, record: values.record, hostOnly: values['host-only'] });
+  const result = await runProbe({ qemu: values.qemu, accel, record: values.record, hostOnly: values['host-only'], name: values.name });
   if (values['host-out']) writeFileAtomic(values['host-out'], JSON.stringify(result.host, null, 2) + '\n');
   if (values['catalog-out'] && result.catalog) writeCatalogFile(values['catalog-out'], result.catalog);
   if (values.json) {

@@ -1,0 +1,273 @@
+import type { GuestDevice, GuestSpec } from '../model/guest.js';
+import type { PropValue } from '../model/common.js';
+import { UserError } from '../util/errors.js';
+import { isPciType, placementBehind, roleOf, ROOT_BUSES } from './device-types.js';
+import { parseMemoryMiB, parseOnOff, parseOpts, shellSplit } from './qemuopts.js';
+
+/** QEMU options that take no argument; every other option takes the next word. */
+const FLAGS = new Set([
+  '-S', '-s', '-nodefaults', '-no-user-config', '-enable-kvm', '-daemonize', '-nographic', '-no-hpet', '-no-reboot', '-no-shutdown',
+  '-snapshot', '-usb', '-mem-prealloc', '-no-acpi', '-full-screen', '-no-fd-bootchk', '-win2k-hack', '-preconfig', '-only-migratable',
+  '-enable-fips', '-version', '-h', '-help', '-no-quit', '-alt-grab', '-ctrl-grab', '-no-frame', '-old-param', '-semihosting',
+]);
+
+/** CPU properties that are not features: the guest-visible identity and CPUID layout knobs. */
+const CPU_VALUE_PROPERTIES = /^(family|model|stepping|model-id|vendor|level|xlevel|xlevel2|min-level|min-xlevel|phys-bits|host-phys-bits-limit|tsc-frequency|hv-spinlocks|hv-vendor-id|lbr-fmt|guest-phys-bits|ucode-rev|hv-version-id-.*|x-.*)$/;
+
+/** Which -object types are confidential-guest launch security. */
+const LAUNCH_SECURITY_OBJECTS: Record<string, string> = { 'sev-guest': 'sev', 'sev-snp-guest': 'sev-snp', 'tdx-guest': 'tdx', 's390-pv-guest': 's390-pv' };
+
+export function parseArgvText(text: string, source: string): GuestSpec {
+  let words: string[];
+  try {
+    words = shellSplit(text);
+  } catch (e) {
+    throw new UserError(`cannot split the command line: ${(e as Error).message}`, source);
+  }
+  return parseArgv(words, source);
+}
+
+/**
+ * A QEMU command line as a GuestSpec. What QEMU would add by itself is made explicit where it is
+ * guest-visible: without -nodefaults, the default VGA (and that a default NIC and serial exist).
+ */
+export function parseArgv(words: string[], source: string): GuestSpec {
+  let i = 0;
+  if (words[0] !== undefined && !words[0].startsWith('-')) i = 1; // the binary
+  const at = (n: number) => `${source}: argument ${n + 1} '${words[n]}'`;
+  const spec: GuestSpec = { machine: { type: 'pc' }, cpu: { mode: 'custom' }, memory: { sizeMiB: 128 }, vcpus: { count: 1 }, devices: [] };
+  let nodefaults = false;
+  let vga: string | undefined;
+  const deviceBuses = new Map<GuestDevice, string | undefined>();
+  const typeById = new Map<string, string>();
+
+  for (; i < words.length; i++) {
+    const opt = words[i]!;
+    if (!opt.startsWith('-')) throw new UserError(`expected an option, got '${opt}'`, `${source}: argument ${i + 1}`);
+    const name = opt.startsWith('--') ? opt.slice(1) : opt;
+    if (FLAGS.has(name)) {
+      if (name === '-nodefaults') nodefaults = true;
+      if (name === '-enable-kvm') spec.accel = 'kvm';
+      continue;
+    }
+    const arg = words[i + 1];
+    if (arg === undefined) throw new UserError(`${opt} needs an argument`, at(i));
+    const where = at(i);
+    i++;
+    switch (name) {
+      case '-machine':
+      case '-M':
+        parseMachine(spec, arg, where);
+        break;
+      case '-accel': {
+        const accel = parseOpts(arg)[0]?.key;
+        if (accel === 'kvm' || accel === 'tcg') spec.accel = accel;
+        break;
+      }
+      case '-cpu':
+        parseCpu(spec, arg, where);
+        break;
+      case '-m': {
+        const opts = parseOpts(arg);
+        const size = opts[0]?.value === undefined ? opts[0]?.key : opts.find((o) => o.key === 'size')?.value;
+        const mib = size === undefined ? undefined : parseMemoryMiB(size);
+        if (mib === undefined) throw new UserError(`not a memory size: '${arg}'`, where);
+        spec.memory = { sizeMiB: mib };
+        break;
+      }
+      case '-smp':
+        parseSmp(spec, arg, where);
+        break;
+      case '-device': {
+        const d = parseDevice(arg, where);
+        const bus = d.properties?.bus;
+        deviceBuses.set(d, bus);
+        if (d.id) typeById.set(d.id, d.type);
+        if (d.type === 'intel-iommu' || d.type === 'amd-iommu' || d.type === 'virtio-iommu-pci') {
+          const { id: _id, ...options } = d.properties ?? {};
+          spec.iommu = { model: d.type.replace(/-iommu(-pci)?$/, ''), options };
+        }
+        spec.devices.push(d);
+        break;
+      }
+      case '-global': {
+        const g = parseGlobal(arg, where);
+        spec.globals = [...(spec.globals ?? []), g];
+        break;
+      }
+      case '-vga':
+        vga = arg;
+        break;
+      case '-object': {
+        const opts = parseOpts(arg);
+        const type = opts[0]?.value === undefined ? opts[0]?.key : opts.find((o) => o.key === 'qom-type')?.value;
+        if (type && LAUNCH_SECURITY_OBJECTS[type]) {
+          const options = Object.fromEntries(opts.slice(1).filter((o) => o.value !== undefined).map((o) => [o.key, o.value!]));
+          spec.launchSecurity = { type: LAUNCH_SECURITY_OBJECTS[type]!, options };
+        }
+        break;
+      }
+      case '-name':
+        spec.name = parseOpts(arg)[0]?.value === undefined ? parseOpts(arg)[0]?.key : parseOpts(arg).find((o) => o.key === 'guest')?.value;
+        break;
+      case '-bios':
+        if (/ovmf|edk2|OVMF/i.test(arg)) spec.firmware = 'efi';
+        break;
+      case '-drive': {
+        const opts = parseOpts(arg);
+        const iface = opts.find((o) => o.key === 'if')?.value;
+        if (iface === 'pflash') spec.firmware = 'efi';
+        if (iface === 'virtio') spec.devices.push({ type: 'virtio-blk-pci', role: 'disk', properties: {}, source: `${where} (-drive if=virtio)` });
+        break;
+      }
+      case '-nic': {
+        const model = parseOpts(arg).find((o) => o.key === 'model')?.value;
+        if (model && model !== 'none') spec.devices.push(nicDevice(model, where));
+        break;
+      }
+      case '-net': {
+        const opts = parseOpts(arg);
+        if (opts[0]?.key === 'nic') spec.devices.push(nicDevice(opts.find((o) => o.key === 'model')?.value, where));
+        break;
+      }
+      default:
+        // Host-side options (-display, -vnc, -chardev, -netdev, -blockdev, -serial...) do not
+        // change what the guest sees beyond the devices above.
+        break;
+    }
+  }
+
+  // Placement: a device's bus is a root bus, a PCIe port or a bridge given earlier.
+  for (const [d, bus] of deviceBuses) {
+    if (!isPciType(d.type)) continue;
+    if (bus === undefined || ROOT_BUSES.has(bus)) d.placement = 'root';
+    else {
+      const parent = typeById.get(bus) ?? typeById.get(bus.replace(/\.0$/, ''));
+      d.placement = parent === undefined ? 'unknown' : placementBehind(parent);
+    }
+  }
+  if (!nodefaults) spec.implicitDefaults = true;
+  // Without -accel or -enable-kvm QEMU runs the guest under TCG.
+  spec.accel ??= 'tcg';
+  if (vga !== undefined ? vga !== 'none' : !nodefaults) {
+    const type = { std: 'VGA', cirrus: 'cirrus-vga', qxl: 'qxl-vga', virtio: 'virtio-vga', vmware: 'vmware-svga' }[vga ?? 'std'] ?? vga ?? 'VGA';
+    spec.devices.push({ type, role: 'video', placement: 'root', properties: {}, source: vga ? `${source}: -vga ${vga}` : `${source}: QEMU's default VGA (no -nodefaults)` });
+  }
+  return spec;
+}
+
+function nicDevice(model: string | undefined, where: string): GuestDevice {
+  const type = model === undefined ? 'unknown-default-nic' : model === 'virtio' ? 'virtio-net-pci' : model;
+  return { type, role: 'net', placement: 'root', properties: {}, source: where };
+}
+
+function parseMachine(spec: GuestSpec, arg: string, where: string): void {
+  const opts = parseOpts(arg);
+  const options: Record<string, string> = { ...(spec.machine.options ?? {}) };
+  let type = spec.machine.type;
+  opts.forEach((o, idx) => {
+    if (idx === 0 && o.value === undefined) type = o.key;
+    else if (o.key === 'type') type = o.value ?? type;
+    else if (o.key === 'accel') {
+      const a = o.value?.split(':')[0];
+      if (a === 'kvm' || a === 'tcg') spec.accel = a;
+    } else options[o.key] = o.value ?? 'on';
+  });
+  if (!type) throw new UserError('no machine type', where);
+  spec.machine = Object.keys(options).length ? { type, options } : { type };
+}
+
+function parseCpu(spec: GuestSpec, arg: string, where: string): void {
+  const opts = parseOpts(arg);
+  const model = opts[0];
+  if (!model || model.value !== undefined) throw new UserError('-cpu must start with a model name', where);
+  const features: NonNullable<GuestSpec['cpu']['features']> = [];
+  const properties: Record<string, PropValue> = {};
+  let enforce: boolean | undefined;
+  const modes: Record<string, GuestSpec['cpu']['mode']> = { host: 'host-passthrough', max: 'maximum' };
+  for (const o of opts.slice(1)) {
+    if (o.value === undefined && (o.key.startsWith('+') || o.key.startsWith('-'))) {
+      features.push({ name: o.key.slice(1), policy: o.key.startsWith('+') ? 'require' : 'disable' });
+      continue;
+    }
+    if (o.key === 'enforce') {
+      enforce = parseOnOff(o.value) ?? true;
+      continue;
+    }
+    if (o.key === 'check') continue; // warns only; the outcome is the same as without it
+    if (CPU_VALUE_PROPERTIES.test(o.key)) {
+      const n = Number(o.value);
+      properties[o.key] = o.value !== undefined && o.value !== '' && Number.isFinite(n) && /^(0x[0-9a-f]+|-?\d+)$/i.test(o.value) ? n : (o.value ?? '');
+      continue;
+    }
+    const on = parseOnOff(o.value);
+    if (on === undefined) throw new UserError(`CPU property '${o.key}' wants on or off, not '${o.value}'`, where);
+    features.push({ name: o.key, policy: on ? 'require' : 'disable' });
+  }
+  const mode = modes[model.key] ?? 'custom';
+  spec.cpu = { mode, ...(mode === 'custom' ? { model: model.key } : {}) };
+  if (features.length) spec.cpu.features = features;
+  if (Object.keys(properties).length) spec.cpu.properties = properties;
+  if (enforce !== undefined) spec.cpu.enforce = enforce;
+}
+
+function parseSmp(spec: GuestSpec, arg: string, where: string): void {
+  const opts = parseOpts(arg);
+  const v: GuestSpec['vcpus'] = { count: 1 };
+  const num = (s: string | undefined, k: string) => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 1) throw new UserError(`-smp ${k} must be a positive integer, not '${s}'`, where);
+    return n;
+  };
+  for (const [idx, o] of opts.entries()) {
+    if (idx === 0 && o.value === undefined) v.count = num(o.key, 'cpus');
+    else if (o.key === 'cpus') v.count = num(o.value, 'cpus');
+    else if (o.key === 'maxcpus') v.max = num(o.value, 'maxcpus');
+    else if (o.key === 'sockets' || o.key === 'dies' || o.key === 'cores' || o.key === 'threads') v[o.key] = num(o.value, o.key);
+  }
+  if (!opts.some((o, idx) => (idx === 0 && o.value === undefined) || o.key === 'cpus')) {
+    v.count = (v.sockets ?? 1) * (v.dies ?? 1) * (v.cores ?? 1) * (v.threads ?? 1);
+  }
+  spec.vcpus = v;
+}
+
+export function parseDevice(arg: string, where: string): GuestDevice {
+  let driver: string | undefined;
+  const properties: Record<string, string> = {};
+  if (arg.trimStart().startsWith('{')) {
+    let json: Record<string, unknown>;
+    try {
+      json = JSON.parse(arg) as Record<string, unknown>;
+    } catch (e) {
+      throw new UserError(`malformed JSON -device: ${(e as Error).message}`, where);
+    }
+    driver = typeof json.driver === 'string' ? json.driver : undefined;
+    for (const [k, v] of Object.entries(json)) if (k !== 'driver') properties[k] = typeof v === 'boolean' ? (v ? 'on' : 'off') : String(v);
+  } else {
+    parseOpts(arg).forEach((o, idx) => {
+      if (idx === 0 && o.value === undefined) driver = o.key;
+      else if (o.key === 'driver') driver = o.value;
+      else properties[o.key] = o.value ?? 'on';
+    });
+  }
+  if (!driver) throw new UserError('-device without a driver', where);
+  const { id, ...rest } = properties;
+  const d: GuestDevice = { type: driver, role: roleOf(driver), properties: rest, source: where };
+  if (id !== undefined) d.id = id;
+  return d;
+}
+
+function parseGlobal(arg: string, where: string): { driver: string; property: string; value: string } {
+  const opts = parseOpts(arg);
+  if (opts.length === 1) {
+    const m = /^([^.=]+)\.([^=]+)=(.*)$/.exec(arg);
+    if (!m) throw new UserError(`-global wants driver.property=value, not '${arg}'`, where);
+    return { driver: m[1]!, property: m[2]!, value: m[3]! };
+  }
+  const get = (k: string) => opts.find((o) => o.key === k)?.value;
+  const driver = get('driver');
+  const property = get('property');
+  const value = get('value');
+  if (!driver || !property || value === undefined) throw new UserError('-global wants driver=,property=,value=', where);
+  return { driver, property, value };
+}

@@ -1,0 +1,70 @@
+import type { PropValue } from '../model/common.js';
+import type { PinnedAbi } from '../model/pinned.js';
+import { formatOpts, shellQuote } from './qemuopts.js';
+import { placeDevices } from './topology.js';
+
+function optValue(v: PropValue): string {
+  return typeof v === 'boolean' ? (v ? 'on' : 'off') : String(v);
+}
+
+/** Synthetic device types that stand for "a device libvirt/QEMU adds by default", not a -device. */
+const NOT_A_DEVICE = /^unknown-/;
+
+/**
+ * The pinned guest as a QEMU command line: every name versioned, the CPU with its explicit
+ * features and `enforce`, devices in their placement class. Host-side backends (-drive, -netdev)
+ * are the caller's: devices keep the drive=/netdev= they were given.
+ */
+export function pinnedToArgv(p: PinnedAbi, binary = 'qemu-system-x86_64'): string[] {
+  const args: string[] = [binary];
+  if (p.name) args.push('-name', p.name);
+  const machineOpts = Object.entries(p.machine.options).map(([k, v]): [string, string] => [k, v]);
+  args.push('-machine', formatOpts(p.machine.type, machineOpts));
+  if (p.accel) args.push('-accel', p.accel);
+
+  const cpu = p.cpu;
+  const cpuName = cpu.hostDependent ? (cpu.mode === 'maximum' ? 'max' : 'host') : cpu.model!;
+  const cpuOpts: [string, string | undefined][] = [
+    ...Object.entries(cpu.features)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([f, on]): [string, string] => [f, on ? 'on' : 'off']),
+    ...Object.entries(cpu.properties).map(([k, v]): [string, string] => [k, optValue(v)]),
+  ];
+  if (cpu.enforce) cpuOpts.push(['enforce', undefined]);
+  args.push('-cpu', formatOpts(cpuName, cpuOpts));
+  args.push('-m', `${p.memory.sizeMiB}M`);
+  const smp: [string, string][] = [];
+  for (const k of ['sockets', 'dies', 'cores', 'threads'] as const) if (p.vcpus[k] !== undefined) smp.push([k, String(p.vcpus[k])]);
+  if (p.vcpus.max !== undefined) smp.push(['maxcpus', String(p.vcpus.max)]);
+  args.push('-smp', formatOpts(String(p.vcpus.count), smp));
+  if (!p.implicitDefaults) args.push('-nodefaults');
+  if (p.launchSecurity) {
+    const type = { sev: 'sev-guest', 'sev-snp': 'sev-snp-guest', tdx: 'tdx-guest', 's390-pv': 's390-pv-guest' }[p.launchSecurity.type] ?? p.launchSecurity.type;
+    args.push('-object', formatOpts(type, [['id', 'lsec0'], ...Object.entries(p.launchSecurity.options ?? {})]));
+    if (!p.machine.options['confidential-guest-support']) args[args.indexOf('-machine') + 1] += ',confidential-guest-support=lsec0';
+  }
+  for (const placed of placeDevices(p)) {
+    const d = placed.device;
+    if (NOT_A_DEVICE.test(d.type)) continue;
+    const opts: [string, string][] = [];
+    if (placed.id) opts.push(['id', placed.id]);
+    if (placed.bus) opts.push(['bus', placed.bus]);
+    // Ports and bridges added here take chassis numbers from 100 up, clear of the guest's own.
+    if (placed.added && d.type === 'pcie-root-port') opts.push(['chassis', String(100 + Number(placed.id!.replace(/^pci\./, '')))]);
+    if (placed.added && d.type === 'pci-bridge') opts.push(['chassis_nr', String(100 + Number(placed.id!.replace(/^pci\./, '')))]);
+    if (placed.added && d.type !== 'pcie-root-port' && placed.bus) opts.push(['addr', '0x0']);
+    for (const [k, v] of Object.entries(d.explicit)) if (k !== 'bus' && k !== 'id') opts.push([k, optValue(v)]);
+    args.push('-device', formatOpts(d.type, opts));
+  }
+  for (const g of p.globals) args.push('-global', `${g.driver}.${g.property}=${g.value}`);
+  return args;
+}
+
+export function argvToText(args: string[]): string {
+  const lines: string[] = [shellQuote(args[0]!)];
+  for (let i = 1; i < args.length; i++) {
+    const takesValue = args[i + 1] !== undefined && !args[i + 1]!.startsWith('-');
+    lines.push(takesValue ? `${args[i]} ${shellQuote(args[++i]!)}` : args[i]!);
+  }
+  return lines.join(' \\\n  ');
+}

@@ -1,0 +1,45 @@
+import type { GuestPlacement } from '../model/guest.js';
+
+/**
+ * What guestabi knows of QEMU device types by name: which are PCI Express ports and PCI bridges
+ * (they decide a device's placement class), and what role a device plays. Names are QEMU's.
+ */
+export const PCIE_PORT_TYPES = new Set(['pcie-root-port', 'ioh3420', 'xio3130-downstream']);
+export const PCI_BRIDGE_TYPES = new Set(['pci-bridge', 'pci-bridge-seat', 'pcie-pci-bridge', 'i82801b11-bridge']);
+/** Root buses by the names QEMU gives them. */
+export const ROOT_BUSES = new Set(['pcie.0', 'pci.0']);
+
+const ROLES: [RegExp, string][] = [
+  [/^(virtio-net|e1000|e1000e|rtl8139|vmxnet3|igb|ne2k_pci|pcnet)/, 'net'],
+  [/^(virtio-blk|scsi-hd|scsi-cd|ide-hd|ide-cd|usb-storage|nvme)/, 'disk'],
+  [/^(virtio-scsi|qemu-xhci|nec-usb-xhci|piix3-usb-uhci|piix4-usb-uhci|ich9-usb|usb-ehci|ich9-ahci|virtio-serial|lsi53c895a|megasas)/, 'controller'],
+  [/^virtio-balloon/, 'balloon'],
+  [/^virtio-rng/, 'rng'],
+  [/^(VGA|qxl|virtio-vga|virtio-gpu|cirrus-vga|bochs-display|ramfb)/, 'video'],
+  [/^(pcie-root-port|ioh3420|xio3130|x3130|pci-bridge|pcie-pci-bridge|i82801b11|pxb)/, 'bridge'],
+  [/^(intel-iommu|amd-iommu|virtio-iommu)/, 'iommu'],
+  [/^(usb-tablet|usb-kbd|usb-mouse|virtio-(keyboard|mouse|tablet|input))/, 'input'],
+  [/^(isa-serial|virtconsole|virtserialport|pci-serial)/, 'serial'],
+  [/^(vfio-pci)/, 'hostdev'],
+  [/^(tpm-)/, 'tpm'],
+  [/^(i6300esb|ib700)/, 'watchdog'],
+  [/^(intel-hda|ich9-intel-hda|AC97|hda-)/, 'sound'],
+];
+
+export function roleOf(type: string): string {
+  for (const [re, role] of ROLES) if (re.test(type)) return role;
+  return 'other';
+}
+
+/** Devices that plug into PCI and so have a placement class; the others sit on ISA, USB, SCSI... */
+export function isPciType(type: string): boolean {
+  return /-pci(-transitional|-non-transitional)?$/.test(type) || /^(e1000|e1000e|rtl8139|vmxnet3|igb|VGA|qxl|qxl-vga|virtio-vga|cirrus-vga|bochs-display|qemu-xhci|nec-usb-xhci|ich9-|piix3-usb|lsi53c895a|megasas|i6300esb|intel-hda|AC97|nvme)/.test(type) || PCIE_PORT_TYPES.has(type) || PCI_BRIDGE_TYPES.has(type);
+}
+
+/** The placement class of a device from the type of the device whose bus it sits on. */
+export function placementBehind(parentType: string | undefined): GuestPlacement {
+  if (parentType === undefined) return 'root';
+  if (PCIE_PORT_TYPES.has(parentType)) return 'pcie-port';
+  if (PCI_BRIDGE_TYPES.has(parentType)) return 'pci-bridge';
+  return 'unknown';
+}

@@ -1,0 +1,63 @@
+import { dirname, resolve as resolvePath } from 'node:path';
+import type { CatalogIndex } from '../catalog/catalog.js';
+import { findCatalog } from '../catalog/files.js';
+import { HostProfile } from '../model/host.js';
+import { Cluster } from '../model/pinned.js';
+import { validate } from '../model/validate.js';
+import { indexHost, type Target, type TargetHost } from '../resolve/target.js';
+import { UserError } from '../util/errors.js';
+import { parseJsonOrYaml, readUserFile } from '../util/files.js';
+
+export function loadHostProfile(path: string): HostProfile {
+  return validate(HostProfile, parseJsonOrYaml(readUserFile(path, 'host profile'), path), path);
+}
+
+/** The catalog of a host's QEMU: shipped, or among those given with --catalog. */
+function catalogFor(profile: HostProfile, where: string, extra: CatalogIndex[]): CatalogIndex {
+  try {
+    return findCatalog(profile.qemu.catalog, extra);
+  } catch {
+    const v = profile.qemu.version;
+    throw new UserError(
+      `host '${profile.name}' runs QEMU ${v.major}.${v.minor}.${v.micro}, and there is no catalog ${profile.qemu.catalog}: ` +
+        `probe that build with 'guestabi probe --catalog-out FILE' and pass --catalog FILE`,
+      where,
+    );
+  }
+}
+
+function checkArch(profile: HostProfile, arch: string, where: string): void {
+  if (profile.arch !== arch) throw new UserError(`host '${profile.name}' is ${profile.arch}, the guest is ${arch}`, where);
+}
+
+export function hostTarget(path: string, arch: string, extra: CatalogIndex[] = []): Target {
+  const profile = loadHostProfile(path);
+  checkArch(profile, arch, path);
+  return { kind: 'host', name: profile.name, hosts: [indexHost(profile, catalogFor(profile, path, extra))] };
+}
+
+/** A cluster file (YAML or JSON) lists host profiles, by path relative to itself. */
+export function clusterTarget(path: string, arch: string, extra: CatalogIndex[] = []): Target {
+  const cluster = validate(Cluster, parseJsonOrYaml(readUserFile(path, 'cluster'), path), path);
+  const base = dirname(path);
+  const hosts: TargetHost[] = [];
+  const seen = new Set<string>();
+  cluster.hosts.forEach((entry, i) => {
+    const rel = typeof entry === 'string' ? entry : entry.profile;
+    const where = `${path}: hosts[${i}]`;
+    const file = resolvePath(base, rel);
+    let profile: HostProfile;
+    try {
+      profile = loadHostProfile(file);
+    } catch (e) {
+      if (e instanceof UserError) throw new UserError(e.message, where);
+      throw e;
+    }
+    const name = typeof entry === 'string' ? profile.name : (entry.name ?? profile.name);
+    if (seen.has(name)) throw new UserError(`two hosts are called '${name}': rename one (hosts: [{profile: ..., name: ...}])`, where);
+    seen.add(name);
+    checkArch(profile, arch, where);
+    hosts.push(indexHost(profile, catalogFor(profile, where, extra), name));
+  });
+  return { kind: 'cluster', name: cluster.name ?? path, hosts };
+}

@@ -1,0 +1,136 @@
+import type { CatalogIndex } from '../catalog/catalog.js';
+import type { Props, PropValue } from '../model/common.js';
+import type { GuestSpec } from '../model/guest.js';
+import type { PinnedDevice } from '../model/pinned.js';
+import { reason, type Reason } from '../model/reason.js';
+import { INSTANCE_PROPERTIES } from '../probe/devices.js';
+import { isPciType } from '../formats/device-types.js';
+import { parseOnOff } from '../formats/qemuopts.js';
+import { UserError } from '../util/errors.js';
+import { ResolveError, type Target } from './target.js';
+
+/** Properties that place or name a device: kept as written, never part of what is compared. */
+export const PLACEMENT_PROPERTIES = new Set([...INSTANCE_PROPERTIES, 'bus', 'id', 'multifunction', 'name', 'serial', 'wwn', 'vendor', 'product']);
+
+/** Setting these changes what the catalog measured as PCI identity and BARs (legacy vs modern). */
+const STRUCTURAL = new Set(['disable-legacy', 'disable-modern']);
+
+/**
+ * -global drivers that are abstract QOM parents of probe device types (QEMU's type hierarchy:
+ * virtio-net-pci -> virtio-pci -> pci-device -> device). A global on a parent applies to each child.
+ */
+function globalApplies(driver: string, type: string): boolean {
+  if (driver === type) return true;
+  if (driver === 'virtio-pci') return /^virtio-.*-pci/.test(type);
+  if (driver === 'pci-device') return isPciType(type);
+  const backend = /^virtio-(\w+)-device$/.exec(driver);
+  if (backend) return type.startsWith(`virtio-${backend[1]}-pci`);
+  return false;
+}
+
+/** A value as written (on the command line, in XML) typed like the catalog's value. */
+export function typedValue(raw: string, like: PropValue | undefined): PropValue {
+  if (typeof like === 'boolean') {
+    const b = parseOnOff(raw);
+    if (b !== undefined) return b;
+  }
+  if (typeof like === 'number') {
+    const n = /^0x[0-9a-f]+$/i.test(raw) ? parseInt(raw, 16) : Number(raw);
+    if (Number.isFinite(n)) return n;
+  }
+  return raw;
+}
+
+export function catalogKey(d: { type: string; placement?: string }): string {
+  const placement = isPciType(d.type) ? (d.placement ?? 'root') : 'root';
+  return placement === 'root' ? d.type : `${d.type}@${placement}`;
+}
+
+export interface ResolvedDevices {
+  devices: PinnedDevice[];
+  decisions: Reason[];
+  warnings: Reason[];
+}
+
+/** Type each device's properties from the catalogs and check QEMU accepts it on this machine type. */
+export function resolveDevices(spec: GuestSpec, machine: string, target: Target, source = 'devices'): ResolvedDevices {
+  const warnings: Reason[] = [];
+  const refused: Reason[] = [];
+  const reference = target.hosts[0]!.catalog;
+  const devices = spec.devices.map((d, i): PinnedDevice => {
+    const where = d.source ?? `${source}[${i}]`;
+    const key = catalogKey(d);
+    const known = reference.deviceOn(machine, key);
+    const explicit: Record<string, PropValue> = {};
+    for (const [k, raw] of Object.entries(d.properties ?? {})) {
+      if (PLACEMENT_PROPERTIES.has(k) || !known) {
+        explicit[k] = raw;
+        continue;
+      }
+      if (!(k in known)) throw new UserError(`${d.type} has no property '${k}' in QEMU ${reference.version}`, where);
+      explicit[k] = typedValue(raw, known[k]);
+    }
+    for (const g of spec.globals ?? []) {
+      if (!globalApplies(g.driver, d.type) || g.property in explicit) continue;
+      if (known && !(g.property in known)) continue;
+      explicit[g.property] = known ? typedValue(g.value, known[g.property]) : g.value;
+    }
+    for (const h of target.hosts) {
+      const why = h.catalog.machine(machine)?.refusedDevices?.[key];
+      if (why && !why.startsWith('placement not probed')) {
+        refused.push(
+          reason('DEVICE_REFUSED', 'error', d.type, `QEMU ${h.catalog.version} refuses ${d.type}${key.includes('@') ? ` ${key.split('@')[1]}` : ''} on ${machine}: ${why}`, {
+            host: h.name,
+            remedy: /scsi=off/.test(why) ? 'set scsi=off on the device, or use a newer machine type' : undefined,
+          }),
+        );
+      }
+    }
+    const pinned: PinnedDevice = {
+      type: d.type,
+      placement: isPciType(d.type) ? (d.placement ?? 'root') : 'root',
+      catalogKey: known ? key : null,
+      explicit,
+    };
+    if (d.id) pinned.id = d.id;
+    if (d.role) pinned.role = d.role;
+    if (!known) {
+      warnings.push(
+        reason('DEVICE_NOT_IN_CATALOG', 'warn', d.type, `${d.type}${pinned.placement !== 'root' ? ` (${pinned.placement})` : ''} is not among the probed devices: its properties on ${machine} are unknown`, {
+          remedy: 'checks that need them answer unknown',
+        }),
+      );
+    }
+    return pinned;
+  });
+  if (refused.length) throw new ResolveError(`QEMU will refuse a device of this guest on ${machine}`, refused);
+  return { devices, decisions: [], warnings: dedupeByCodeSubject(warnings) };
+}
+
+function dedupeByCodeSubject(rs: Reason[]): Reason[] {
+  const seen = new Set<string>();
+  return rs.filter((r) => {
+    const k = `${r.code}\u0000${r.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** The properties a pinned device has on one build: the catalog's, then what it sets itself.
+ *  Setting disable-legacy/disable-modern makes the measured PCI identity stale: it is dropped. */
+export function effectiveDevice(d: PinnedDevice, machine: string, catalog: CatalogIndex): Props | null {
+  if (!d.catalogKey) return null;
+  const base = catalog.deviceOn(machine, d.catalogKey);
+  if (!base) return null;
+  const out: Props = { ...base };
+  let structural = false;
+  for (const [k, v] of Object.entries(d.explicit)) {
+    if (PLACEMENT_PROPERTIES.has(k)) continue;
+    out[k] = v;
+    if (STRUCTURAL.has(k)) structural = true;
+  }
+  if (structural) for (const k of Object.keys(out)) if (k.startsWith('pci.')) delete out[k];
+  return out;
+}
+

@@ -1,0 +1,86 @@
+import { PINNED_ABI_SCHEMA_ID, type EffectivePlatform, type PinnedAbi, type ResolutionPolicy } from '../model/pinned.js';
+import type { GuestSpec } from '../model/guest.js';
+import { reason, type Reason } from '../model/reason.js';
+import { effectiveCpu, resolveCpu } from './cpu.js';
+import { effectiveDevice, resolveDevices } from './devices.js';
+import { dedupe, resolveMachine } from './machine.js';
+import type { Target } from './target.js';
+
+export interface PinOptions {
+  policy: ResolutionPolicy;
+  /** When the resolution happened: an input, so that resolving stays a pure function. */
+  now: Date;
+  tool: string;
+  source?: string;
+}
+
+/**
+ * Resolve a guest against one host or a cluster into a PinnedAbi: a versioned machine type, a CPU
+ * model with its exact features, every device with its effective properties on each QEMU build
+ * of the target, and why each choice was made.
+ */
+export function pinGuest(spec: GuestSpec, target: Target, opts: PinOptions): PinnedAbi {
+  const source = opts.source ?? 'guest';
+  const machine = resolveMachine(spec.machine.type, target, `${source}: machine`);
+  const cpu = resolveCpu(spec.cpu, machine.type, target, opts.policy, `${source}: cpu`);
+  const devices = resolveDevices(spec, machine.type, target, `${source}: devices`);
+  const warnings: Reason[] = [...machine.warnings, ...cpu.warnings, ...devices.warnings];
+
+  for (const h of target.hosts) {
+    if (spec.accel && spec.accel !== h.profile.accel) {
+      warnings.push(
+        reason('HOST_PROFILE_ACCEL_DIFFERS', 'warn', h.name, `the guest runs with ${spec.accel.toUpperCase()} but ${h.name}'s profile was probed with ${h.profile.accel.toUpperCase()}: what can run may differ`, {
+          host: h.name,
+          remedy: `probe the host with --accel ${spec.accel}`,
+        }),
+      );
+    }
+  }
+
+  // The effective platform per QEMU build: hosts that share a build share it.
+  const byCatalog = new Map<string, string[]>();
+  for (const h of target.hosts) byCatalog.set(h.catalog.id, [...(byCatalog.get(h.catalog.id) ?? []), h.name]);
+  const effective: EffectivePlatform[] = [...byCatalog].map(([id, hosts]) => {
+    const h = target.hosts.find((x) => x.catalog.id === id)!;
+    return {
+      catalog: id,
+      hosts,
+      cpu: cpu.cpu.hostDependent && target.hosts.length > 1 ? null : effectiveCpu(cpu.cpu, machine.type, h.catalog, h),
+      devices: devices.devices.map((d) => effectiveDevice(d, machine.type, h.catalog)),
+    };
+  });
+
+  const pinned: PinnedAbi = {
+    schema: PINNED_ABI_SCHEMA_ID,
+    arch: spec.arch ?? 'x86_64',
+    machine: { type: machine.type, family: machine.family, options: { ...(spec.machine.options ?? {}) } },
+    cpu: cpu.cpu,
+    memory: { ...spec.memory },
+    vcpus: { ...spec.vcpus },
+    devices: devices.devices,
+    globals: [...(spec.globals ?? [])],
+    effective,
+    provenance: {
+      asked: {
+        machine: spec.machine.type,
+        cpuMode: spec.cpu.mode,
+        ...(spec.cpu.model ? { cpuModel: spec.cpu.model } : {}),
+        features: (spec.cpu.features ?? []).map((f) => `${f.policy}:${f.name}`),
+      },
+      against: {
+        kind: target.kind,
+        name: target.name,
+        hosts: target.hosts.map((h) => ({ name: h.name, catalog: h.catalog.id, accel: h.profile.accel })),
+      },
+      policy: opts.policy,
+      resolvedAt: opts.now.toISOString(),
+      tool: opts.tool,
+      decisions: [...machine.decisions, ...cpu.decisions, ...devices.decisions],
+    },
+    warnings: dedupe(warnings),
+  };
+  for (const k of ['name', 'accel', 'iommu', 'launchSecurity', 'os', 'firmware', 'featureRegisters', 'implicitDefaults'] as const) {
+    if (spec[k] !== undefined) (pinned as Record<string, unknown>)[k] = spec[k];
+  }
+  return pinned;
+}
