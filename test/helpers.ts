@@ -28,3 +28,15 @@ export function requireQemu(t: TestContext, version: string): QemuBuild | undefi
   }
   return findQemuBuild(version);
 }
+
+/** A command-line tool a test needs (virt-xml-validate...): skipped when missing, a failure under CI. */
+export function requireTool(t: TestContext, tool: string, pkg: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    const p = `${dir}/${tool}`;
+    if (dir && existsSync(p)) return p;
+  }
+  const why = `${tool} is not installed (apt-get install ${pkg})`;
+  if (process.env.CI === 'true') throw new Error(`${why}; under CI every test must run`);
+  t.skip(why);
+  return undefined;
+}

@@ -16,6 +16,8 @@ export class CatalogIndex {
   private readonly expansions: Map<string, Props>;
   private readonly effectiveCpu = new Map<string, Props | null>();
   private readonly effectiveDevices = new Map<string, Map<string, Props>>();
+  private readonly versionsByBase = new Map<string, CpuModel[]>();
+  private readonly families = new Map<string, MachineType[]>();
 
   constructor(data: Catalog) {
     this.data = data;
@@ -65,7 +67,12 @@ export class CatalogIndex {
 
   /** All versions of one base model, lowest first. */
   cpuVersions(base: string): CpuModel[] {
-    return this.data.cpuModels.filter((m) => m.base === base && m.version !== null).sort((a, b) => a.version! - b.version!);
+    let v = this.versionsByBase.get(base);
+    if (!v) {
+      v = this.data.cpuModels.filter((m) => m.base === base && m.version !== null).sort((a, b) => a.version! - b.version!);
+      this.versionsByBase.set(base, v);
+    }
+    return v;
   }
 
   /** The expansion of a model on the current machine types (no compat properties). */
@@ -128,7 +135,12 @@ export class CatalogIndex {
 
   /** Machine types of one family, oldest first. */
   family(family: string): MachineType[] {
-    return this.data.machines.filter((m) => m.family === family).sort((a, b) => compareMachineNames(a.name, b.name));
+    let f = this.families.get(family);
+    if (!f) {
+      f = this.data.machines.filter((m) => m.family === family).sort((a, b) => compareMachineNames(a.name, b.name));
+      this.families.set(family, f);
+    }
+    return f;
   }
 }
 

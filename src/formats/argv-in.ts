@@ -41,10 +41,12 @@ export function parseArgv(words: string[], source: string): GuestSpec {
   const deviceBuses = new Map<GuestDevice, string | undefined>();
   const typeById = new Map<string, string>();
 
+  const seen = new Set<string>();
   for (; i < words.length; i++) {
     const opt = words[i]!;
     if (!opt.startsWith('-')) throw new UserError(`expected an option, got '${opt}'`, `${source}: argument ${i + 1}`);
     const name = opt.startsWith('--') ? opt.slice(1) : opt;
+    seen.add(name);
     if (FLAGS.has(name)) {
       if (name === '-nodefaults') nodefaults = true;
       if (name === '-enable-kvm') spec.accel = 'kvm';
@@ -146,14 +148,33 @@ export function parseArgv(words: string[], source: string): GuestSpec {
       d.placement = parent === undefined ? 'unknown' : placementBehind(parent);
     }
   }
-  if (!nodefaults) spec.implicitDefaults = true;
   // Without -accel or -enable-kvm QEMU runs the guest under TCG.
   spec.accel ??= 'tcg';
-  if (vga !== undefined ? vga !== 'none' : !nodefaults) {
-    const type = { std: 'VGA', cirrus: 'cirrus-vga', qxl: 'qxl-vga', virtio: 'virtio-vga', vmware: 'vmware-svga' }[vga ?? 'std'] ?? vga ?? 'VGA';
-    spec.devices.push({ type, role: 'video', placement: 'root', properties: {}, source: vga ? `${source}: -vga ${vga}` : `${source}: QEMU's default VGA (no -nodefaults)` });
-  }
+  if (vga !== undefined && vga !== 'none') spec.devices.push(vgaDevice(vga, `${source}: -vga ${vga}`));
+  if (!nodefaults) addQemuDefaults(spec, { vga, nographic: words.includes('-nographic'), seen, source });
   return spec;
+}
+
+function vgaDevice(vga: string, source: string): GuestDevice {
+  const type = { std: 'VGA', cirrus: 'cirrus-vga', qxl: 'qxl-vga', virtio: 'virtio-vga', vmware: 'vmware-svga' }[vga] ?? vga;
+  return { type, role: 'video', placement: 'root', properties: {}, source };
+}
+
+/**
+ * The devices QEMU adds by itself when -nodefaults is not given (system/vl.c: default_vga,
+ * default_serial, default_parallel, default_cdrom, default_net), made explicit so that the guest
+ * is the same when written with -nodefaults or as libvirt XML. Each default is dropped when the
+ * command line configures that kind of device itself, as QEMU does.
+ */
+function addQemuDefaults(spec: GuestSpec, o: { vga: string | undefined; nographic: boolean; seen: Set<string>; source: string }): void {
+  const has = (re: RegExp) => spec.devices.some((d) => re.test(d.type));
+  const why = `${o.source}: QEMU default (no -nodefaults)`;
+  const add = (type: string, role: string) => spec.devices.push({ type, role, placement: 'root', properties: {}, source: why });
+  if (o.vga === undefined && !o.nographic && !has(/^(VGA|cirrus-vga|qxl-vga|virtio-vga|vmware-svga|bochs-display|secondary-vga)$/)) add('VGA', 'video');
+  if (!o.seen.has('-serial') && !has(/^isa-serial$/)) add('isa-serial', 'serial');
+  if (!o.seen.has('-parallel') && !has(/^isa-parallel$/)) add('isa-parallel', 'other');
+  if (!o.seen.has('-cdrom') && !has(/^(ide-cd|ide-hd|scsi-cd|scsi-hd)$/)) add('ide-cd', 'disk');
+  if (!o.seen.has('-net') && !o.seen.has('-nic') && !o.seen.has('-netdev')) add(/q35/.test(spec.machine.type) ? 'e1000e' : 'e1000', 'net');
 }
 
 function nicDevice(model: string | undefined, where: string): GuestDevice {

@@ -37,12 +37,13 @@ export function pinnedToArgv(p: PinnedAbi, binary = 'qemu-system-x86_64'): strin
   for (const k of ['sockets', 'dies', 'cores', 'threads'] as const) if (p.vcpus[k] !== undefined) smp.push([k, String(p.vcpus[k])]);
   if (p.vcpus.max !== undefined) smp.push(['maxcpus', String(p.vcpus.max)]);
   args.push('-smp', formatOpts(String(p.vcpus.count), smp));
-  if (!p.implicitDefaults) args.push('-nodefaults');
+  args.push('-nodefaults'); // QEMU's own defaults are explicit devices of the pinned guest
   if (p.launchSecurity) {
     const type = { sev: 'sev-guest', 'sev-snp': 'sev-snp-guest', tdx: 'tdx-guest', 's390-pv': 's390-pv-guest' }[p.launchSecurity.type] ?? p.launchSecurity.type;
     args.push('-object', formatOpts(type, [['id', 'lsec0'], ...Object.entries(p.launchSecurity.options ?? {})]));
     if (!p.machine.options['confidential-guest-support']) args[args.indexOf('-machine') + 1] += ',confidential-guest-support=lsec0';
   }
+  let chardevs = 0;
   for (const placed of placeDevices(p)) {
     const d = placed.device;
     if (NOT_A_DEVICE.test(d.type)) continue;
@@ -54,6 +55,12 @@ export function pinnedToArgv(p: PinnedAbi, binary = 'qemu-system-x86_64'): strin
     if (placed.added && d.type === 'pci-bridge') opts.push(['chassis_nr', String(100 + Number(placed.id!.replace(/^pci\./, '')))]);
     if (placed.added && d.type !== 'pcie-root-port' && placed.bus) opts.push(['addr', '0x0']);
     for (const [k, v] of Object.entries(d.explicit)) if (k !== 'bus' && k !== 'id') opts.push([k, optValue(v)]);
+    // Serial and parallel ports need a host end to start; a null one keeps the guest's port.
+    if ((d.type === 'isa-parallel' || d.type === 'isa-serial') && d.explicit.chardev === undefined) {
+      const id = `gabi-chr${chardevs++}`;
+      args.push('-chardev', `null,id=${id}`);
+      opts.push(['chardev', id]);
+    }
     args.push('-device', formatOpts(d.type, opts));
   }
   for (const g of p.globals) args.push('-global', `${g.driver}.${g.property}=${g.value}`);

@@ -23,6 +23,25 @@ export function libvirtFeatureName(canonical: string, o: LibvirtOutOptions): str
   return alias ? alias[0] : canonical;
 }
 
+/** CPU properties libvirt sets from <features> (Hyper-V enlightenments, the KVM signature). */
+const DOMAIN_FEATURE = /^(hv-.*|kvm)$/;
+
+/** <hyperv> and <kvm> elements for the Hyper-V and KVM CPU properties of a pinned guest. */
+function domainFeatures(p: PinnedAbi): string[] {
+  const hv: string[] = [];
+  for (const [f, on] of Object.entries(p.cpu.features)) {
+    if (f.startsWith('hv-') && on) hv.push(`      <${f.slice(3).replace(/-/g, '_')} state='on'/>`);
+  }
+  const spin = p.cpu.properties['hv-spinlocks'];
+  if (spin !== undefined) hv.push(`      <spinlocks state='on' retries='${spin}'/>`);
+  const vendor = p.cpu.properties['hv-vendor-id'];
+  if (vendor !== undefined) hv.push(`      <vendor_id state='on' value='${esc(String(vendor))}'/>`);
+  const out: string[] = [];
+  if (hv.length) out.push(`    <hyperv mode='custom'>`, ...hv, `    </hyperv>`);
+  if (p.cpu.features.kvm === false) out.push(`    <kvm>`, `      <hidden state='on'/>`, `    </kvm>`);
+  return out;
+}
+
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
 }
@@ -42,6 +61,7 @@ function cpuXml(p: PinnedAbi, o: LibvirtOutOptions, indent: string): string {
     lines.push(`${indent}  <topology sockets='${t.sockets}' dies='${t.dies}' cores='${t.cores}' threads='${t.threads}'/>`);
   }
   for (const [f, on] of Object.entries(c.features).sort(([a], [b]) => a.localeCompare(b))) {
+    if (DOMAIN_FEATURE.test(f)) continue; // <features><hyperv>/<kvm>, not <cpu>
     lines.push(`${indent}  <feature policy='${on ? 'require' : 'disable'}' name='${esc(libvirtFeatureName(f, o))}'/>`);
   }
   lines.push(`${indent}</cpu>`);
@@ -247,6 +267,7 @@ export function pinnedToLibvirtXml(p: PinnedAbi, o: LibvirtOutOptions = {}): str
   const features = [`    <acpi/>`, `    <apic/>`];
   const smm = machineOpts.find(([k]) => k === 'smm');
   if (smm) features.push(`    <smm state='${smm[1] === 'off' ? 'off' : 'on'}'/>`);
+  features.push(...domainFeatures(p));
   const vcpu = p.vcpus.max !== undefined ? `  <vcpu placement='static' current='${p.vcpus.count}'>${p.vcpus.max}</vcpu>` : `  <vcpu placement='static'>${p.vcpus.count}</vcpu>`;
   const nsAttr = overrides.length || commandline.length ? ` xmlns:qemu='${QEMU_NS}'` : '';
   const lines = [

@@ -4,7 +4,7 @@ import { findCatalog } from '../catalog/files.js';
 import { HostProfile } from '../model/host.js';
 import { Cluster } from '../model/pinned.js';
 import { validate } from '../model/validate.js';
-import { indexHost, type Target, type TargetHost } from '../resolve/target.js';
+import { groupHosts, indexHost, type Target, type TargetHost } from '../resolve/target.js';
 import { UserError } from '../util/errors.js';
 import { parseJsonOrYaml, readUserFile } from '../util/files.js';
 
@@ -59,5 +59,5 @@ export function clusterTarget(path: string, arch: string, extra: CatalogIndex[] 
     checkArch(profile, arch, where);
     hosts.push(indexHost(profile, catalogFor(profile, where, extra), name));
   });
-  return { kind: 'cluster', name: cluster.name ?? path, hosts };
+  return { kind: 'cluster', name: cluster.name ?? path, hosts: groupHosts(hosts) };
 }

@@ -99,9 +99,6 @@ export const GuestSpec = Type.Object(
       ),
     ),
     firmware: Type.Optional(Type.Union([Type.Literal('bios'), Type.Literal('efi')])),
-    implicitDefaults: Type.Optional(
-      Type.Boolean({ description: 'QEMU adds its default devices (a command line without -nodefaults): NIC, serial, parallel, floppy, CD-ROM, VGA.' }),
-    ),
     featureRegisters: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Guest-ABI feature registers (e.g. KVM/arm64 hypercall bitmaps), hex.' })),
   },
   { additionalProperties: false, $id: 'GuestSpec' },

@@ -84,7 +84,6 @@ export const PinnedAbi = Type.Object(
     launchSecurity: Type.Optional(GuestSpec.properties.launchSecurity),
     os: Type.Optional(GuestSpec.properties.os),
     firmware: Type.Optional(GuestSpec.properties.firmware),
-    implicitDefaults: Type.Optional(GuestSpec.properties.implicitDefaults),
     featureRegisters: Type.Optional(GuestSpec.properties.featureRegisters),
     effective: Type.Array(EffectivePlatform, { description: 'The platform on each QEMU build it was resolved against.' }),
     provenance: Type.Object(

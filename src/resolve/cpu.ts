@@ -23,6 +23,10 @@ export interface ResolvedCpu {
  */
 const HOST_MODEL_EXCLUDED = /^(invtsc|vmx-.*|kvm.*|hv-.*|x-.*|pmu|tcg-cpuid|hypervisor|lbr-fmt|full-cpuid-auto-level|cpuid-0xb|fill-mtrr-mask|l3-cache|legacy-cache|vmware-cpuid-freq|host-.*|check|enforce|migratable)$/;
 
+/** Hyper-V enlightenments and KVM paravirt leaves come from the accelerator, not the CPU: a host
+ *  CPU expansion shows them off by default, so it cannot say whether the host supports them. */
+const UNVERIFIABLE = /^(hv-.*|kvm.*)$/;
+
 /** A feature the user named, in QEMU's canonical spelling (libvirt and legacy spellings too). */
 export function canonicalFeature(name: string, catalog: CatalogIndex): string {
   return catalog.data.cpuFeatureAliases[name] ?? name;
@@ -82,7 +86,7 @@ function blockers(host: TargetHost, model: string, asked: AskedFeatures): string
   if (!missing) return undefined; // the host's QEMU does not know the model
   const out = [...missing].filter((f) => asked.set.get(host.catalog.data.cpuFeatureAliases[f] ?? f) !== false);
   for (const [f, on] of asked.set) {
-    if (on && host.hostFeatures && !host.hostFeatures.has(f) && !out.includes(f)) out.push(f);
+    if (on && !UNVERIFIABLE.test(f) && host.hostFeatures && !host.hostFeatures.has(f) && !out.includes(f)) out.push(f);
   }
   return out;
 }
@@ -140,6 +144,14 @@ export function resolveCpu(spec: GuestSpec['cpu'], machine: string, target: Targ
   const model = first.catalog.cpuModel(asked)!;
   if (model.hostDependent) throw new UserError(`'${asked}' is host-dependent: use mode host-passthrough or maximum for it`, source);
   const feats = askedFeatures(spec, target, first.catalog.cpuExpansion(asked), source);
+  const unverified = [...feats.set].filter(([f, on]) => on && UNVERIFIABLE.test(f)).map(([f]) => f);
+  if (unverified.length) {
+    warnings.push(
+      reason('CPU_FEATURE_UNVERIFIED', 'warn', unverified.join(' '), `host profiles cannot tell whether the hosts' KVM supports ${unverified.join(', ')}`, {
+        remedy: 'check the hosts with virsh domcapabilities (hyperv) before relying on them',
+      }),
+    );
+  }
   for (const f of feats.optional) {
     warnings.push(reason('CPU_FEATURE_OPTIONAL', 'warn', f, `feature ${f} is optional: whether the guest gets it depends on the host`, { remedy: `require or disable ${f}` }));
   }
@@ -349,6 +361,10 @@ function resolveHostModel(spec: GuestSpec['cpu'], machine: string, target: Targe
   for (const f of common) if (e[f] === false) features.set(f, true);
   const asked = askedFeatures(spec, target, e, source);
   for (const [f, on] of asked.set) features.set(f, on);
+  const missing = hosts.flatMap((h) =>
+    [...asked.set].filter(([f, on]) => on && !UNVERIFIABLE.test(f) && !h.hostFeatures!.has(f)).map(([f]) => reason('CPU_FEATURE_MISSING', 'error', f, `${h.name} cannot give ${f}`, { host: h.name })),
+  );
+  if (missing.length) throw new ResolveError('host-model with features a host lacks', missing);
   decisions.push(
     reason('CPU_HOST_MODEL_RESOLVED', 'info', 'host-model', `host-model is ${best.name} plus ${features.size} features ${hosts.length > 1 ? 'every host has' : `${hosts[0]!.name} has`}`, {
       b: best.name,

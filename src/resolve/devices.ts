@@ -10,7 +10,7 @@ import { UserError } from '../util/errors.js';
 import { ResolveError, type Target } from './target.js';
 
 /** Properties that place or name a device: kept as written, never part of what is compared. */
-export const PLACEMENT_PROPERTIES = new Set([...INSTANCE_PROPERTIES, 'bus', 'id', 'multifunction', 'name', 'serial', 'wwn', 'vendor', 'product']);
+export const PLACEMENT_PROPERTIES = new Set([...INSTANCE_PROPERTIES, 'bus', 'id', 'multifunction', 'chassis_nr', 'port', 'serial', 'wwn']);
 
 /** Setting these changes what the catalog measured as PCI identity and BARs (legacy vs modern). */
 const STRUCTURAL = new Set(['disable-legacy', 'disable-modern']);

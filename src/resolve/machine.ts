@@ -96,12 +96,12 @@ export function resolveMachine(asked: string, target: Target, source = 'machine'
 
 /** The same warning for several hosts of one build is said once, naming them all. */
 export function dedupe(reasons: Reason[]): Reason[] {
-  const out = new Map<string, Reason>();
+  const out = new Map<string, { r: Reason; hosts: string[] }>();
   for (const r of reasons) {
-    const key = `${r.code}\u0000${r.subject}\u0000${r.message.replace(r.host ?? '\u0001', '')}`;
+    const key = `${r.code}\u0000${r.subject}\u0000${r.host ? r.message.replace(r.host, '') : r.message}`;
     const seen = out.get(key);
-    if (seen && r.host) seen.host = [...new Set([...(seen.host ?? '').split(', '), r.host])].filter(Boolean).join(', ');
-    else if (!seen) out.set(key, { ...r });
+    if (!seen) out.set(key, { r: { ...r }, hosts: r.host ? [r.host] : [] });
+    else if (r.host) seen.hosts.push(r.host);
   }
-  return [...out.values()];
+  return [...out.values()].map(({ r, hosts }) => (hosts.length > 1 ? { ...r, host: [...new Set(hosts)].join(', ') } : r));
 }

@@ -39,13 +39,13 @@ export function pinGuest(spec: GuestSpec, target: Target, opts: PinOptions): Pin
 
   // The effective platform per QEMU build: hosts that share a build share it.
   const byCatalog = new Map<string, string[]>();
-  for (const h of target.hosts) byCatalog.set(h.catalog.id, [...(byCatalog.get(h.catalog.id) ?? []), h.name]);
+  for (const h of target.hosts) byCatalog.set(h.catalog.id, [...(byCatalog.get(h.catalog.id) ?? []), ...h.members]);
   const effective: EffectivePlatform[] = [...byCatalog].map(([id, hosts]) => {
     const h = target.hosts.find((x) => x.catalog.id === id)!;
     return {
       catalog: id,
       hosts,
-      cpu: cpu.cpu.hostDependent && target.hosts.length > 1 ? null : effectiveCpu(cpu.cpu, machine.type, h.catalog, h),
+      cpu: cpu.cpu.hostDependent && (target.hosts.length > 1 || target.hosts[0]!.members.length > 1) ? null : effectiveCpu(cpu.cpu, machine.type, h.catalog, h),
       devices: devices.devices.map((d) => effectiveDevice(d, machine.type, h.catalog)),
     };
   });
@@ -70,7 +70,7 @@ export function pinGuest(spec: GuestSpec, target: Target, opts: PinOptions): Pin
       against: {
         kind: target.kind,
         name: target.name,
-        hosts: target.hosts.map((h) => ({ name: h.name, catalog: h.catalog.id, accel: h.profile.accel })),
+        hosts: target.hosts.flatMap((h) => h.members.map((name) => ({ name, catalog: h.catalog.id, accel: h.profile.accel }))),
       },
       policy: opts.policy,
       resolvedAt: opts.now.toISOString(),
@@ -79,7 +79,7 @@ export function pinGuest(spec: GuestSpec, target: Target, opts: PinOptions): Pin
     },
     warnings: dedupe(warnings),
   };
-  for (const k of ['name', 'accel', 'iommu', 'launchSecurity', 'os', 'firmware', 'featureRegisters', 'implicitDefaults'] as const) {
+  for (const k of ['name', 'accel', 'iommu', 'launchSecurity', 'os', 'firmware', 'featureRegisters'] as const) {
     if (spec[k] !== undefined) (pinned as Record<string, unknown>)[k] = spec[k];
   }
   return pinned;

@@ -1,10 +1,18 @@
+import { createHash } from 'node:crypto';
 import type { CatalogIndex } from '../catalog/catalog.js';
 import type { HostProfile } from '../model/host.js';
 import type { Reason } from '../model/reason.js';
 
-/** One host indexed for resolving: its profile, the catalog of its QEMU, and sets built once. */
+/**
+ * One host indexed for resolving (its profile, the catalog of its QEMU, sets built once), or a
+ * group of hosts that are the same for resolving: same QEMU build, accelerator, runnable CPU
+ * models and host CPU. A cluster of a thousand hosts is then resolved once per kind of host.
+ */
 export interface TargetHost {
+  /** The host's name, or a short description of the group ("a, b, c and 497 more"). */
   name: string;
+  /** The hosts it stands for. */
+  members: string[];
   profile: HostProfile;
   catalog: CatalogIndex;
   /** Per CPU model name, the features this host cannot give it. */
@@ -25,7 +33,33 @@ export function indexHost(profile: HostProfile, catalog: CatalogIndex, name = pr
   for (const [model, a] of Object.entries(profile.cpuModels)) unavailable.set(model, new Set(a.unavailableFeatures));
   const props = profile.hostCpu.props;
   const hostFeatures = props ? new Set(Object.keys(props).filter((k) => props[k] === true)) : null;
-  return { name, profile, catalog, unavailable, hostFeatures };
+  return { name, members: [name], profile, catalog, unavailable, hostFeatures };
+}
+
+/** What decides how a guest resolves on a host. */
+function signature(h: TargetHost): string {
+  const digest = createHash('sha1');
+  digest.update(`${h.catalog.id}\u0000${h.profile.accel}\u0000${h.profile.arch}\u0000`);
+  digest.update(JSON.stringify(h.profile.cpuModels));
+  digest.update(JSON.stringify(h.profile.hostCpu));
+  return digest.digest('hex');
+}
+
+export function describeMembers(members: string[]): string {
+  return members.length <= 3 ? members.join(', ') : `${members.slice(0, 3).join(', ')} and ${members.length - 3} more`;
+}
+
+/** Merge hosts that resolve alike into groups, keeping the order in which each kind first appears. */
+export function groupHosts(hosts: TargetHost[]): TargetHost[] {
+  const groups = new Map<string, TargetHost>();
+  for (const h of hosts) {
+    const key = signature(h);
+    const g = groups.get(key);
+    if (g) g.members.push(...h.members);
+    else groups.set(key, { ...h, members: [...h.members] });
+  }
+  for (const g of groups.values()) g.name = describeMembers(g.members);
+  return [...groups.values()];
 }
 
 /** The answer could not be given as asked: no runnable CPU version, a machine type a host lacks...

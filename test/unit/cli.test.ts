@@ -76,3 +76,40 @@ test('the published JSON Schemas are the ones the model defines', () => {
     assert.deepEqual(JSON.parse(readFileSync(join(dir, `${name}.schema.json`), 'utf8')), JSON.parse(JSON.stringify(schema)), `${name}: run npm run schema:regen`);
   }
 });
+
+test('resolve: a guest file against a host, for a person, as JSON, libvirt XML and argv', () => {
+  const host = join(ROOT, 'test/fixtures/hosts/host-10.0-tcg.json');
+  const guest = join(ROOT, 'test/fixtures/libvirt/westmere.xml');
+  const r = cli(['resolve', guest, '--host', host]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /machine {2}pc-q35-7\.2 -> pc-q35-7\.2/);
+  assert.match(r.stdout, /cpu {6}custom Westmere -> Westmere-v\d/);
+  const j = JSON.parse(cli(['resolve', guest, '--host', host, '--json']).stdout) as { schema: string; machine: { type: string } };
+  assert.equal(j.schema, 'guestabi/pinned-abi@1');
+  assert.match(cli(['resolve', guest, '--host', host, '--output', 'libvirt']).stdout, /<model fallback="forbid">Westmere-v\d<\/model>/);
+  assert.match(cli(['resolve', '--guest-argv', '-machine q35 -cpu Nehalem', '--host', host, '--output', 'argv']).stdout, /-machine pc-q35-10\.0 \\\n {2}-accel tcg \\\n {2}-cpu Nehalem-v1,enforce/);
+});
+
+test('resolve: no runnable version is a negative answer (exit 1) naming the blocking features per host', () => {
+  const r = cli(['resolve', '--guest-argv', '-machine q35 -cpu EPYC', '--cluster', join(ROOT, 'test/fixtures/hosts/cluster-7.2-10.0.yaml')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /no version of EPYC can run on every host/);
+  assert.match(r.stderr, /EPYC-v1 passed over: host-7\.2-tcg lacks .*nrip-save/);
+  assert.match(r.stderr, /EPYC-v1 passed over: host-10\.0-tcg lacks .*nrip-save/);
+});
+
+test('resolve: bad input exits 2 and names the place', () => {
+  const host = join(ROOT, 'test/fixtures/hosts/host-7.2-tcg.json');
+  const cases: [string[], RegExp][] = [
+    [['resolve', '--guest-argv', '-machine q35'], /give one of --host FILE or --cluster FILE/],
+    [['resolve', '--guest-argv', '-machine nosuch', '--host', host], /unknown machine type 'nosuch'/],
+    [['resolve', '--guest-argv', '-machine q35', '--host', host, '--policy', 'best'], /--policy: must be one of highest-runnable, machine-default, keep/],
+    [['resolve', join(ROOT, 'test/fixtures/bad/not-a-profile.json'), '--host', host], /not-a-profile\.json: not valid as a GuestSpec/],
+    [['resolve', '--guest-argv', '-machine q35', '--cluster', join(ROOT, 'test/fixtures/bad/cluster-missing.yaml')], /cluster-missing\.yaml: hosts\[1\]/],
+  ];
+  for (const [args, re] of cases) {
+    const r = cli(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, re);
+  }
+});
