@@ -60,14 +60,22 @@ fetch_into() {
   for deb in "$dl"/*.deb; do dpkg -x "$deb" "$root"; done
 }
 
-# Install, from this machine's own suite, the shared libraries an extracted build needs and
-# that are missing; other suites' libraries stay beside the build (LD_LIBRARY_PATH).
+# Install, from this machine's own suite, the shared libraries an extracted build (its binary and
+# its modules) needs and that are missing; other suites' libraries stay beside the build.
+missing_libraries() {
+  local root=$1 libpath=$2 f
+  for f in "$root/usr/bin/qemu-system-x86_64" "$root$MODULE_PATH"/*.so; do
+    [ -e "$f" ] || continue
+    LD_LIBRARY_PATH=$libpath ldd "$f" 2>/dev/null | awk '/not found/{print $1}'
+  done | sort -u
+}
+
 ensure_libraries() {
-  local bin=$1 libpath=$2 missing
-  missing=$(LD_LIBRARY_PATH=$libpath ldd "$bin" | awk '/not found/{print $1}' || true)
+  local root=$1 libpath=$2 missing
+  missing=$(missing_libraries "$root" "$libpath")
   [ -z "$missing" ] && return 0
-  local pkgs=() deps
-  for deb in "$(dirname "$(dirname "$(dirname "$bin")")")".debs/*.deb; do
+  local pkgs=() deps deb p
+  for deb in "$root".debs/*.deb; do
     deps=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed -e 's/|.*//' -e 's/(.*)//' -e 's/ //g' | grep -E '^lib' || true)
     for p in $deps; do dpkg -s "$p" >/dev/null 2>&1 || pkgs+=("$p"); done
   done
@@ -75,8 +83,8 @@ ensure_libraries() {
     log "installing missing libraries from Debian 12: ${pkgs[*]}"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${pkgs[@]}" >&2 || true
   fi
-  missing=$(LD_LIBRARY_PATH=$libpath ldd "$bin" | awk '/not found/{print $1}' || true)
-  [ -z "$missing" ] || die "$bin still misses libraries: $(echo $missing) (install them with apt-get)"
+  missing=$(missing_libraries "$root" "$libpath")
+  [ -z "$missing" ] || die "QEMU in $root still misses libraries: $(echo $missing) (install them with apt-get)"
 }
 
 write_manifest() { # dir version package binary moduleDir libraryPath dataDirs...
@@ -148,7 +156,7 @@ fetch_52() {
   fi
   local r=$dir/root
   mkdir -p "$r$MODULE_PATH"   # 5.2's x86 packages ship no modules: an empty folder hides the system's 7.2 ones
-  ensure_libraries "$r/usr/bin/qemu-system-x86_64" "$r/usr/lib/$ARCH_TRIPLET"
+  ensure_libraries "$r" "$r/usr/lib/$ARCH_TRIPLET"
   write_manifest "$dir" 5.2 "Debian $v" "$r/usr/bin/qemu-system-x86_64" "$r$MODULE_PATH" "$r/usr/lib/$ARCH_TRIPLET" \
     "$r/usr/share/seabios" "$r/usr/share/qemu"
   verify "$dir" 5.2
@@ -167,7 +175,7 @@ fetch_100() {
   fi
   local r=$dir/root
   mkdir -p "$r$MODULE_PATH"
-  ensure_libraries "$r/usr/bin/qemu-system-x86_64" ""
+  ensure_libraries "$r" ""
   write_manifest "$dir" 10.0.2 "Debian $v" "$r/usr/bin/qemu-system-x86_64" "$r$MODULE_PATH" "" \
     "$r/usr/share/seabios" "$r/usr/share/qemu"
   verify "$dir" 10.0.2
