@@ -18,6 +18,7 @@ export class CatalogIndex {
   private readonly effectiveDevices = new Map<string, Map<string, Props>>();
   private readonly versionsByBase = new Map<string, CpuModel[]>();
   private readonly families = new Map<string, MachineType[]>();
+  private features: ReadonlySet<string> | undefined;
 
   constructor(data: Catalog) {
     this.data = data;
@@ -55,6 +56,12 @@ export class CatalogIndex {
 
   defaultMachine(): MachineType | undefined {
     return this.data.machines.find((m) => m.isDefault);
+  }
+
+  /** The CPU properties that are CPUID feature bits. */
+  cpuFeatures(): ReadonlySet<string> {
+    this.features ??= new Set(this.data.cpuFeatures);
+    return this.features;
   }
 
   cpuModel(name: string): CpuModel | undefined {

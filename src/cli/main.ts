@@ -2,6 +2,8 @@
 import { QmpCommandError, QmpTimeoutError, QmpClosedError } from '../qmp/client.js';
 import { RunError, UserError } from '../util/errors.js';
 import { catalogCommand } from './commands/catalog.js';
+import { checkCommand } from './commands/check.js';
+import { labCommand } from './commands/lab.js';
 import { overviewCommand } from './commands/overview.js';
 import { probeCommand } from './commands/probe.js';
 import { resolveCommand } from './commands/resolve.js';
@@ -20,6 +22,9 @@ usage: guestabi [COMMAND] [OPTIONS]
   catalog regen     re-probe the fetched QEMU builds into data/catalog/
   resolve GUEST     pin a guest (libvirt XML, QEMU argv, JSON/YAML) against --host or --cluster:
                     versioned machine type and CPU model, every device's properties
+  check GUEST       can it migrate --from HOST --to HOST (and back, --both-ways)?
+  lab migrate       migrate a guest between two real QEMU builds and compare both sides
+  lab verify FILE   check and migrate every scenario of a suite: predicted against observed
   schema [NAME]     JSON Schema of guestabi's documents
 
 Every command prints for a person, or exact JSON with --json.
@@ -31,6 +36,8 @@ const COMMANDS: Record<string, Command> = {
   overview: overviewCommand,
   probe: probeCommand,
   resolve: resolveCommand,
+  check: checkCommand,
+  lab: labCommand,
   catalog: catalogCommand,
   schema: schemaCommand,
 };

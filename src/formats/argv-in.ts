@@ -11,6 +11,17 @@ const FLAGS = new Set([
   '-enable-fips', '-version', '-h', '-help', '-no-quit', '-alt-grab', '-ctrl-grab', '-no-frame', '-old-param', '-semihosting',
 ]);
 
+/** Flags that change nothing the guest sees. */
+const HOST_SIDE_FLAGS = new Set(['-S', '-s', '-nodefaults', '-no-user-config', '-daemonize', '-nographic', '-no-reboot', '-no-shutdown', '-snapshot', '-mem-prealloc', '-full-screen', '-preconfig', '-only-migratable', '-enable-fips', '-version', '-h', '-help', '-no-quit', '-alt-grab', '-ctrl-grab', '-no-frame']);
+
+/** Options whose argument is host-side: displays, monitors, backends, logging, process control. */
+const HOST_SIDE_OPTIONS = new Set([
+  '-display', '-vnc', '-spice', '-sdl', '-monitor', '-qmp', '-qmp-pretty', '-mon', '-chardev', '-netdev', '-blockdev', '-drive', '-serial',
+  '-parallel', '-pidfile', '-D', '-d', '-trace', '-msg', '-sandbox', '-runas', '-chroot', '-incoming', '-loadvm', '-k', '-L', '-audiodev',
+  '-iothread', '-overcommit', '-mem-path', '-fsdev', '-add-fd', '-action', '-watchdog-action', '-boot', '-uuid', '-debugcon',
+  '-semihosting-config', '-compat', '-run-with', '-seed',
+]);
+
 /** CPU properties that are not features: the guest-visible identity and CPUID layout knobs. */
 const CPU_VALUE_PROPERTIES = /^(family|model|stepping|model-id|vendor|level|xlevel|xlevel2|min-level|min-xlevel|phys-bits|host-phys-bits-limit|tsc-frequency|hv-spinlocks|hv-vendor-id|lbr-fmt|guest-phys-bits|ucode-rev|hv-version-id-.*|x-.*)$/;
 
@@ -49,7 +60,11 @@ export function parseArgv(words: string[], source: string): GuestSpec {
     seen.add(name);
     if (FLAGS.has(name)) {
       if (name === '-nodefaults') nodefaults = true;
-      if (name === '-enable-kvm') spec.accel = 'kvm';
+      else if (name === '-enable-kvm') spec.accel = 'kvm';
+      else if (name === '-no-hpet') spec.machine.options = { ...(spec.machine.options ?? {}), hpet: 'off' };
+      else if (name === '-no-acpi') spec.machine.options = { ...(spec.machine.options ?? {}), acpi: 'off' };
+      else if (name === '-usb') spec.machine.options = { ...(spec.machine.options ?? {}), usb: 'on' };
+      else if (!HOST_SIDE_FLAGS.has(name)) spec.unmodelled = [...(spec.unmodelled ?? []), name];
       continue;
     }
     const arg = words[i + 1];
@@ -75,6 +90,14 @@ export function parseArgv(words: string[], source: string): GuestSpec {
         const mib = size === undefined ? undefined : parseMemoryMiB(size);
         if (mib === undefined) throw new UserError(`not a memory size: '${arg}'`, where);
         spec.memory = { sizeMiB: mib };
+        const max = opts.find((o) => o.key === 'maxmem')?.value;
+        const slots = opts.find((o) => o.key === 'slots')?.value;
+        if (max !== undefined) {
+          const m = parseMemoryMiB(max);
+          if (m === undefined) throw new UserError(`not a memory size: maxmem=${max}`, where);
+          spec.memory.maxMiB = m;
+        }
+        if (slots !== undefined) spec.memory.slots = Number(slots);
         break;
       }
       case '-smp':
@@ -117,9 +140,10 @@ export function parseArgv(words: string[], source: string): GuestSpec {
         break;
       case '-drive': {
         const opts = parseOpts(arg);
-        const iface = opts.find((o) => o.key === 'if')?.value;
+        const iface = opts.find((o) => o.key === 'if')?.value ?? 'ide';
         if (iface === 'pflash') spec.firmware = 'efi';
-        if (iface === 'virtio') spec.devices.push({ type: 'virtio-blk-pci', role: 'disk', properties: {}, source: `${where} (-drive if=virtio)` });
+        else if (iface === 'virtio') spec.devices.push({ type: 'virtio-blk-pci', role: 'disk', properties: {}, source: `${where} (-drive if=virtio)` });
+        else if (iface !== 'none') spec.unmodelled = [...(spec.unmodelled ?? []), `-drive if=${iface}`]; // a disk on the board's controller
         break;
       }
       case '-nic': {
@@ -133,8 +157,9 @@ export function parseArgv(words: string[], source: string): GuestSpec {
         break;
       }
       default:
-        // Host-side options (-display, -vnc, -chardev, -netdev, -blockdev, -serial...) do not
-        // change what the guest sees beyond the devices above.
+        // Host-side options (-display, -vnc, -chardev, -netdev, -blockdev...) do not change what
+        // the guest sees; the others are kept as written, so that checks can at least compare them.
+        if (!HOST_SIDE_OPTIONS.has(name)) spec.unmodelled = [...(spec.unmodelled ?? []), `${name} ${arg}`];
         break;
     }
   }
@@ -148,6 +173,7 @@ export function parseArgv(words: string[], source: string): GuestSpec {
       d.placement = parent === undefined ? 'unknown' : placementBehind(parent);
     }
   }
+  spec.commandLineOptions = [...seen].sort();
   // Without -accel or -enable-kvm QEMU runs the guest under TCG.
   spec.accel ??= 'tcg';
   if (vga !== undefined && vga !== 'none') spec.devices.push(vgaDevice(vga, `${source}: -vga ${vga}`));

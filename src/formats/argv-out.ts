@@ -1,5 +1,7 @@
 import type { PropValue } from '../model/common.js';
-import type { PinnedAbi } from '../model/pinned.js';
+import { PINNED_ABI_SCHEMA_ID, type PinnedAbi } from '../model/pinned.js';
+import type { GuestSpec } from '../model/guest.js';
+import { parseMachineName } from '../catalog/names.js';
 import { formatOpts, shellQuote } from './qemuopts.js';
 import { placeDevices } from './topology.js';
 
@@ -32,7 +34,10 @@ export function pinnedToArgv(p: PinnedAbi, binary = 'qemu-system-x86_64'): strin
   ];
   if (cpu.enforce) cpuOpts.push(['enforce', undefined]);
   args.push('-cpu', formatOpts(cpuName, cpuOpts));
-  args.push('-m', `${p.memory.sizeMiB}M`);
+  const mem: [string, string][] = [];
+  if (p.memory.slots !== undefined) mem.push(['slots', String(p.memory.slots)]);
+  if (p.memory.maxMiB !== undefined) mem.push(['maxmem', `${p.memory.maxMiB}M`]);
+  args.push('-m', formatOpts(`${p.memory.sizeMiB}M`, mem));
   const smp: [string, string][] = [];
   for (const k of ['sockets', 'dies', 'cores', 'threads'] as const) if (p.vcpus[k] !== undefined) smp.push([k, String(p.vcpus[k])]);
   if (p.vcpus.max !== undefined) smp.push(['maxcpus', String(p.vcpus.max)]);
@@ -64,6 +69,8 @@ export function pinnedToArgv(p: PinnedAbi, binary = 'qemu-system-x86_64'): strin
     args.push('-device', formatOpts(d.type, opts));
   }
   for (const g of p.globals) args.push('-global', `${g.driver}.${g.property}=${g.value}`);
+  // Options guestabi does not model go back as written (board disks from -drive need their backends: the caller's).
+  for (const u of p.unmodelled ?? []) if (!u.startsWith('-drive ')) args.push(...u.split(/ (.*)/s).filter(Boolean));
   return args;
 }
 
@@ -74,4 +81,44 @@ export function argvToText(args: string[]): string {
     lines.push(takesValue ? `${args[i]} ${shellQuote(args[++i]!)}` : args[i]!);
   }
   return lines.join(' \\\n  ');
+}
+
+/**
+ * A guest definition in the shape of a PinnedAbi but with nothing resolved (names as written),
+ * so that it can be written out as a command line that QEMU resolves itself.
+ */
+export function specAsPinned(spec: GuestSpec): PinnedAbi {
+  const hostDependent = spec.cpu.mode === 'host-passthrough' || spec.cpu.mode === 'maximum';
+  return {
+    schema: PINNED_ABI_SCHEMA_ID,
+    arch: spec.arch ?? 'x86_64',
+    ...(spec.accel ? { accel: spec.accel } : {}),
+    ...(spec.name ? { name: spec.name } : {}),
+    machine: { type: spec.machine.type, family: parseMachineName(spec.machine.type).family, options: spec.machine.options ?? {} },
+    cpu: {
+      mode: spec.cpu.mode,
+      model: hostDependent ? null : (spec.cpu.model ?? 'qemu64'),
+      hostDependent,
+      enforce: spec.cpu.enforce ?? false,
+      features: Object.fromEntries((spec.cpu.features ?? []).filter((f) => f.policy !== 'optional').map((f) => [f.name, f.policy === 'require' || f.policy === 'force'])),
+      properties: spec.cpu.properties ?? {},
+      identity: null,
+    },
+    memory: spec.memory,
+    vcpus: spec.vcpus,
+    devices: spec.devices.map((d) => ({ type: d.type, ...(d.id ? { id: d.id } : {}), placement: d.placement ?? 'root', catalogKey: null, explicit: { ...(d.properties ?? {}) } })),
+    globals: spec.globals ?? [],
+    ...(spec.unmodelled ? { unmodelled: spec.unmodelled } : {}),
+    ...(spec.launchSecurity ? { launchSecurity: spec.launchSecurity } : {}),
+    effective: [],
+    provenance: {
+      asked: { machine: spec.machine.type, cpuMode: spec.cpu.mode, features: [] },
+      against: { kind: 'host', name: 'none', hosts: [] },
+      policy: 'keep',
+      resolvedAt: new Date(0).toISOString(),
+      tool: 'unresolved',
+      decisions: [],
+    },
+    warnings: [],
+  };
 }

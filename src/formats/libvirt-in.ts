@@ -143,6 +143,11 @@ export function parseLibvirtXml(xml: string, source: string): LibvirtDomain {
   const memory = child(root, 'memory');
   if (!memory || !text(memory)) throw new UserError('the domain has no <memory>', source);
   spec.memory = { sizeMiB: toMiB(text(memory)!, memory.getAttribute('unit'), at(memory)) };
+  const maxMemory = child(root, 'maxMemory');
+  if (maxMemory && text(maxMemory)) {
+    spec.memory.maxMiB = toMiB(text(maxMemory)!, maxMemory.getAttribute('unit'), at(maxMemory));
+    if (maxMemory.getAttribute('slots') !== null) spec.memory.slots = Number(maxMemory.getAttribute('slots'));
+  }
 
   const vcpu = child(root, 'vcpu');
   if (vcpu) {

@@ -274,6 +274,7 @@ export function pinnedToLibvirtXml(p: PinnedAbi, o: LibvirtOutOptions = {}): str
     `<domain type='${p.accel === 'tcg' ? 'qemu' : 'kvm'}'${nsAttr}>`,
     `  <name>${esc(p.name ?? 'guest')}</name>`,
     ...(p.os?.id ? [`  <metadata>`, `    <libosinfo:libosinfo xmlns:libosinfo='http://libosinfo.org/xmlns/libvirt/domain/1.0'>`, `      <libosinfo:os id='${esc(p.os.id)}'/>`, `    </libosinfo:libosinfo>`, `  </metadata>`] : []),
+    ...(p.memory.maxMiB !== undefined ? [`  <maxMemory${p.memory.slots !== undefined ? ` slots='${p.memory.slots}'` : ''} unit='MiB'>${p.memory.maxMiB}</maxMemory>`] : []),
     `  <memory unit='MiB'>${p.memory.sizeMiB}</memory>`,
     vcpu,
     `  <os${p.firmware === 'efi' ? " firmware='efi'" : ''}>`,

@@ -118,7 +118,11 @@ export const Catalog = Type.Object(
     cpuFeatureAliases: Type.Record(Type.String(), Type.String(), {
       description: 'Alternative spellings of CPU feature properties and the canonical name each stands for (probed).',
     }),
+    cpuFeatures: Type.Array(Type.String(), {
+      description: 'The CPU properties that are CPUID feature bits (the booleans of a static expansion); other boolean CPU properties are knobs.',
+    }),
     deviceTypes: Type.Array(Type.String(), { description: 'Every non-abstract device type of the build.' }),
+    commandLineOptions: Type.Array(Type.String(), { description: 'The options `qemu -help` lists.' }),
   },
   { additionalProperties: false, $id: 'Catalog' },
 );

@@ -59,7 +59,14 @@ export const GuestSpec = Type.Object(
       },
       { additionalProperties: false },
     ),
-    memory: Type.Object({ sizeMiB: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+    memory: Type.Object(
+      {
+        sizeMiB: Type.Integer({ minimum: 1 }),
+        maxMiB: Type.Optional(Type.Integer({ minimum: 1, description: 'Memory hotplug: the most memory the guest can have.' })),
+        slots: Type.Optional(Type.Integer({ minimum: 0, description: 'Memory hotplug: DIMM slots.' })),
+      },
+      { additionalProperties: false },
+    ),
     vcpus: Type.Object(
       {
         count: Type.Integer({ minimum: 1 }),
@@ -100,6 +107,14 @@ export const GuestSpec = Type.Object(
     ),
     firmware: Type.Optional(Type.Union([Type.Literal('bios'), Type.Literal('efi')])),
     featureRegisters: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Guest-ABI feature registers (e.g. KVM/arm64 hypercall bitmaps), hex.' })),
+    commandLineOptions: Type.Optional(
+      Type.Array(Type.String(), { description: 'The QEMU options a command line uses (for argv input): a build that lacks one refuses to start.' }),
+    ),
+    unmodelled: Type.Optional(
+      Type.Array(Type.String(), {
+        description: 'Options that may change what the guest sees and that guestabi does not model (-numa, -smbios, -fw_cfg...), as written. Checks compare them as text.',
+      }),
+    ),
   },
   { additionalProperties: false, $id: 'GuestSpec' },
 );

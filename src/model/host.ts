@@ -74,6 +74,16 @@ export const HostProfile = Type.Object(
       },
       { additionalProperties: false, description: 'Expansion of -cpu host (KVM) or -cpu max (TCG), when it can be had.' },
     ),
+    accelCpu: Type.Optional(
+      Type.Object(
+        { model: Type.String(), props: Props },
+        {
+          additionalProperties: false,
+          description:
+            'Expansion of one model under this accelerator (KVM only): its difference from the catalog (TCG) expansion is what the accelerator sets on every model (x2apic, kvm-pv-*).',
+        },
+      ),
+    ),
     cpuModels: Type.Record(Type.String(), CpuModelAvailability, {
       description: 'Per CPU model name, whether it can run here with this build and accelerator.',
     }),

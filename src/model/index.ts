@@ -4,6 +4,7 @@ import { GuestSpec } from './guest.js';
 import { HostProfile } from './host.js';
 import { Cluster, PinnedAbi } from './pinned.js';
 import { Reason } from './reason.js';
+import { CheckResult, MigrationRules } from './verdict.js';
 
 /** Every published document type, by the name its JSON Schema file carries. */
 export const SCHEMAS: Record<string, TSchema> = {
@@ -13,4 +14,6 @@ export const SCHEMAS: Record<string, TSchema> = {
   'pinned-abi': PinnedAbi,
   cluster: Cluster,
   reason: Reason,
+  verdict: CheckResult,
+  'migration-rules': MigrationRules,
 };

@@ -76,7 +76,7 @@ export const PinnedAbi = Type.Object(
       },
       { additionalProperties: false },
     ),
-    memory: Type.Object({ sizeMiB: Type.Integer() }, { additionalProperties: false }),
+    memory: GuestSpec.properties.memory,
     vcpus: GuestSpec.properties.vcpus,
     devices: Type.Array(PinnedDevice),
     globals: Type.Array(Type.Object({ driver: Type.String(), property: Type.String(), value: Type.String() }, { additionalProperties: false })),
@@ -85,6 +85,8 @@ export const PinnedAbi = Type.Object(
     os: Type.Optional(GuestSpec.properties.os),
     firmware: Type.Optional(GuestSpec.properties.firmware),
     featureRegisters: Type.Optional(GuestSpec.properties.featureRegisters),
+    unmodelled: Type.Optional(GuestSpec.properties.unmodelled),
+    commandLineOptions: Type.Optional(GuestSpec.properties.commandLineOptions),
     effective: Type.Array(EffectivePlatform, { description: 'The platform on each QEMU build it was resolved against.' }),
     provenance: Type.Object(
       {

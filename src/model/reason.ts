@@ -17,6 +17,12 @@ export const Reason = Type.Object(
     host: Type.Optional(Type.String({ description: 'The host this reason concerns, in a cluster.' })),
     remedy: Type.Optional(Type.String()),
     details: Type.Optional(Type.Array(Type.String())),
+    effect: Type.Optional(
+      Type.Union([Type.Literal('impossible'), Type.Literal('unsafe'), Type.Literal('unknown')], {
+        description: 'For a migration verdict: the outcome this reason alone implies.',
+      }),
+    ),
+    source: Type.Optional(Type.String({ description: 'Where the rule behind this reason comes from (QEMU source, a measurement).' })),
   },
   { additionalProperties: false, $id: 'Reason' },
 );

@@ -6,6 +6,7 @@ import { compareMachineNames, parseCpuModelName, parseMachineName } from '../cat
 import { compareVersions } from '../util/versions.js';
 import { RunError, errorMessage } from '../util/errors.js';
 import { QemuStartError } from '../qmp/launcher.js';
+import { MACHINE_NOT_GUEST_VISIBLE, readQomProps } from '../qmp/qom.js';
 import { INSTANCE_PROPERTIES, keyOfProbeId, placeable, placementDeviceArgs, placementId, PLACEMENTS, PROBE_DEVICES, probeDeviceArgs, type ProbeDeviceSpec } from './devices.js';
 import { flattenDevice, parseQtree, walkQtree, type QtreeBus, type QtreeDevice } from './qtree.js';
 import type { QemuSession, QemuStarter } from './session.js';
@@ -77,6 +78,7 @@ type Expansions = Map<string, Props>;
 export async function probeCatalog(opts: CatalogProbeOptions): Promise<Catalog> {
   const { starter } = opts;
   const build = await probeBuild(starter);
+  const commandLineOptions = parseHelpOptions(await starter.help());
   const machinesInfo = [...build.machines].sort((a, b) => compareMachineNames(a.name, b.name));
   const defaultMachine = machinesInfo.find((m) => m['is-default'])?.name ?? machinesInfo.find((m) => m.alias === 'pc')?.name;
   if (!defaultMachine) throw new RunError('QEMU reports no default machine type');
@@ -149,6 +151,8 @@ export async function probeCatalog(opts: CatalogProbeOptions): Promise<Catalog> 
     families,
     cpuModels,
     cpuFeatureAliases: build.aliases,
+    cpuFeatures: build.features,
+    commandLineOptions,
     deviceTypes: build.deviceTypes,
   };
 }
@@ -160,6 +164,8 @@ interface BuildFacts {
   deviceTypes: string[];
   /** Alternative feature spelling -> canonical name. */
   aliases: Record<string, string>;
+  /** CPUID feature properties. */
+  features: string[];
 }
 
 /** Facts of the build that do not depend on a machine type, read with -machine none. */
@@ -173,9 +179,10 @@ async function probeBuild(starter: QemuStarter): Promise<BuildFacts> {
     const machines = await s.qmp.execute<QmpMachineInfo[]>('query-machines', withCompat ? { 'compat-props': true } : undefined);
     const cpuDefinitions = await s.qmp.execute<QmpCpuDefinition[]>('query-cpu-definitions');
     const types = await s.qmp.execute<{ name: string }[]>('qom-list-types', { implements: 'device', abstract: false });
-    const aliases = await probeFeatureAliases(s);
+    const { features, aliases } = await probeFeatureNames(s);
     return {
       version,
+      features,
       machines,
       cpuDefinitions: [...cpuDefinitions].sort((a, b) => a.name.localeCompare(b.name)),
       deviceTypes: types.map((t) => t.name).sort(),
@@ -202,6 +209,11 @@ function expand(s: QemuSession, name: string, props?: Record<string, PropValue>,
  * legacy spellings), else the one feature that turns on when the alias alone is turned on.
  */
 export async function probeFeatureAliases(s: QemuSession): Promise<Record<string, string>> {
+  return (await probeFeatureNames(s)).aliases;
+}
+
+/** The CPUID feature properties (a static expansion's booleans), and their alternative spellings. */
+export async function probeFeatureNames(s: QemuSession): Promise<{ features: string[]; aliases: Record<string, string> }> {
   const canonical = (await expand(s, 'base', undefined, 'static')).model.props;
   const features = Object.keys(canonical).filter((k) => typeof canonical[k] === 'boolean');
   const plain = (await expand(s, 'base')).model.props;
@@ -225,7 +237,7 @@ export async function probeFeatureAliases(s: QemuSession): Promise<Record<string
     const turnedOn = features.filter((f) => r.model.props[f] === true && plain[f] === false);
     if (turnedOn.length === 1) aliases[unexplained[i]!] = turnedOn[0]!;
   });
-  return aliases;
+  return { features: [...features].sort(), aliases };
 }
 
 interface MachineProbe {
@@ -305,6 +317,11 @@ async function probeMachine(starter: QemuStarter, machine: string, modelNames: s
     const expansions: Expansions = new Map(replies.map((r, i) => [modelNames[i]!, cleanCpuProps(r.model.props, aliases)]));
     const qtree = parseQtree(await session.qmp.execute<string>('human-monitor-command', { 'command-line': 'info qtree' }));
     devices = deviceMap(qtree, true);
+    // The machine object's own properties (smm, acpi, pit, the chipset's optional parts, topology).
+    // (Topology and memory size are the guest's, given on the command line, not the machine type's.)
+    const machineProps = await readQomProps(session.qmp, '/machine', MACHINE_NOT_GUEST_VISIBLE);
+    for (const k of Object.keys(machineProps)) if (k.startsWith('smp.') || k.startsWith('memory.')) delete machineProps[k];
+    devices.set('board/machine', machineProps);
     pcieRoot = [...walkQtree(qtree)].some((d) => d.device.id.startsWith('probe-') && d.busType === 'PCIE');
     result = { status: 'ok', aliasOf, expansions, devices };
   } finally {
@@ -493,4 +510,14 @@ function assignDeviceBaselines(machines: MachineType[], results: Map<string, Mac
     }
   }
   return families;
+}
+
+/** The options `qemu -help` lists ("-no-hpet", "-machine [type=]name[,prop=value...]"...). */
+export function parseHelpOptions(help: string): string[] {
+  const out = new Set<string>();
+  for (const line of help.split('\n')) {
+    const m = /^(-[A-Za-z0-9_-]+)/.exec(line);
+    if (m) out.add(m[1]!);
+  }
+  return [...out].sort();
 }

@@ -17,6 +17,9 @@ export interface HostProbeOptions {
   name?: string;
 }
 
+/** The model whose KVM expansion tells what KVM adds to every model. */
+const ACCEL_REFERENCE_MODEL = 'qemu64';
+
 /** Arguments of the host probe's QEMU: the build's default machine type, paused. */
 export function hostProbeArgs(accel: Accel): string[] {
   return ['-machine', 'pc', '-nodefaults', '-display', 'none', '-no-user-config', '-S', '-accel', accel];
@@ -44,6 +47,15 @@ export async function probeHost(opts: HostProbeOptions): Promise<HostProfile> {
     } catch (err) {
       hostCpu = { model: hostModel, error: errorMessage(err) };
     }
+    // Under KVM every model gets the accelerator's defaults on top of its definition.
+    let accelCpu: HostProfile['accelCpu'];
+    if (opts.accel === 'kvm') {
+      const e = await s.qmp.execute<{ model: { props: Record<string, boolean | number | string> } }>('query-cpu-model-expansion', {
+        type: 'full',
+        model: { name: ACCEL_REFERENCE_MODEL },
+      });
+      accelCpu = { model: ACCEL_REFERENCE_MODEL, props: cleanCpuProps(e.model.props, aliases) };
+    }
     const cpuModels: HostProfile['cpuModels'] = {};
     for (const d of [...defs].sort((a, b) => a.name.localeCompare(b.name))) {
       const missing = d['unavailable-features'] ?? [];
@@ -61,6 +73,7 @@ export async function probeHost(opts: HostProbeOptions): Promise<HostProfile> {
       kvm: { devicePresent: kvmDevicePresent(roots), enabled: kvm.enabled },
       probeMachine: machineType.replace(/-machine$/, ''),
       hostCpu,
+      ...(accelCpu ? { accelCpu } : {}),
       cpuModels,
       vulnerabilities: readVulnerabilities(roots),
       iommu: readIommu(roots),

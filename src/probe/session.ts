@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { QmpClient, type QmpTranscriptEntry } from '../qmp/client.js';
 import type { QemuBuild } from '../qmp/build.js';
-import { launchQemu, QemuStartError } from '../qmp/launcher.js';
+import { launchQemu, qemuHelp, QemuStartError } from '../qmp/launcher.js';
 import { ReplayTransport } from '../qmp/transport.js';
 import { RunError } from '../util/errors.js';
 
@@ -20,6 +20,8 @@ export interface QemuSession {
  */
 export interface QemuStarter {
   readonly description: string;
+  /** The build's `-help` text (its command-line options). */
+  help(): Promise<string>;
   /** `label` names the recording file: keep it stable and unique per set of args. */
   start(args: string[], label: string): Promise<QemuSession>;
 }
@@ -39,6 +41,11 @@ export function liveStarter(build: QemuBuild, opts: { recordDir?: string; comman
   if (opts.recordDir) mkdirSync(opts.recordDir, { recursive: true });
   return {
     description: build.binary,
+    async help() {
+      const text = await qemuHelp(build);
+      if (opts.recordDir) writeFileSync(join(opts.recordDir, 'help.txt'), text);
+      return text;
+    },
     async start(args, label) {
       const lines: string[] = [JSON.stringify({ argv: args } satisfies RecordingHeader)];
       const record = opts.recordDir ? (_argv: string[], e: QmpTranscriptEntry) => void lines.push(JSON.stringify(e)) : undefined;
@@ -83,6 +90,11 @@ export function replayStarter(dir: string): QemuStarter {
   }
   return {
     description: `recordings in ${dir}`,
+    async help() {
+      const file = join(dir, 'help.txt');
+      if (!existsSync(file)) throw new RunError(`no help.txt in ${dir}`);
+      return readFileSync(file, 'utf8');
+    },
     async start(args) {
       const rec = byArgs.get(JSON.stringify(args));
       if (!rec) throw new RunError(`no recording in ${dir} for QEMU ${args.join(' ')}`);

@@ -91,7 +91,7 @@ export function liveQemuCount(): number {
 
 /** The argv to spawn: an extracted build runs in a private mount namespace in which its own
  *  module folder hides the system build's. unshare and sh both exec, so the pid is QEMU's. */
-function commandLine(build: QemuBuild, qemuArgs: string[]): { file: string; args: string[] } {
+export function commandLine(build: QemuBuild, qemuArgs: string[]): { file: string; args: string[] } {
   const args = [...build.dataDirs.flatMap((d) => ['-L', d]), ...qemuArgs];
   if (build.moduleDir && existsSync(COMPILED_IN_MODULE_DIR)) {
     const ns = process.getuid?.() === 0 ? ['-m', '--propagation', 'private'] : ['-r', '-m', '--propagation', 'private'];
@@ -246,4 +246,29 @@ export async function withQemu<T>(build: QemuBuild, args: string[], opts: Launch
   } finally {
     await q.stop();
   }
+}
+
+/** What `qemu -help` prints: the build's command-line options. Run like QEMU itself (namespace,
+ *  libraries), and killed if it takes more than a few seconds. */
+export function qemuHelp(build: QemuBuild): Promise<string> {
+  const { file, args } = commandLine(build, ['-help']);
+  const env = { ...process.env };
+  if (build.libraryPath) env.LD_LIBRARY_PATH = build.libraryPath + (env.LD_LIBRARY_PATH ? `:${env.LD_LIBRARY_PATH}` : '');
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (c: string) => (out += c));
+    child.stderr!.resume();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new RunError(`cannot run ${build.binary} -help: ${e.message}`));
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new RunError(`${build.binary} -help exited with ${code}`));
+    });
+  });
 }

@@ -6,7 +6,6 @@ import { reason, type Reason } from '../model/reason.js';
 import { INSTANCE_PROPERTIES } from '../probe/devices.js';
 import { isPciType } from '../formats/device-types.js';
 import { parseOnOff } from '../formats/qemuopts.js';
-import { UserError } from '../util/errors.js';
 import { ResolveError, type Target } from './target.js';
 
 /** Properties that place or name a device: kept as written, never part of what is compared. */
@@ -19,7 +18,7 @@ const STRUCTURAL = new Set(['disable-legacy', 'disable-modern']);
  * -global drivers that are abstract QOM parents of probe device types (QEMU's type hierarchy:
  * virtio-net-pci -> virtio-pci -> pci-device -> device). A global on a parent applies to each child.
  */
-function globalApplies(driver: string, type: string): boolean {
+export function globalApplies(driver: string, type: string): boolean {
   if (driver === type) return true;
   if (driver === 'virtio-pci') return /^virtio-.*-pci/.test(type);
   if (driver === 'pci-device') return isPciType(type);
@@ -53,21 +52,26 @@ export interface ResolvedDevices {
 }
 
 /** Type each device's properties from the catalogs and check QEMU accepts it on this machine type. */
-export function resolveDevices(spec: GuestSpec, machine: string, target: Target, source = 'devices'): ResolvedDevices {
+export function resolveDevices(spec: GuestSpec, machine: string, target: Target): ResolvedDevices {
   const warnings: Reason[] = [];
   const refused: Reason[] = [];
   const reference = target.hosts[0]!.catalog;
-  const devices = spec.devices.map((d, i): PinnedDevice => {
-    const where = d.source ?? `${source}[${i}]`;
+  const devices = spec.devices.map((d): PinnedDevice => {
     const key = catalogKey(d);
     const known = reference.deviceOn(machine, key);
     const explicit: Record<string, PropValue> = {};
+    const unlisted: string[] = [];
     for (const [k, raw] of Object.entries(d.properties ?? {})) {
       if (PLACEMENT_PROPERTIES.has(k) || !known) {
         explicit[k] = raw;
         continue;
       }
-      if (!(k in known)) throw new UserError(`${d.type} has no property '${k}' in QEMU ${reference.version}`, where);
+      if (!(k in known)) {
+        // qtree does not show properties aliased onto child objects (qemu-xhci's p2): kept as written.
+        unlisted.push(k);
+        explicit[k] = raw;
+        continue;
+      }
       explicit[k] = typedValue(raw, known[k]);
     }
     for (const g of spec.globals ?? []) {
@@ -94,6 +98,13 @@ export function resolveDevices(spec: GuestSpec, machine: string, target: Target,
     };
     if (d.id) pinned.id = d.id;
     if (d.role) pinned.role = d.role;
+    if (unlisted.length) {
+      warnings.push(
+        reason('DEVICE_PROPERTY_NOT_IN_CATALOG', 'warn', `${d.type}.${unlisted.join(',')}`, `${d.type} sets ${unlisted.join(', ')}, which the catalog of QEMU ${reference.version} does not list: kept as written, unchecked`, {
+          remedy: 'check the spelling; QEMU refuses a property that does not exist',
+        }),
+      );
+    }
     if (!known) {
       warnings.push(
         reason('DEVICE_NOT_IN_CATALOG', 'warn', d.type, `${d.type}${pinned.placement !== 'root' ? ` (${pinned.placement})` : ''} is not among the probed devices: its properties on ${machine} are unknown`, {

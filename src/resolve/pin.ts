@@ -23,7 +23,7 @@ export function pinGuest(spec: GuestSpec, target: Target, opts: PinOptions): Pin
   const source = opts.source ?? 'guest';
   const machine = resolveMachine(spec.machine.type, target, `${source}: machine`);
   const cpu = resolveCpu(spec.cpu, machine.type, target, opts.policy, `${source}: cpu`);
-  const devices = resolveDevices(spec, machine.type, target, `${source}: devices`);
+  const devices = resolveDevices(spec, machine.type, target);
   const warnings: Reason[] = [...machine.warnings, ...cpu.warnings, ...devices.warnings];
 
   for (const h of target.hosts) {
@@ -79,7 +79,7 @@ export function pinGuest(spec: GuestSpec, target: Target, opts: PinOptions): Pin
     },
     warnings: dedupe(warnings),
   };
-  for (const k of ['name', 'accel', 'iommu', 'launchSecurity', 'os', 'firmware', 'featureRegisters'] as const) {
+  for (const k of ['name', 'accel', 'iommu', 'launchSecurity', 'os', 'firmware', 'featureRegisters', 'unmodelled'] as const) {
     if (spec[k] !== undefined) (pinned as Record<string, unknown>)[k] = spec[k];
   }
   return pinned;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CatalogIndex } from '../catalog/catalog.js';
 import type { HostProfile } from '../model/host.js';
+import type { Props } from '../model/common.js';
 import type { Reason } from '../model/reason.js';
 
 /**
@@ -19,6 +20,8 @@ export interface TargetHost {
   unavailable: Map<string, ReadonlySet<string>>;
   /** Features the host CPU expansion (host under KVM, max under TCG) has on; null when unknown. */
   hostFeatures: ReadonlySet<string> | null;
+  /** What the accelerator sets on every CPU model beyond its catalog (TCG) expansion. */
+  accelCpuDelta: Props | null;
 }
 
 /** What a guest is resolved against: one host, or every host of a cluster. */
@@ -33,7 +36,17 @@ export function indexHost(profile: HostProfile, catalog: CatalogIndex, name = pr
   for (const [model, a] of Object.entries(profile.cpuModels)) unavailable.set(model, new Set(a.unavailableFeatures));
   const props = profile.hostCpu.props;
   const hostFeatures = props ? new Set(Object.keys(props).filter((k) => props[k] === true)) : null;
-  return { name, members: [name], profile, catalog, unavailable, hostFeatures };
+  return { name, members: [name], profile, catalog, unavailable, hostFeatures, accelCpuDelta: accelDelta(profile, catalog) };
+}
+
+function accelDelta(profile: HostProfile, catalog: CatalogIndex): Props | null {
+  const a = profile.accelCpu;
+  if (!a) return null;
+  const tcg = catalog.cpuOnMachine(a.model, profile.probeMachine);
+  if (!tcg) return null;
+  const delta: Props = {};
+  for (const [k, v] of Object.entries(a.props)) if (tcg[k] !== v) delta[k] = v;
+  return delta;
 }
 
 /** What decides how a guest resolves on a host. */
@@ -42,6 +55,7 @@ function signature(h: TargetHost): string {
   digest.update(`${h.catalog.id}\u0000${h.profile.accel}\u0000${h.profile.arch}\u0000`);
   digest.update(JSON.stringify(h.profile.cpuModels));
   digest.update(JSON.stringify(h.profile.hostCpu));
+  digest.update(JSON.stringify(h.profile.accelCpu ?? null));
   return digest.digest('hex');
 }
 

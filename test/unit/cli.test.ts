@@ -113,3 +113,19 @@ test('resolve: bad input exits 2 and names the place', () => {
     assert.match(r.stderr, re);
   }
 });
+
+test('check: exit 0 when safe, 1 otherwise, exact JSON with --json, 2 on bad input', () => {
+  const h = (v: string) => join(ROOT, `test/fixtures/hosts/host-${v}.json`);
+  const safe = cli(['check', '--guest-argv', '-machine pc-q35-7.2 -cpu qemu64 -m 128 -nodefaults', '--from', h('7.2-tcg'), '--to', h('10.0-tcg'), '--both-ways']);
+  assert.equal(safe.code, 0, safe.stderr);
+  assert.match(safe.stdout, /forward .*: SAFE/);
+  assert.match(safe.stdout, /Rollback fence/);
+  const bad = cli(['check', '--guest-argv', '-machine q35 -cpu qemu64 -m 128 -nodefaults', '--from', h('7.2-tcg'), '--to', h('10.0-tcg'), '--json']);
+  assert.equal(bad.code, 1);
+  const j = JSON.parse(bad.stdout) as { outcome: string; forward: { reasons: { code: string }[] } };
+  assert.equal(j.outcome, 'impossible');
+  assert.equal(j.forward.reasons[0]!.code, 'MACHINE_TYPE_DIFFERS');
+  const missing = cli(['check', '--guest-argv', '-machine q35', '--from', h('7.2-tcg')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /give --from HOST and --to HOST/);
+});

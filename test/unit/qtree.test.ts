@@ -11,7 +11,7 @@ function recordedQtrees(): { file: string; text: string }[] {
   const out: { file: string; text: string }[] = [];
   for (const version of ['5.2', '7.2', '10.0']) {
     const dir = join(FIXTURES, 'qmp', version, 'catalog');
-    for (const f of readdirSync(dir)) {
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.qmp.jsonl.gz'))) {
       const lines = gunzipSync(readFileSync(join(dir, f))).toString('utf8').split('\n').filter(Boolean);
       const ids = new Set<unknown>();
       for (const l of lines.slice(1)) {

@@ -1,0 +1,92 @@
+import type { Props, PropValue } from '../model/common.js';
+import type { MigrationRules } from '../model/verdict.js';
+import { compareVersions } from '../util/versions.js';
+
+export interface PropertyRule {
+  effect: 'fails' | 'silent';
+  why: string;
+  source?: string;
+}
+
+/** The migration rules with their patterns compiled; the questions the checker and the lab ask. */
+export interface Rules {
+  data: MigrationRules;
+  /** What a difference in this property does to a migration. */
+  propertyEffect(property: string): PropertyRule;
+  /** Whether two values of a property mean the same thing to the guest. */
+  sameValue(property: string, a: PropValue | undefined, b: PropValue | undefined): boolean;
+  /** The one name a renamed QOM type goes by. */
+  canonicalType(type: string): string;
+  /** Types some builds do not show in qtree although every build gives them. */
+  qtreeOnly: ReadonlySet<string>;
+  hypervOnly: RegExp;
+  /** Properties of how QEMU implements a device, which the guest cannot see. */
+  hostSide: ReadonlySet<string>;
+  knownBroken(fromVersion: string, toVersion: string, machine: string): MigrationRules['knownBroken'][number] | undefined;
+}
+
+export function compileRules(data: MigrationRules): Rules {
+  const props = data.properties.map((r) => ({ re: new RegExp(r.match), rule: r }));
+  const equivalent = new Map(data.equivalences.map((e) => [e.property, e.values.map(String)]));
+  const renamed = new Map<string, string>();
+  for (const r of data.renamedTypes) for (const n of r.names) renamed.set(n, r.names[r.names.length - 1]!);
+  const hypervOnly = new RegExp(data.hypervOnly);
+  return {
+    data,
+    propertyEffect(property) {
+      const bare = property.replace(/^.*\./, (m) => (m.startsWith('pci.') ? m : ''));
+      const hit = props.find((p) => p.re.test(property) || p.re.test(bare));
+      if (hit) return { effect: hit.rule.effect, why: hit.rule.why, source: hit.rule.source ?? hit.rule.evidence };
+      return { effect: 'silent', why: 'a different value of a device or CPU property; nothing in QEMU compares it on load' };
+    },
+    sameValue(property, a, b) {
+      if (a === b) return true;
+      // A property turned from bool into OnOffAuto between builds: true is "on", false is "off".
+      const onoff = (v: PropValue | undefined) => (v === true ? 'on' : v === false ? 'off' : v);
+      if (onoff(a) === onoff(b)) return true;
+      const eq = equivalent.get(property);
+      return !!eq && a !== undefined && b !== undefined && eq.includes(String(a)) && eq.includes(String(b));
+    },
+    canonicalType: (type) => renamed.get(type) ?? type,
+    qtreeOnly: new Set(data.qtreeOnlyIn.flatMap((q) => q.types)),
+    hypervOnly,
+    hostSide: new Set(data.hostSide.map((h) => h.property)),
+    knownBroken(fromVersion, toVersion, machine) {
+      const matches = (want: string, have: string) => have === want || have.startsWith(`${want}.`) || compareVersions(have, want) === 0;
+      return data.knownBroken.find((k) => matches(k.from, fromVersion) && matches(k.to, toVersion) && new RegExp(k.machines).test(machine));
+    },
+  };
+}
+
+export interface PropDiff {
+  property: string;
+  a: PropValue | undefined;
+  b: PropValue | undefined;
+}
+
+/**
+ * The differences between two property maps that the guest can see, normalised the same way for
+ * the checker and the lab:
+ * - values a rule declares equivalent are equal (rombar 1 and -1);
+ * - a property only one build has is a knob the other build lacks: its guest-visible effect shows
+ *   in the properties both have; a CPUID feature flag absent on one side counts as off;
+ * - Hyper-V knobs only matter when a hv-* enlightenment is on.
+ */
+export function guestVisibleDiff(a: Props, b: Props, rules: Rules, opts: { cpu?: boolean; cpuFeatures?: ReadonlySet<string> } = {}): PropDiff[] {
+  const out: PropDiff[] = [];
+  const hvOn = (p: Props) => Object.entries(p).some(([k, v]) => k.startsWith('hv-') && v === true && !rules.hypervOnly.test(k));
+  const hyperv = opts.cpu && (hvOn(a) || hvOn(b));
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const va = a[k];
+    const vb = b[k];
+    if (rules.sameValue(k, va, vb) || rules.hostSide.has(k)) continue;
+    if (va === undefined || vb === undefined) {
+      // Only a CPUID feature that is on shows where the other build lacks the property.
+      const other = va ?? vb;
+      if (!(opts.cpu && other === true && (!opts.cpuFeatures || opts.cpuFeatures.has(k)))) continue;
+    }
+    if (opts.cpu && !hyperv && rules.hypervOnly.test(k)) continue;
+    out.push({ property: k, a: va, b: vb });
+  }
+  return out.sort((x, y) => x.property.localeCompare(y.property));
+}

@@ -1,0 +1,74 @@
+import type { CatalogIndex } from '../../catalog/catalog.js';
+import { loadCatalogFile } from '../../catalog/files.js';
+import { checkMigration } from '../../check/check.js';
+import { migrationRules } from '../../check/rules-file.js';
+import { loadGuest } from '../../formats/guest-input.js';
+import { hostTarget } from '../../hosts/load.js';
+import type { CheckResult, Verdict } from '../../model/verdict.js';
+import { UserError } from '../../util/errors.js';
+import { parseCommandArgs } from '../args.js';
+import { print, printJson } from '../output.js';
+import { formatReason } from './resolve.js';
+
+const USAGE =
+  'guestabi check (GUEST | --guest-argv "...") --from HOST --to HOST [--dest-guest FILE | --dest-guest-argv "..."] [--both-ways] [--catalog FILE ...] [--rules FILE] [--json]';
+
+export function checkCommand(argv: string[]): number {
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      'guest-argv': { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      'dest-guest': { type: 'string' },
+      'dest-guest-argv': { type: 'string' },
+      'both-ways': { type: 'boolean' },
+      catalog: { type: 'string', multiple: true },
+      rules: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    USAGE,
+  );
+  if (positionals.length > 1) throw new UserError(`one guest at a time\nusage: ${USAGE}`);
+  if (!values.from || !values.to) throw new UserError(`give --from HOST and --to HOST (host profiles from guestabi probe)\nusage: ${USAGE}`);
+  const guest = loadGuest({ file: positionals[0], argv: values['guest-argv'] });
+  const dest = values['dest-guest'] !== undefined || values['dest-guest-argv'] !== undefined ? loadGuest({ file: values['dest-guest'], argv: values['dest-guest-argv'] }) : undefined;
+  const arch = guest.spec.arch ?? 'x86_64';
+  const extra: CatalogIndex[] = (values.catalog ?? []).map((f) => loadCatalogFile(f));
+  const from = hostTarget(values.from, arch, extra).hosts[0]!;
+  const to = hostTarget(values.to, arch, extra).hosts[0]!;
+  const result = checkMigration({
+    source: guest.spec,
+    destination: dest?.spec,
+    from,
+    to,
+    rules: values.rules ? migrationRules(values.rules) : migrationRules(),
+    bothWays: values['both-ways'],
+  });
+  if (values.json) printJson(result);
+  else printCheck(result);
+  return result.outcome === 'safe' ? 0 : 1;
+}
+
+function describeSide(s: Verdict['from']): string {
+  return `${s.host} (QEMU ${s.catalog.replace(/^qemu-|-x86_64$/g, '')}${s.machine ? `, ${s.machine}` : ''}${s.cpu ? `, -cpu ${s.cpu}` : ''})`;
+}
+
+function printVerdict(v: Verdict): void {
+  print(`${v.direction.padEnd(8)} ${describeSide(v.from)} -> ${describeSide(v.to)}: ${v.outcome.toUpperCase()}`);
+  const order = { error: 0, warn: 1, info: 2 } as const;
+  for (const r of [...v.reasons].sort((a, b) => order[a.level] - order[b.level])) print(formatReason(r));
+}
+
+export function printCheck(r: CheckResult): void {
+  printVerdict(r.forward);
+  if (r.rollback) {
+    print();
+    printVerdict(r.rollback);
+  }
+  if (r.fence) {
+    print();
+    print('Rollback fence: what would end rollback');
+    for (const f of r.fence) print(formatReason(f));
+  }
+}

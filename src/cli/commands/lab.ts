@@ -1,0 +1,113 @@
+import { migrationRules } from '../../check/rules-file.js';
+import { argvToText, pinnedToArgv, specAsPinned } from '../../formats/argv-out.js';
+import { loadGuest } from '../../formats/guest-input.js';
+import { shellSplit } from '../../formats/qemuopts.js';
+import { labMigrate } from '../../lab/migrate.js';
+import { ScenarioFile } from '../../lab/scenarios.js';
+import { verifyScenarios, type ScenarioResult, type VerifySummary } from '../../lab/verify.js';
+import { validate } from '../../model/validate.js';
+import { findQemuBuild } from '../../qmp/build.js';
+import { UserError } from '../../util/errors.js';
+import { parseJsonOrYaml, readUserFile } from '../../util/files.js';
+import { oneOf, parseCommandArgs, requireOne } from '../args.js';
+import { print, printJson, table } from '../output.js';
+import { formatReason } from './resolve.js';
+
+const USAGE = `guestabi lab migrate --from-qemu VERSION|PATH --to-qemu VERSION|PATH (GUEST | --guest-argv "...") [--dest-guest-argv "..."] [--accel kvm|tcg] [--json]
+       guestabi lab verify SCENARIOS.yaml [--only NAME ...] [--min-agreement 0.95] [--json]`;
+
+export async function labCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'migrate') return migrateCommand(rest);
+  if (sub === 'verify') return verifyCommand(rest);
+  throw new UserError(`${sub ? `unknown lab command '${sub}'` : 'which lab command?'}\nusage: ${USAGE}`);
+}
+
+/** QEMU arguments for a guest: a command line as written, or another format written out as one. */
+function guestArgs(file: string | undefined, argvText: string | undefined): string[] {
+  const g = loadGuest({ file, argv: argvText });
+  if (g.format === 'argv') return shellSplit(argvText ?? readUserFile(file!, 'guest')).filter((w, i) => !(i === 0 && !w.startsWith('-')));
+  return pinnedToArgv(specAsPinned(g.spec)).slice(1);
+}
+
+async function migrateCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      'from-qemu': { type: 'string' },
+      'to-qemu': { type: 'string' },
+      'guest-argv': { type: 'string' },
+      'dest-guest-argv': { type: 'string' },
+      accel: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    USAGE,
+  );
+  if (!values['from-qemu'] || !values['to-qemu']) throw new UserError(`give --from-qemu and --to-qemu\nusage: ${USAGE}`);
+  const accel = oneOf(values.accel, ['kvm', 'tcg'] as const, '--accel') ?? 'tcg';
+  const src = guestArgs(positionals[0], values['guest-argv']);
+  const dst = values['dest-guest-argv'] !== undefined ? guestArgs(undefined, values['dest-guest-argv']) : src;
+  const withAccel = (a: string[]) => (a.includes('-accel') || a.includes('-enable-kvm') ? a : [...a, '-accel', accel]);
+  const run = await labMigrate({ from: findQemuBuild(values['from-qemu']), to: findQemuBuild(values['to-qemu']), sourceArgs: withAccel(src), destinationArgs: withAccel(dst), rules: migrationRules() });
+  if (values.json) {
+    printJson(run);
+    return run.observed === 'safe' ? 0 : 1;
+  }
+  print(`source       QEMU ${values['from-qemu']}: ${argvToText(['qemu', ...withAccel(src)]).replace(/\\\n {2}/g, '')}`);
+  if (dst !== src) print(`destination  QEMU ${values['to-qemu']}: ${argvToText(['qemu', ...withAccel(dst)]).replace(/\\\n {2}/g, '')}`);
+  print(`destination started: ${run.destinationStarted ? 'yes' : 'no'}; migration: ${run.migration}; destination running: ${run.destinationRunning ? 'yes' : 'no'}`);
+  print(`observed: ${run.observed.toUpperCase()} (${run.stage}, ${(run.durationMs / 1000).toFixed(1)} s)${run.error ? `: ${run.error}` : ''}`);
+  for (const d of run.differences.slice(0, 40)) print(`  ${d.where} ${d.property}: ${JSON.stringify(d.source)} -> ${JSON.stringify(d.destination)}`);
+  if (run.differences.length > 40) print(`  ... and ${run.differences.length - 40} more (--json)`);
+  return run.observed === 'safe' ? 0 : 1;
+}
+
+async function verifyCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, { only: { type: 'string', multiple: true }, 'min-agreement': { type: 'string' }, json: { type: 'boolean' } }, USAGE);
+  const file = requireOne(positionals, 'scenario file', USAGE);
+  const suite = validate(ScenarioFile, parseJsonOrYaml(readUserFile(file, 'scenarios'), file), file);
+  const names = new Set<string>();
+  for (const s of suite.scenarios) {
+    if (names.has(s.name)) throw new UserError(`two scenarios are called '${s.name}'`, file);
+    names.add(s.name);
+  }
+  let scenarios = suite.scenarios;
+  if (values.only?.length) {
+    const unknown = values.only.filter((n) => !names.has(n));
+    if (unknown.length) throw new UserError(`no scenario ${unknown.join(', ')}`, '--only');
+    scenarios = scenarios.filter((s) => values.only!.includes(s.name));
+  }
+  const min = values['min-agreement'] !== undefined ? Number(values['min-agreement']) : 0.95;
+  if (!(min >= 0 && min <= 1)) throw new UserError('must be a number from 0 to 1', '--min-agreement');
+  const tty = !values.json;
+  const summary = await verifyScenarios(scenarios, migrationRules(), (r, i) => {
+    if (tty) print(`${String(i + 1).padStart(3)}/${scenarios.length} ${r.agree ? 'agree   ' : r.falseSafe ? 'FALSE-SAFE' : 'DISAGREE'} ${r.name}: predicted ${r.predicted}, observed ${r.observed} (${(r.lab.durationMs / 1000).toFixed(1)} s)`);
+  });
+  if (values.json) printJson(summary);
+  else printSummary(summary);
+  return summary.falseSafe === 0 && summary.agreement >= min ? 0 : 1;
+}
+
+function printSummary(s: VerifySummary): void {
+  print();
+  print('predicted \\ observed   safe  unsafe  impossible');
+  for (const [p, row] of Object.entries(s.confusion)) {
+    print(`${p.padEnd(22)} ${String(row.safe).padStart(4)}  ${String(row.unsafe).padStart(6)}  ${String(row.impossible).padStart(10)}`);
+  }
+  print();
+  print(`agreement ${(s.agreement * 100).toFixed(1)}% (${s.results.filter((r) => r.agree).length} of ${s.results.length}); predicted safe but not safe: ${s.falseSafe}; ${(s.durationMs / 1000).toFixed(0)} s`);
+  const dis = s.results.filter((r) => !r.agree);
+  if (dis.length) {
+    print();
+    print('Disagreements:');
+    for (const r of dis) printDisagreement(r);
+  }
+  print();
+  print(table(s.results.map((r) => [r.name, `${r.from} -> ${r.to}`, r.predicted, r.observed, r.agree ? '' : 'x']), ['scenario', 'builds', 'predicted', 'observed', '']));
+}
+
+function printDisagreement(r: ScenarioResult): void {
+  print(`  ${r.name} (${r.from} -> ${r.to}): predicted ${r.predicted}, observed ${r.observed} at ${r.lab.stage}${r.lab.error ? `: ${r.lab.error}` : ''}`);
+  for (const reason of r.reasons.filter((x) => x.effect)) print(`    ${formatReason(reason).trim()}`);
+  for (const d of r.lab.differences.slice(0, 10)) print(`    observed: ${d.where} ${d.property}: ${JSON.stringify(d.source)} -> ${JSON.stringify(d.destination)}`);
+}

@@ -1,0 +1,127 @@
+import type { Props, PropValue } from '../model/common.js';
+import { guestVisibleDiff, type Rules } from '../check/rules.js';
+import { parseQtree, walkQtree } from '../probe/qtree.js';
+import type { QmpClient } from '../qmp/client.js';
+import { MACHINE_NOT_GUEST_VISIBLE, readQomProps } from '../qmp/qom.js';
+
+/**
+ * What the guest can see of its platform, read from a running QEMU: every vCPU's QOM properties
+ * and the device tree with properties. Normalised only for what the guest cannot see.
+ */
+export interface Fingerprint {
+  machine: Props;
+  cpus: Props[];
+  devices: Record<string, Props>;
+}
+
+/**
+ * Left out of the vCPU fingerprint, each because the guest cannot see it:
+ * - instance and topology ids, QOM links and bookkeeping (apic-id is kept: the guest sees it);
+ * - check/enforce: whether QEMU refuses a missing feature, not what the guest gets;
+ * - filtered-features/unavailable-features: what the host could not give, reported to the user;
+ *   what the guest got is in the feature flags and feature-words, which are kept;
+ * - crash-information: a runtime report of a guest crash.
+ */
+export const CPU_NOT_GUEST_VISIBLE = new Set([
+  'type', 'parent_bus', 'realized', 'hotplugged', 'hotpluggable', 'memory', 'legacy-memory', 'start-powered-off',
+  'check', 'enforce', 'filtered-features', 'unavailable-features', 'crash-information',
+]);
+
+
+/**
+ * Left out of device properties, each host-side or a name only the management layer sees:
+ * device ids (QOM names), backends (drive, netdev, chardev, audiodev) and the probe of the
+ * QOM tree. MAC addresses, PCI addresses and BAR assignments are kept: the guest sees them.
+ */
+export const DEVICE_NOT_GUEST_VISIBLE = new Set(['drive', 'netdev', 'chardev', 'audiodev', 'id']);
+
+export async function fingerprint(qmp: Pick<QmpClient, 'execute'>): Promise<Fingerprint> {
+  const cpus = await qmp.execute<{ 'cpu-index': number; 'qom-path': string }[]>('query-cpus-fast');
+  const cpuFps = await Promise.all([...cpus].sort((a, b) => a['cpu-index'] - b['cpu-index']).map((c) => readQomProps(qmp, c['qom-path'], CPU_NOT_GUEST_VISIBLE)));
+  const machine = await readQomProps(qmp, '/machine', MACHINE_NOT_GUEST_VISIBLE);
+  const qtree = parseQtree(await qmp.execute<string>('human-monitor-command', { 'command-line': 'info qtree' }));
+  const devices: Record<string, Props> = {};
+  const seen = new Map<string, number>();
+  for (const { device, busType } of walkQtree(qtree)) {
+    // Devices are named by their place in the tree as the guest finds them: bus type, then the
+    // PCI address when there is one, else the type and its rank among devices of that type.
+    const addr = typeof device.props.addr === 'string' ? device.props.addr : undefined;
+    const base = `${busType}/${addr ? `${addr}/` : ''}${device.type}`;
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    const props: Props = {};
+    for (const [k, v] of Object.entries(device.props)) if (!DEVICE_NOT_GUEST_VISIBLE.has(k)) props[k] = v;
+    if (device.pci) {
+      props['pci.id'] = device.pci.id;
+      props['pci.subsystem'] = device.pci.subsystem;
+      props['pci.class'] = device.pci.class;
+      for (const [bar, desc] of Object.entries(device.pci.bars)) props[`pci.${bar}`] = desc;
+    }
+    devices[n > 1 ? `${base}#${n}` : base] = props;
+  }
+  return { machine, cpus: cpuFps, devices };
+}
+
+export interface FingerprintDifference {
+  where: string;
+  property: string;
+  source: PropValue | undefined;
+  destination: PropValue | undefined;
+}
+
+/**
+ * The vCPU as the guest sees it: its properties, with the CPUID words QEMU reports in
+ * feature-words spread out one key each (a word a build does not report is 0).
+ */
+function cpuView(p: Props): Props {
+  const out: Props = {};
+  for (const [k, v] of Object.entries(p)) if (k !== 'feature-words') out[k] = v;
+  if (typeof p['feature-words'] === 'string') {
+    for (const w of JSON.parse(p['feature-words']) as { 'cpuid-input-eax': number; 'cpuid-input-ecx'?: number; 'cpuid-register': string; features: number }[]) {
+      out[`cpuid[0x${w['cpuid-input-eax'].toString(16)}${w['cpuid-input-ecx'] !== undefined ? `,${w['cpuid-input-ecx']}` : ''}].${w['cpuid-register']}`] = w.features;
+    }
+  }
+  return out;
+}
+
+/**
+ * Every guest-visible difference between two fingerprints, normalised as the migration rules say
+ * (data/rules/migration.yaml): equivalent values, renamed device types, devices only some builds
+ * show in qtree, knobs only one build has; CPUID words compared bit for bit.
+ */
+export function diffFingerprints(a: Fingerprint, b: Fingerprint, rules: Rules): FingerprintDifference[] {
+  const out: FingerprintDifference[] = [];
+  for (const d of guestVisibleDiff(a.machine, b.machine, rules)) out.push({ where: 'machine', property: d.property, source: d.a, destination: d.b });
+  const n = Math.max(a.cpus.length, b.cpus.length);
+  for (let i = 0; i < n; i++) {
+    const ca = a.cpus[i];
+    const cb = b.cpus[i];
+    if (!ca || !cb) {
+      out.push({ where: `cpu[${i}]`, property: '(present)', source: !!ca, destination: !!cb });
+      continue;
+    }
+    const va = cpuView(ca);
+    const vb = cpuView(cb);
+    for (const k of Object.keys({ ...va, ...vb })) {
+      if (!k.startsWith('cpuid[')) continue;
+      va[k] ??= 0;
+      vb[k] ??= 0;
+    }
+    for (const d of guestVisibleDiff(va, vb, rules, { cpu: true, cpuFeatures: new Set() })) out.push({ where: `cpu[${i}]`, property: d.property, source: d.a, destination: d.b });
+  }
+  const canon = (devices: Record<string, Props>) =>
+    new Map(Object.entries(devices).map(([k, v]) => [k.replace(/[^/]+(?=(#\d+)?$)/, (t) => rules.canonicalType(t)), v]));
+  const da = canon(a.devices);
+  const db = canon(b.devices);
+  for (const key of [...new Set([...da.keys(), ...db.keys()])].sort()) {
+    const pa = da.get(key);
+    const pb = db.get(key);
+    if (!pa || !pb) {
+      const type = key.replace(/#\d+$/, '').split('/').pop()!;
+      if (!rules.qtreeOnly.has(type)) out.push({ where: key, property: '(present)', source: !!pa, destination: !!pb });
+      continue;
+    }
+    for (const d of guestVisibleDiff(pa, pb, rules)) out.push({ where: key, property: d.property, source: d.a, destination: d.b });
+  }
+  return out;
+}

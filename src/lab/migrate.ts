@@ -1,0 +1,142 @@
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { QemuBuild } from '../qmp/build.js';
+import { launchQemu, type QemuInstance } from '../qmp/launcher.js';
+import { errorMessage } from '../util/errors.js';
+import type { Rules } from '../check/rules.js';
+import { diffFingerprints, fingerprint, type Fingerprint, type FingerprintDifference } from './fingerprint.js';
+
+export type Observed = 'safe' | 'unsafe' | 'impossible';
+
+/** What happened when a guest was migrated between two real QEMUs. */
+export interface LabRun {
+  observed: Observed;
+  /** Where it ended: source start, destination start, migration, destination load, compared. */
+  stage: 'source-start' | 'destination-start' | 'migration' | 'destination-load' | 'compared';
+  destinationStarted: boolean;
+  migration: 'completed' | 'failed' | 'timeout' | 'not-started';
+  destinationRunning: boolean;
+  error?: string;
+  differences: FingerprintDifference[];
+  durationMs: number;
+}
+
+export interface LabOptions {
+  from: QemuBuild;
+  to: QemuBuild;
+  /** QEMU arguments of the guest on each side (no monitor, no -incoming: added here). */
+  sourceArgs: string[];
+  destinationArgs: string[];
+  migrationTimeoutMs?: number;
+  rules: Rules;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitStatus(q: QemuInstance, want: string[], timeoutMs: number): Promise<string | undefined> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end && q.alive()) {
+    try {
+      const s = await q.qmp.execute<{ status: string }>('query-status', undefined, { timeoutMs: 2000 });
+      if (want.includes(s.status)) return s.status;
+    } catch {
+      return undefined;
+    }
+    await sleep(20);
+  }
+  return undefined;
+}
+
+function lastLines(text: string): string {
+  return text.trim().split('\n').slice(-3).join(' | ');
+}
+
+/**
+ * Start the destination waiting for a migration, start the source and let the guest run (idle in
+ * its firmware), migrate over loopback TCP, and look at both sides: did the destination start, did
+ * the migration complete, is the destination still running (the source may say completed while the
+ * destination died loading the stream), and is the guest's platform the same. Both QEMUs are
+ * stopped whatever happens.
+ */
+export async function labMigrate(o: LabOptions): Promise<LabRun> {
+  const started = Date.now();
+  const run = (r: Omit<LabRun, 'durationMs'>): LabRun => ({ ...r, durationMs: Date.now() - started });
+  const host = ['-display', 'none'];
+  let dest: QemuInstance | undefined;
+  let src: QemuInstance | undefined;
+  try {
+    try {
+      dest = await launchQemu(o.to, [...o.destinationArgs, ...host, '-incoming', 'defer']);
+    } catch (e) {
+      return run({ observed: 'impossible', stage: 'destination-start', destinationStarted: false, migration: 'not-started', destinationRunning: false, error: errorMessage(e), differences: [] });
+    }
+    try {
+      src = await launchQemu(o.from, [...o.sourceArgs, ...host]);
+    } catch (e) {
+      return run({ observed: 'impossible', stage: 'source-start', destinationStarted: true, migration: 'not-started', destinationRunning: false, error: errorMessage(e), differences: [] });
+    }
+    await waitStatus(src, ['running'], 10_000);
+    // Let the firmware get going, so that the devices and CPU hold state worth moving.
+    await sleep(300);
+    const before: Fingerprint = await fingerprint(src.qmp);
+    const port = await freePort();
+    const uri = `tcp:127.0.0.1:${port}`;
+    await dest.qmp.execute('migrate-incoming', { uri });
+    await src.qmp.execute('migrate', { uri });
+    const deadline = Date.now() + (o.migrationTimeoutMs ?? 60_000);
+    let status = 'active';
+    let error: string | undefined;
+    while (Date.now() < deadline) {
+      const m = await src.qmp.execute<{ status: string; 'error-desc'?: string }>('query-migrate');
+      status = m.status;
+      if (status === 'completed' || status === 'failed' || status === 'cancelled') {
+        error = m['error-desc'];
+        break;
+      }
+      if (!dest.alive()) break;
+      await sleep(25);
+    }
+    if (status !== 'completed') {
+      await sleep(200);
+      const destSaid = lastLines(dest.stderr());
+      const why = [destSaid && `destination: ${destSaid}`, error].filter(Boolean).join('; ');
+      return run({
+        observed: 'impossible',
+        stage: 'migration',
+        destinationStarted: true,
+        migration: status === 'failed' || status === 'cancelled' ? 'failed' : dest.alive() ? 'timeout' : 'failed',
+        destinationRunning: false,
+        error: why || `migration ${status}`,
+        differences: [],
+      });
+    }
+    // The source says completed; the destination may still die loading what it received.
+    const running = await waitStatus(dest, ['running'], 10_000);
+    await sleep(300);
+    if (!running || !dest.alive()) {
+      return run({
+        observed: 'impossible',
+        stage: 'destination-load',
+        destinationStarted: true,
+        migration: 'completed',
+        destinationRunning: false,
+        error: `source reported completed, but the destination ${dest.alive() ? 'did not run' : 'died'}: ${lastLines(dest.stderr())}`,
+        differences: [],
+      });
+    }
+    const after = await fingerprint(dest.qmp);
+    const differences = diffFingerprints(before, after, o.rules);
+    return run({ observed: differences.length ? 'unsafe' : 'safe', stage: 'compared', destinationStarted: true, migration: 'completed', destinationRunning: true, differences });
+  } finally {
+    await Promise.all([src?.stop(), dest?.stop()]);
+  }
+}

@@ -1,0 +1,81 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Reason } from './reason.js';
+
+export const VERDICT_SCHEMA_ID = 'guestabi/verdict@1';
+
+export const Outcome = Type.Union([Type.Literal('safe'), Type.Literal('unsafe'), Type.Literal('impossible'), Type.Literal('unknown')], {
+  description:
+    'safe: it migrates and the guest sees exactly the same platform; unsafe: it migrates but what the guest sees changes; impossible: QEMU refuses to start or the stream fails; unknown: not enough data (never guessed as safe).',
+});
+export type Outcome = Static<typeof Outcome>;
+
+const Side = Type.Object(
+  {
+    host: Type.String(),
+    catalog: Type.String(),
+    machine: Type.Union([Type.String(), Type.Null()]),
+    cpu: Type.Union([Type.String(), Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+
+export const Verdict = Type.Object(
+  {
+    outcome: Outcome,
+    direction: Type.Union([Type.Literal('forward'), Type.Literal('rollback')]),
+    from: Side,
+    to: Side,
+    reasons: Type.Array(Reason),
+  },
+  { additionalProperties: false, $id: 'Verdict' },
+);
+export type Verdict = Static<typeof Verdict>;
+
+export const CheckResult = Type.Object(
+  {
+    schema: Type.Literal(VERDICT_SCHEMA_ID),
+    outcome: Outcome,
+    forward: Verdict,
+    rollback: Type.Optional(Verdict),
+    fence: Type.Optional(Type.Array(Reason, { description: 'For a safe rollback: the changes that would end it.' })),
+  },
+  { additionalProperties: false, $id: 'CheckResult' },
+);
+export type CheckResult = Static<typeof CheckResult>;
+
+export const MigrationRules = Type.Object(
+  {
+    equivalences: Type.Array(
+      Type.Object({ property: Type.String(), values: Type.Array(Type.Union([Type.Number(), Type.String(), Type.Boolean()])), why: Type.String(), evidence: Type.String() }, { additionalProperties: false }),
+    ),
+    renamedTypes: Type.Array(Type.Object({ names: Type.Array(Type.String()), why: Type.String(), evidence: Type.String() }, { additionalProperties: false })),
+    qtreeOnlyIn: Type.Array(Type.Object({ types: Type.Array(Type.String()), why: Type.String(), evidence: Type.String() }, { additionalProperties: false })),
+    hypervOnly: Type.String(),
+    hostSide: Type.Array(Type.Object({ property: Type.String(), why: Type.String(), evidence: Type.String() }, { additionalProperties: false })),
+    properties: Type.Array(
+      Type.Object(
+        {
+          match: Type.String(),
+          effect: Type.Union([Type.Literal('fails'), Type.Literal('silent')]),
+          why: Type.String(),
+          source: Type.Optional(Type.String()),
+          evidence: Type.Optional(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    machineOptionsAddingParts: Type.Object({ options: Type.Array(Type.String()), why: Type.String(), evidence: Type.String() }, { additionalProperties: false }),
+    presence: Type.Object(
+      {
+        sourceOnly: Type.Object({ effect: Type.Literal('fails'), why: Type.String(), evidence: Type.String() }, { additionalProperties: false }),
+        destinationOnly: Type.Object({ effect: Type.Literal('silent'), why: Type.String(), evidence: Type.String() }, { additionalProperties: false }),
+      },
+      { additionalProperties: false },
+    ),
+    knownBroken: Type.Array(
+      Type.Object({ from: Type.String(), to: Type.String(), machines: Type.String(), why: Type.String(), source: Type.String() }, { additionalProperties: false }),
+    ),
+  },
+  { additionalProperties: false, $id: 'MigrationRules' },
+);
+export type MigrationRules = Static<typeof MigrationRules>;

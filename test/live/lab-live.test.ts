@@ -1,0 +1,29 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { migrationRules } from '../../src/check/rules-file.js';
+import { ScenarioFile } from '../../src/lab/scenarios.js';
+import { verifyScenarios } from '../../src/lab/verify.js';
+import { validate } from '../../src/model/validate.js';
+import { liveQemuCount } from '../../src/qmp/launcher.js';
+import { parseJsonOrYaml, readUserFile } from '../../src/util/files.js';
+import { requireQemu } from '../helpers.js';
+
+const SUITE = fileURLToPath(new URL('../../../lab/scenarios.yaml', import.meta.url));
+
+test('lab verify: every scenario of the suite predicted by check and observed in a real migration', async (t) => {
+  for (const v of ['5.2', '7.2', '10.0']) if (!requireQemu(t, v)) return;
+  const suite = validate(ScenarioFile, parseJsonOrYaml(readUserFile(SUITE), SUITE), SUITE);
+  assert.ok(suite.scenarios.length >= 60, 'at least 60 scenarios');
+  const summary = await verifyScenarios(suite.scenarios, migrationRules());
+  const lines = summary.results.filter((r) => !r.agree).map((r) => `${r.name}: predicted ${r.predicted}, observed ${r.observed} (${r.lab.error ?? r.lab.differences.map((d) => `${d.where} ${d.property}`).join(', ')})`);
+  t.diagnostic(`agreement ${(summary.agreement * 100).toFixed(1)}% of ${summary.results.length}; false safe ${summary.falseSafe}; ${Math.round(summary.durationMs / 1000)} s`);
+  for (const l of lines) t.diagnostic(`disagreement: ${l}`);
+  assert.equal(summary.falseSafe, 0, `predicted safe but not safe:\n${lines.join('\n')}`);
+  assert.ok(summary.agreement >= 0.95, `agreement ${summary.agreement}:\n${lines.join('\n')}`);
+  // Where a scenario says what it is known to do, the lab saw that.
+  for (const s of suite.scenarios.filter((x) => x.expect && x.expect !== 'unknown')) {
+    assert.equal(summary.results.find((r) => r.name === s.name)!.observed, s.expect, `${s.name}: ${s.why}`);
+  }
+  assert.equal(liveQemuCount(), 0, 'every QEMU the lab started was stopped');
+});
