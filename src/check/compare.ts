@@ -175,7 +175,7 @@ export function comparePlatforms(src: RuntimePlatform, dst: RuntimePlatform, rul
       // Names are for people: what matters is whether the two give the same CPU (compared below).
       out.push(reason('CPU_MODEL_DIFFERS', 'info', 'cpu', `the source runs -cpu ${src.cpuName} and the destination -cpu ${dst.cpuName}; QEMU migrates without comparing them`, { a: src.cpuName, b: dst.cpuName }));
     }
-    const cpuFeatures = new Set([...src.host.catalog.cpuFeatures(), ...dst.host.catalog.cpuFeatures()]);
+    const cpuFeatures = featureUnion(src.host.catalog.cpuFeatures(), dst.host.catalog.cpuFeatures());
     const diffs = guestVisibleDiff(src.cpu, dst.cpu, rules, { cpu: true, cpuFeatures });
     const filteredHere = diffs.filter((d) => dst.filtered.includes(d.property));
     if (filteredHere.length) {
@@ -255,9 +255,8 @@ export function comparePlatforms(src: RuntimePlatform, dst: RuntimePlatform, rul
 
   // The machine type's own devices, as each build gives them.
   if (src.board && dst.board) {
-    const canon = (m: Map<string, Props>) => new Map([...m].map(([k, v]) => [`board/${rules.canonicalType(k.slice(6).replace(/#\d+$/, ''))}${/#\d+$/.exec(k)?.[0] ?? ''}`, v]));
-    const sa = canon(src.board);
-    const sb = canon(dst.board);
+    const sa = canonicalBoard(src.board, rules);
+    const sb = canonicalBoard(dst.board, rules);
     for (const k of new Set([...sa.keys(), ...sb.keys()])) {
       const a = sa.get(k);
       const b = sb.get(k);
@@ -273,6 +272,27 @@ export function comparePlatforms(src: RuntimePlatform, dst: RuntimePlatform, rul
     out.push(reason('MACHINE_NOT_PROBED', 'warn', machine, `the catalog of QEMU ${!src.board ? from : to} has no probe of ${machine}: its devices cannot be compared`, { effect: 'unknown' }));
   }
   return out;
+}
+
+const unions = new WeakMap<ReadonlySet<string>, WeakMap<ReadonlySet<string>, ReadonlySet<string>>>();
+function featureUnion(a: ReadonlySet<string>, b: ReadonlySet<string>): ReadonlySet<string> {
+  if (a === b) return a;
+  let m = unions.get(a);
+  if (!m) unions.set(a, (m = new WeakMap()));
+  let u = m.get(b);
+  if (!u) m.set(b, (u = new Set([...a, ...b])));
+  return u;
+}
+
+const boards = new WeakMap<Map<string, Props>, Map<string, Props>>();
+/** Board devices keyed by canonical type names (renamed QOM types compare as one). */
+function canonicalBoard(board: Map<string, Props>, rules: Rules): Map<string, Props> {
+  let c = boards.get(board);
+  if (!c) {
+    c = new Map([...board].map(([k, v]) => [`board/${rules.canonicalType(k.slice(6).replace(/#\d+$/, ''))}${/#\d+$/.exec(k)?.[0] ?? ''}`, v]));
+    boards.set(board, c);
+  }
+  return c;
 }
 
 /** The outcome the reasons add up to: impossible over unsafe over unknown over safe. */

@@ -72,21 +72,42 @@ export interface PropDiff {
  *   in the properties both have; a CPUID feature flag absent on one side counts as off;
  * - Hyper-V knobs only matter when a hv-* enlightenment is on.
  */
+const diffCache = new WeakMap<Props, WeakMap<Props, PropDiff[]>>();
+
 export function guestVisibleDiff(a: Props, b: Props, rules: Rules, opts: { cpu?: boolean; cpuFeatures?: ReadonlySet<string> } = {}): PropDiff[] {
+  if (a === b) return [];
+  // Catalog maps are shared and never change: a device's difference between two builds is
+  // worked out once. (CPU maps depend on the feature list passed in: not cached.)
+  if (!opts.cpu) {
+    const hit = diffCache.get(a)?.get(b);
+    if (hit) return hit;
+  }
   const out: PropDiff[] = [];
-  const hvOn = (p: Props) => Object.entries(p).some(([k, v]) => k.startsWith('hv-') && v === true && !rules.hypervOnly.test(k));
-  const hyperv = opts.cpu && (hvOn(a) || hvOn(b));
-  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    const va = a[k];
-    const vb = b[k];
-    if (rules.sameValue(k, va, vb) || rules.hostSide.has(k)) continue;
+  let hyperv: boolean | undefined;
+  const hvOn = (p: Props) => {
+    for (const k in p) if (p[k] === true && k.startsWith('hv-') && !rules.hypervOnly.test(k)) return true;
+    return false;
+  };
+  const consider = (k: string, va: PropValue | undefined, vb: PropValue | undefined) => {
+    if (va === vb || rules.hostSide.has(k) || rules.sameValue(k, va, vb)) return;
     if (va === undefined || vb === undefined) {
       // Only a CPUID feature that is on shows where the other build lacks the property.
       const other = va ?? vb;
-      if (!(opts.cpu && other === true && (!opts.cpuFeatures || opts.cpuFeatures.has(k)))) continue;
+      if (!(opts.cpu && other === true && (!opts.cpuFeatures || opts.cpuFeatures.has(k)))) return;
     }
-    if (opts.cpu && !hyperv && rules.hypervOnly.test(k)) continue;
+    if (opts.cpu && rules.hypervOnly.test(k)) {
+      hyperv ??= hvOn(a) || hvOn(b);
+      if (!hyperv) return;
+    }
     out.push({ property: k, a: va, b: vb });
+  };
+  for (const k in a) consider(k, a[k], b[k]);
+  for (const k in b) if (!(k in a)) consider(k, undefined, b[k]);
+  out.sort((x, y) => (x.property < y.property ? -1 : x.property > y.property ? 1 : 0));
+  if (!opts.cpu) {
+    let m = diffCache.get(a);
+    if (!m) diffCache.set(a, (m = new WeakMap()));
+    m.set(b, out);
   }
-  return out.sort((x, y) => x.property.localeCompare(y.property));
+  return out;
 }

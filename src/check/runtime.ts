@@ -110,7 +110,7 @@ export function runtimePlatform(spec: GuestSpec, host: TargetHost, source = 'gue
       problems.push(reason('CPU_MODEL_UNKNOWN', 'error', cpuName, `QEMU ${c.version} on ${host.name} has no CPU model ${cpuName}`, { host: host.name, effect: 'impossible' }));
     } else {
       const e = probed ? c.cpuOnMachine(cpuName, machine) : undefined;
-      if (e) cpu = { ...e };
+      if (e) cpu = e; // the catalog's own map: copied below only if something changes it
       const missing = new Set(host.unavailable.get(cpuName) ?? []);
       for (const [f, on] of features) {
         if (cpu && !(f in cpu)) throw new UserError(`unknown CPU feature '${f}' (not a feature of QEMU ${c.version})`, `${source}: cpu feature`);
@@ -131,11 +131,12 @@ export function runtimePlatform(spec: GuestSpec, host: TargetHost, source = 'gue
       }
     }
   }
-  if (cpu) {
+  const accel = host.accelCpuDelta;
+  if (cpu && (features.size || filtered.length || Object.keys(spec.cpu.properties ?? {}).length || (accel && !hostDependent))) {
+    cpu = { ...cpu };
     for (const [f, on] of features) cpu[f] = on;
     for (const [k, v] of Object.entries(spec.cpu.properties ?? {})) cpu[k] = v;
     for (const f of filtered) cpu[f] = false;
-    const accel = host.accelCpuDelta;
     if (accel && !hostDependent) for (const [k, v] of Object.entries(accel)) if (!features.has(k) && !filtered.includes(k)) cpu[k] = v;
   }
 
@@ -146,9 +147,11 @@ export function runtimePlatform(spec: GuestSpec, host: TargetHost, source = 'gue
     const settings: Record<string, string> = {};
     for (const [k, v] of Object.entries(d.properties ?? {})) if (!HOST_ONLY_SETTINGS.has(k)) settings[k] = v;
     let props: Props | null = null;
-    if (known) {
+    const globals = (spec.globals ?? []).filter((g) => globalApplies(g.driver, d.type));
+    if (known && !Object.keys(settings).length && !globals.length) props = known;
+    else if (known) {
       props = { ...known };
-      for (const g of spec.globals ?? []) if (globalApplies(g.driver, d.type) && g.property in props) props[g.property] = typedValue(g.value, props[g.property]);
+      for (const g of globals) if (g.property in props) props[g.property] = typedValue(g.value, props[g.property]);
       // A setting qtree does not show (an alias onto a child object, such as qemu-xhci's p2) is
       // compared as written.
       for (const [k, v] of Object.entries(settings)) props[k] = typedValue(v, props[k] ?? guessType(v));
@@ -168,7 +171,7 @@ export function runtimePlatform(spec: GuestSpec, host: TargetHost, source = 'gue
     for (const [k, v] of all) if (k.startsWith('board/')) board.set(k, v);
     // -machine options are the machine object's properties.
     const mp = board.get('board/machine');
-    if (mp) {
+    if (mp && Object.keys(spec.machine.options ?? {}).length) {
       const withOptions = { ...mp };
       for (const [k, v] of Object.entries(spec.machine.options ?? {})) if (k in mp) withOptions[k] = typedValue(v, mp[k]);
       board.set('board/machine', withOptions);

@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { findCatalog } from '../src/catalog/files.js';
+import { checkMigration } from '../src/check/check.js';
+import { migrationRules } from '../src/check/rules-file.js';
+import { parseArgvText } from '../src/formats/argv-in.js';
+import type { HostProfile } from '../src/model/host.js';
+import { indexHost } from '../src/resolve/target.js';
+import { bench, type BenchResult } from './harness.js';
+
+const HOSTS = fileURLToPath(new URL('../../test/fixtures/hosts/', import.meta.url));
+
+function host(file: string) {
+  const p = JSON.parse(readFileSync(HOSTS + file, 'utf8')) as HostProfile;
+  return indexHost(p, findCatalog(p.qemu.catalog));
+}
+
+/** One check in process: parse once, then predict forward (and back) as often as possible. */
+export function checkBenches(): BenchResult[] {
+  const rules = migrationRules();
+  const h72 = host('host-7.2-tcg.json');
+  const h100 = host('host-10.0-tcg.json');
+  const small = parseArgvText('-machine pc-q35-7.2 -cpu Westmere -m 2G -nodefaults', 'bench');
+  const big = parseArgvText(
+    '-machine pc-q35-7.2 -cpu Westmere -m 2G -smp 4 -nodefaults -device pcie-root-port,id=rp1,chassis=1 -device virtio-net-pci,bus=rp1 -device virtio-blk-pci,drive=d -device virtio-scsi-pci -device qemu-xhci -device usb-tablet -device virtio-balloon-pci -device virtio-rng-pci -device VGA',
+    'bench',
+  );
+  const other = parseArgvText('-machine pc-q35-7.2 -cpu qemu64 -m 2G -nodefaults', 'bench');
+  return [
+    bench('check CPU only (machine + CPU), same build', () => void checkMigration({ source: small, from: h72, to: h72, rules })),
+    bench('check CPU only, 7.2 -> 10.0', () => void checkMigration({ source: small, from: h72, to: h100, rules })),
+    bench('check 9 devices, 7.2 -> 10.0', () => void checkMigration({ source: big, from: h72, to: h100, rules })),
+    bench('check 9 devices, both ways + fence', () => void checkMigration({ source: big, from: h72, to: h100, rules, bothWays: true })),
+    bench('check another CPU model on the destination', () => void checkMigration({ source: small, destination: other, from: h72, to: h72, rules })),
+  ];
+}
