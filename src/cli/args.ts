@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UserError } from '../util/errors.js';
+import { HelpRequested, UserError } from '../util/errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -14,6 +14,11 @@ export function parseCommandArgs<O extends Options>(argv: string[], options: O, 
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
+    if (a === '--') {
+      args.push(...argv.slice(i));
+      break;
+    }
+    if (a === '--help' || a === '-h') throw new HelpRequested(usage);
     const name = a.startsWith('--') ? a.slice(2) : undefined;
     if (name && options[name]?.type === 'string' && argv[i + 1]?.startsWith('-')) args.push(`${a}=${argv[++i]}`);
     else args.push(a);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { QmpCommandError, QmpTimeoutError, QmpClosedError } from '../qmp/client.js';
-import { RunError, UserError } from '../util/errors.js';
+import { HelpRequested, RunError, UserError } from '../util/errors.js';
 import { catalogCommand } from './commands/catalog.js';
 import { checkCommand } from './commands/check.js';
 import { labCommand } from './commands/lab.js';
@@ -55,6 +55,10 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function report(err: unknown): number {
+  if (err instanceof HelpRequested) {
+    process.stdout.write(`usage: ${err.usage}\n`);
+    return 0;
+  }
   if (err instanceof UserError || err instanceof RunError || err instanceof QmpCommandError || err instanceof QmpTimeoutError || err instanceof QmpClosedError) {
     process.stderr.write(`guestabi: ${err.message}\n`);
     if (process.env.GUESTABI_DEBUG && err.stack) process.stderr.write(err.stack + '\n');

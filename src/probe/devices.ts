@@ -11,6 +11,8 @@ export interface ProbeDeviceSpec {
   type: string;
   /** The device needs a block backend (a null-co blockdev made for it). */
   blockBackend?: boolean;
+  /** The device needs a character backend (a null chardev made for it). */
+  charBackend?: boolean;
   /** Not a PCI device: it plugs into the bus of another probe device (usb, scsi) or ISA. */
   notPci?: boolean;
   /** Key of the probe device whose bus it plugs into. */
@@ -48,6 +50,13 @@ export const PROBE_DEVICES: ProbeDeviceSpec[] = [
   { key: 'usb-tablet', type: 'usb-tablet', notPci: true, parent: 'qemu-xhci' },
   { key: 'scsi-hd', type: 'scsi-hd', notPci: true, parent: 'virtio-scsi-pci', blockBackend: true },
   { key: 'isa-serial', type: 'isa-serial', notPci: true },
+  // QEMU's default devices without -nodefaults: a parallel port and an IDE CD-ROM (on the
+  // board's own IDE or AHCI controller), plus the IDE disk most legacy guests boot from. The
+  // board's buses are named: left to itself, QEMU would put a unit on the probe's ich9-ahci,
+  // whose buses hold one unit each, and refuse the second.
+  { key: 'isa-parallel', type: 'isa-parallel', notPci: true, charBackend: true },
+  { key: 'ide-cd', type: 'ide-cd', notPci: true, options: 'bus=ide.0' },
+  { key: 'ide-hd', type: 'ide-hd', notPci: true, blockBackend: true, options: 'bus=ide.1' },
 ];
 
 /**
@@ -70,6 +79,7 @@ export const INSTANCE_PROPERTIES = ['addr', 'legacy-addr', 'id', 'drive', 'netde
 function deviceArgs(d: ProbeDeviceSpec, id: string, extra: string, disks: { n: number }): string[] {
   const parentBus = d.parent ? `,bus=probe-${d.parent}.0` : '';
   const opts = `${d.options ? `,${d.options}` : ''}${parentBus}${extra}`;
+  if (d.charBackend) return ['-chardev', `null,id=${id}-chr`, '-device', `${d.type},id=${id},chardev=${id}-chr${opts}`];
   if (!d.blockBackend) return ['-device', `${d.type},id=${id}${opts}`];
   const node = `probe-disk${disks.n++}`;
   return ['-blockdev', `null-co,node-name=${node}`, '-device', `${d.type},id=${id},drive=${node}${opts}`];

@@ -20,3 +20,11 @@ export class RunError extends Error {
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** The user asked for a command's usage (--help, -h): printed on stdout, exit 0. */
+export class HelpRequested extends Error {
+  constructor(readonly usage: string) {
+    super(usage);
+    this.name = 'HelpRequested';
+  }
+}

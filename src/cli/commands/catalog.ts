@@ -5,7 +5,7 @@ import { catalogFileName, findCatalog, SHIPPED_CATALOG_DIR, shippedCatalogFiles,
 import { cachedBuilds, findQemuBuild } from '../../qmp/build.js';
 import { probeCatalog } from '../../probe/catalog-probe.js';
 import { liveStarter } from '../../probe/session.js';
-import { UserError } from '../../util/errors.js';
+import { HelpRequested, UserError } from '../../util/errors.js';
 import { toolVersion } from '../../util/tool.js';
 import { compareVersions } from '../../util/versions.js';
 import { parseCommandArgs, requireOne } from '../args.js';
@@ -28,6 +28,7 @@ export async function catalogCommand(argv: string[]): Promise<number> {
     case 'regen':
       return regenCommand(rest);
     default:
+      if (sub === '--help' || sub === '-h' || sub === 'help') throw new HelpRequested(USAGE);
       throw new UserError(`${sub ? `unknown catalog command '${sub}'` : 'which catalog command?'}\nusage: ${USAGE}`);
   }
 }

@@ -7,7 +7,7 @@ import { ScenarioFile } from '../../lab/scenarios.js';
 import { verifyScenarios, type ScenarioResult, type VerifySummary } from '../../lab/verify.js';
 import { validate } from '../../model/validate.js';
 import { findQemuBuild } from '../../qmp/build.js';
-import { UserError } from '../../util/errors.js';
+import { HelpRequested, UserError } from '../../util/errors.js';
 import { parseJsonOrYaml, readUserFile } from '../../util/files.js';
 import { oneOf, parseCommandArgs, requireOne } from '../args.js';
 import { print, printJson, table } from '../output.js';
@@ -20,6 +20,7 @@ export async function labCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'migrate') return migrateCommand(rest);
   if (sub === 'verify') return verifyCommand(rest);
+  if (sub === '--help' || sub === '-h' || sub === 'help') throw new HelpRequested(USAGE);
   throw new UserError(`${sub ? `unknown lab command '${sub}'` : 'which lab command?'}\nusage: ${USAGE}`);
 }
 
