@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
@@ -39,4 +40,22 @@ export function requireTool(t: TestContext, tool: string, pkg: string): string |
   if (process.env.CI === 'true') throw new Error(`${why}; under CI every test must run`);
   t.skip(why);
   return undefined;
+}
+
+/** The real osinfo-db as the Debian package installs it: skipped when missing, a failure under CI. */
+export const OSINFO_DIR = '/usr/share/osinfo';
+export function requireOsinfo(t: TestContext): string | undefined {
+  if (existsSync(`${OSINFO_DIR}/os`)) return OSINFO_DIR;
+  const why = `osinfo-db is not installed (apt-get install osinfo-db)`;
+  if (process.env.CI === 'true') throw new Error(`${why}; under CI every test must run`);
+  t.skip(why);
+  return undefined;
+}
+
+const BIN = fileURLToPath(new URL('../../bin/guestabi.js', import.meta.url));
+
+/** Run the guestabi command as a user would, in a child process. */
+export function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

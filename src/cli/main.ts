@@ -8,6 +8,8 @@ import { overviewCommand } from './commands/overview.js';
 import { probeCommand } from './commands/probe.js';
 import { resolveCommand } from './commands/resolve.js';
 import { schemaCommand } from './commands/schema.js';
+import { tierCommand } from './commands/tier.js';
+import { validateCommand } from './commands/validate.js';
 
 const HELP = `guestabi: will this guest keep its platform when it starts, migrates or rolls back?
 
@@ -25,6 +27,8 @@ usage: guestabi [COMMAND] [OPTIONS]
   check GUEST       can it migrate --from HOST --to HOST (and back, --both-ways)?
   lab migrate       migrate a guest between two real QEMU builds and compare both sides
   lab verify FILE   check and migrate every scenario of a suite: predicted against observed
+  tier              guest OS support tier on a machine type (--os, --machine; --matrix), from osinfo-db
+  validate GUEST    vulnerability exposure, best practice and OS tier of a guest on --host: PASS/WARN/FAIL
   schema [NAME]     JSON Schema of guestabi's documents
 
 Every command prints for a person, or exact JSON with --json.
@@ -38,6 +42,8 @@ const COMMANDS: Record<string, Command> = {
   resolve: resolveCommand,
   check: checkCommand,
   lab: labCommand,
+  tier: tierCommand,
+  validate: validateCommand,
   catalog: catalogCommand,
   schema: schemaCommand,
 };

@@ -199,6 +199,8 @@ function parseCpu(root: Element, spec: GuestSpec, at: (el: Element) => string): 
     if (fb === 'allow' || fb === 'forbid') spec.cpu.fallback = fb;
   }
   if (cpu.getAttribute('check') === 'full') spec.cpu.enforce = true;
+  // libvirt's migratable='off' (host-passthrough, maximum) is QEMU's -cpu host,migratable=off.
+  if (cpu.getAttribute('migratable') === 'off') spec.cpu.properties = { ...spec.cpu.properties, migratable: false };
   const features: NonNullable<GuestSpec['cpu']['features']> = [];
   for (const f of children(cpu, 'feature')) {
     const fname = f.getAttribute('name');

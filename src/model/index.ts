@@ -3,6 +3,7 @@ import { Catalog } from './catalog.js';
 import { GuestSpec } from './guest.js';
 import { HostProfile } from './host.js';
 import { Cluster, PinnedAbi } from './pinned.js';
+import { TierMatrix, TierPolicy, TierResult, ValidationReport, VulnerabilityMap } from './policy.js';
 import { Reason } from './reason.js';
 import { CheckResult, MigrationRules } from './verdict.js';
 
@@ -16,4 +17,9 @@ export const SCHEMAS: Record<string, TSchema> = {
   reason: Reason,
   verdict: CheckResult,
   'migration-rules': MigrationRules,
+  tier: TierResult,
+  'tier-matrix': TierMatrix,
+  'tier-policy': TierPolicy,
+  validation: ValidationReport,
+  'vulnerability-map': VulnerabilityMap,
 };

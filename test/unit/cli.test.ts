@@ -1,18 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { SCHEMAS } from '../../src/model/index.js';
+import { cli } from '../helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const BIN = join(ROOT, 'bin/guestabi.js');
 
-export function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 test('catalog list --json names the three shipped builds', () => {
   const r = cli(['catalog', 'list', '--json']);
@@ -128,4 +123,16 @@ test('check: exit 0 when safe, 1 otherwise, exact JSON with --json, 2 on bad inp
   const missing = cli(['check', '--guest-argv', '-machine q35', '--from', h('7.2-tcg')]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /give --from HOST and --to HOST/);
+});
+
+test('--help and -h print the usage of each command and exit 0', () => {
+  for (const args of [['--help'], ['check', '--help'], ['resolve', '-h'], ['lab', '--help'], ['lab', 'verify', '-h'], ['catalog', 'help'], ['probe', '--help']]) {
+    const r = cli(args);
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stdout, /usage: guestabi/, args.join(' '));
+  }
+  // A value that looks like a flag still belongs to its option.
+  const r = cli(['check', '--guest-argv', '-h', '--from', 'x.json', '--to', 'y.json']);
+  assert.equal(r.code, 2);
+  assert.doesNotMatch(r.stdout, /usage:/);
 });

@@ -1,0 +1,149 @@
+import type { CatalogIndex } from '../../catalog/catalog.js';
+import { findCatalog, shippedCatalogs } from '../../catalog/files.js';
+import { type TierMatrix, type TierPolicy, type TierResult } from '../../model/policy.js';
+import { openOsinfoDb, resolveOs } from '../../osinfo/db.js';
+import { loadTierPolicy } from '../../policy/policy-file.js';
+import { guestOsTier } from '../../policy/tier.js';
+import { UserError } from '../../util/errors.js';
+import { parseCommandArgs } from '../args.js';
+import { print, printJson, table } from '../output.js';
+import { formatReason } from './resolve.js';
+
+const USAGE = `guestabi tier --os SHORT_ID --machine TYPE [--qemu VERSION] [--arch ARCH] [--policy FILE] [--today DATE]
+                     [--osinfo DIR] [--confidential] [--iommu-platform] [--json]
+       guestabi tier --matrix --os ID,ID,... --machine TYPE,TYPE,... [same options]`;
+
+/** Today as the user gives it (--today YYYY-MM-DD) or from the clock: the only clock read. */
+export function todayOption(value: string | undefined): string {
+  if (value === undefined) return new Date().toISOString().slice(0, 10);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value)) || new Date(value).toISOString().slice(0, 10) !== value) {
+    throw new UserError(`not a date: '${value}' (expected YYYY-MM-DD)`, '--today');
+  }
+  return value;
+}
+
+/** The catalog a machine type is read from: the one asked for, or the newest shipped one that has it. */
+export function catalogForMachine(machine: string, qemu: string | undefined): CatalogIndex {
+  if (qemu) {
+    const c = findCatalog(qemu);
+    if (!c.machine(machine)) {
+      throw new UserError(`QEMU ${c.version} has no machine type '${machine}'`, '--machine');
+    }
+    return c;
+  }
+  const all = shippedCatalogs();
+  const c = [...all].reverse().find((x) => x.machine(machine));
+  if (!c) throw new UserError(`no shipped catalog has the machine type '${machine}' (QEMU ${all.map((x) => x.version).join(', ')}); give --qemu or check the name`, '--machine');
+  return c;
+}
+
+function list(value: string | undefined, flag: string): string[] {
+  const items = (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (items.length === 0) throw new UserError(`give at least one value\nusage: ${USAGE}`, flag);
+  return items;
+}
+
+export function tierCommand(argv: string[]): number {
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      os: { type: 'string' },
+      machine: { type: 'string' },
+      qemu: { type: 'string' },
+      arch: { type: 'string' },
+      policy: { type: 'string' },
+      today: { type: 'string' },
+      osinfo: { type: 'string' },
+      matrix: { type: 'boolean' },
+      confidential: { type: 'boolean' },
+      'iommu-platform': { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+    USAGE,
+  );
+  if (positionals.length) throw new UserError(`unexpected argument '${positionals[0]}'\nusage: ${USAGE}`);
+  const oses = list(values.os, '--os');
+  const machines = list(values.machine, '--machine');
+  if (!values.matrix && (oses.length > 1 || machines.length > 1)) throw new UserError(`several OSes or machine types: add --matrix\nusage: ${USAGE}`);
+  const today = todayOption(values.today);
+  const policy: TierPolicy = values.policy ? loadTierPolicy(values.policy) : loadTierPolicy();
+  const db = openOsinfoDb(values.osinfo);
+  const resolved = oses.map((o) => resolveOs(db, db.get(o, '--os')));
+  const catalogs = machines.map((m) => catalogForMachine(m, values.qemu));
+  const secure = { confidential: values.confidential === true, iommuPlatform: values['iommu-platform'] === true };
+  const results: TierResult[] = [];
+  for (const os of resolved) {
+    machines.forEach((machine, i) => {
+      results.push(guestOsTier({ os, catalog: catalogs[i]!, machine, today, policy, secure, ...(values.arch ? { arch: values.arch } : {}) }));
+    });
+  }
+  if (!values.matrix) {
+    const r = results[0]!;
+    if (values.json) printJson(r);
+    else printTier(r);
+    return r.tier === 'unsupported' ? 1 : 0;
+  }
+  const matrix: TierMatrix = { schema: 'guestabi/tier-matrix@1', today, oses: resolved.map((o) => o.shortId), machines, results };
+  if (values.json) printJson(matrix);
+  else printMatrix(matrix, db.version);
+  return 0;
+}
+
+export function printTier(r: TierResult): void {
+  print(`${r.os.shortId} (${r.os.name}) on ${r.machine.name}${r.machine.asked !== r.machine.name ? ` (${r.machine.asked})` : ''}, QEMU ${r.machine.qemu}, ${r.arch}, as of ${r.today}: ${r.tier.toUpperCase()}`);
+  const order = { error: 0, warn: 1, info: 2 } as const;
+  for (const x of [...r.reasons].sort((a, b) => order[a.level] - order[b.level])) print(formatReason(x));
+  if (r.settings.length) {
+    print();
+    print('Settings that make it work:');
+    print('  libvirt domain XML:');
+    for (const s of r.settings) for (const l of s.libvirt) print(`    ${l}`);
+    print('  QEMU command line:');
+    const seen = new Set<string>();
+    for (const l of r.settings.flatMap((s) => s.qemu)) {
+      if (seen.has(l)) continue;
+      seen.add(l);
+      print(`    ${l}`);
+    }
+  }
+  if (r.alternatives.length) {
+    print();
+    for (const a of r.alternatives) print(`Or: ${a.machine}: ${a.why}`);
+  }
+}
+
+/** A cell says the tier and, for supported, what holds it there. */
+function cell(r: TierResult): string {
+  if (r.tier !== 'supported') return r.tier;
+  const why: string[] = [];
+  if (r.settings.length) why.push('settings');
+  if (r.reasons.some((x) => x.code === 'OS_PAST_EOL')) why.push('eol');
+  if (r.reasons.some((x) => x.code === 'OS_TOO_OLD')) why.push('age');
+  if (r.reasons.some((x) => x.code === 'OS_PRERELEASE')) why.push('prerelease');
+  if (r.reasons.some((x) => ['OS_ARCH_UNKNOWN', 'RELEASE_DATE_UNKNOWN', 'OS_DRIVERS_UNKNOWN', 'CHIPSET_UNRECORDED'].includes(x.code))) why.push('data');
+  return `supported (${why.join(', ')})`;
+}
+
+export function printMatrix(m: TierMatrix, osinfoVersion: string | undefined): void {
+  const rows = m.oses.map((os, i) => [os, ...m.machines.map((_, j) => cell(m.results[i * m.machines.length + j]!))]);
+  print(`Guest OS tiers as of ${m.today} (osinfo-db ${osinfoVersion ?? '?'}; QEMU ${[...new Set(m.results.map((r) => r.machine.qemu))].join(', ')})`);
+  print();
+  print(table(rows, ['OS', ...m.machines]));
+  print();
+  print('supported (settings): works with the settings below; (eol): past vendor end-of-life; (age): released');
+  print("more than the policy's age window ago; (prerelease): a prerelease in osinfo-db; (data): osinfo-db lacks a");
+  print('fact guestabi needs.');
+  const notes = m.results.filter((r) => r.tier === 'unsupported' || r.settings.length);
+  if (notes.length) {
+    print();
+    for (const r of notes) {
+      const main = r.reasons.filter((x) => x.level !== 'info' && !['OS_PAST_EOL', 'OS_TOO_OLD'].includes(x.code));
+      print(`${r.os.shortId} on ${r.machine.name}: ${r.tier}`);
+      for (const x of main) print(`  ${x.code}: ${x.message}`);
+    }
+  }
+}
+

@@ -1,0 +1,84 @@
+import type { CatalogIndex } from '../../catalog/catalog.js';
+import { loadCatalogFile } from '../../catalog/files.js';
+import { runtimePlatform } from '../../check/runtime.js';
+import { loadGuest } from '../../formats/guest-input.js';
+import { hostTarget } from '../../hosts/load.js';
+import type { Finding, ValidationReport } from '../../model/policy.js';
+import { openOsinfoDb, resolveOs, type ResolvedOs } from '../../osinfo/db.js';
+import { loadTierPolicy, loadVulnerabilityMap, VULNERABILITY_FILE } from '../../policy/policy-file.js';
+import { validateGuest } from '../../policy/validate.js';
+import { UserError } from '../../util/errors.js';
+import { parseCommandArgs } from '../args.js';
+import { print, printJson } from '../output.js';
+import { todayOption } from './tier.js';
+import { relative } from 'node:path';
+
+const USAGE =
+  'guestabi validate (GUEST | --guest-argv "...") --host HOST [--os SHORT_ID] [--osinfo DIR] [--policy FILE] [--vulnerabilities FILE] [--today DATE] [--catalog FILE ...] [--json]';
+
+export function validateCommand(argv: string[]): number {
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      'guest-argv': { type: 'string' },
+      host: { type: 'string' },
+      os: { type: 'string' },
+      osinfo: { type: 'string' },
+      policy: { type: 'string' },
+      vulnerabilities: { type: 'string' },
+      today: { type: 'string' },
+      catalog: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+    },
+    USAGE,
+  );
+  if (positionals.length > 1) throw new UserError(`one guest at a time\nusage: ${USAGE}`);
+  if (!values.host) throw new UserError(`give --host HOST (a host profile from guestabi probe)\nusage: ${USAGE}`);
+  const today = todayOption(values.today);
+  const guest = loadGuest({ file: positionals[0], argv: values['guest-argv'] });
+  const spec = guest.spec;
+  const extra: CatalogIndex[] = (values.catalog ?? []).map((f) => loadCatalogFile(f));
+  const host = hostTarget(values.host, spec.arch ?? 'x86_64', extra).hosts[0]!;
+  const vulnerabilityFile = values.vulnerabilities ?? VULNERABILITY_FILE;
+  const vulnerabilities = loadVulnerabilityMap(vulnerabilityFile);
+  const tierPolicy = values.policy ? loadTierPolicy(values.policy) : loadTierPolicy();
+  const osName = values.os ?? spec.os?.shortId ?? spec.os?.id;
+  let os: ResolvedOs | null = null;
+  if (osName) {
+    const db = openOsinfoDb(values.osinfo);
+    os = resolveOs(db, db.get(osName, values.os ? '--os' : `${guest.source}: libosinfo:os`));
+  }
+  const report = validateGuest({
+    platform: runtimePlatform(spec, host, guest.source),
+    vulnerabilities,
+    vulnerabilityFile: relativeName(vulnerabilityFile),
+    os,
+    tierPolicy,
+    today,
+  });
+  if (values.json) printJson(report);
+  else printReport(report, guest.source);
+  return report.result === 'fail' ? 1 : 0;
+}
+
+/** The data file as a reader finds it in the repository (data/policy/...), else as given. */
+function relativeName(file: string): string {
+  const r = relative(process.cwd(), file);
+  return r.startsWith('..') ? file : r;
+}
+
+const CHECK_NAMES: Record<Finding['check'], string> = { vulnerability: 'Vulnerability', 'best-practice': 'Best practice', 'guest-os': 'Guest OS' };
+
+export function printReport(r: ValidationReport, source: string): void {
+  print(`Validating ${source}: ${r.guest.machine ?? '?'}, -cpu ${r.guest.cpu ?? '?'}, OS ${r.guest.os ?? 'unknown'} on ${r.host.name} (QEMU ${r.host.qemu}, ${r.host.cpu})`);
+  for (const f of r.findings) {
+    const head = `${CHECK_NAMES[f.check]}: ${f.subject} (${f.code})`;
+    print(`${head.padEnd(64)} : ${f.level.toUpperCase()}`);
+    print(`    ${f.message}`);
+    if (f.remedy) print(`    remedy: ${f.remedy}`);
+    if (f.source && f.level !== 'pass') print(`    source: ${f.source}`);
+  }
+  const n = (l: string) => r.findings.filter((f) => f.level === l).length;
+  print();
+  print(`${r.result.toUpperCase()}: ${n('fail')} fail, ${n('warn')} warn, ${n('pass')} pass`);
+}

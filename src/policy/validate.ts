@@ -1,0 +1,336 @@
+import type { RuntimePlatform } from '../check/runtime.js';
+import type { Props } from '../model/common.js';
+import type { GuestSpec } from '../model/guest.js';
+import { VALIDATION_SCHEMA_ID, type Finding, type FindingLevel, type TierPolicy, type TierResult, type ValidationReport, type VulnerabilityMap, type VulnerabilityRow } from '../model/policy.js';
+import type { ResolvedOs } from '../osinfo/db.js';
+import { guestOsTier, osinfoPciId, virtioForm } from './tier.js';
+
+/**
+ * Validate one guest on one host, as virt-host-validate validates a host: PASS, WARN and FAIL
+ * lines for vulnerability exposure (data/policy/vulnerabilities.yaml), best practice and the
+ * guest OS's tier. Pure: the platform as QEMU would run it there, osinfo facts and data in.
+ */
+export interface ValidateInput {
+  platform: RuntimePlatform;
+  vulnerabilities: VulnerabilityMap;
+  vulnerabilityFile: string;
+  os: ResolvedOs | null;
+  tierPolicy: TierPolicy;
+  today: string;
+}
+
+function finding(level: FindingLevel, check: Finding['check'], code: string, subject: string, message: string, extra: Partial<Finding> = {}): Finding {
+  const f: Finding = { level, check, code, subject, message };
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) (f as Record<string, unknown>)[k] = v;
+  return f;
+}
+
+export function validateGuest(input: ValidateInput): ValidationReport {
+  const p = input.platform;
+  const findings: Finding[] = [];
+  findings.push(...vulnerabilityFindings(input));
+  findings.push(...bestPracticeFindings(p));
+  let tier: TierResult | undefined;
+  if (input.os && p.machine) {
+    const os = input.os;
+    const devices = deviceFindings(p, os);
+    findings.push(...devices);
+    tier = guestOsTier({
+      os,
+      catalog: p.host.catalog,
+      machine: p.machine,
+      today: input.today,
+      policy: input.tierPolicy,
+      secure: secureSetup(p.spec),
+      ...(p.spec.arch ? { arch: p.spec.arch } : {}),
+    });
+    findings.push(tierFinding(tier, devices, new Set(p.devices.map((d) => d.type.replace(/-(non-)?transitional$/, '')))));
+    if (p.machine.startsWith('pc-i440fx') && os.devices.some((d) => d.id === input.tierPolicy.chipsets['pc-q35']?.osinfoDevice)) {
+      const q35 = tierOn(input, os, p.machine.replace('pc-i440fx', 'pc-q35'));
+      if (q35 && q35.tier === 'recommended') {
+        findings.push(
+          finding('warn', 'best-practice', 'I440FX_FOR_Q35_OS', p.machine, `${os.name} runs on q35 (recommended on ${q35.machine.name}), but the guest uses the 1996 i440fx board`, {
+            remedy: `use ${q35.machine.name} (PCI Express, AHCI, secure boot capable) when the guest is next redefined`,
+          }),
+        );
+      }
+    }
+  } else if (!input.os) {
+    findings.push(
+      finding('warn', 'guest-os', 'GUEST_OS_UNKNOWN', 'os', 'the guest names no OS, so its devices and tier cannot be checked', {
+        remedy: "name it: libosinfo metadata in the domain XML (<libosinfo:os id='http://redhat.com/rhel/9.0'/>), or --os SHORT_ID",
+      }),
+    );
+  }
+  const worst = findings.some((f) => f.level === 'fail') ? 'fail' : findings.some((f) => f.level === 'warn') ? 'warn' : 'pass';
+  return {
+    schema: VALIDATION_SCHEMA_ID,
+    guest: { machine: p.machine, cpu: p.cpuName, os: input.os?.shortId ?? null },
+    host: { name: p.host.name, qemu: p.host.catalog.version, cpu: p.host.profile.cpu.modelName },
+    result: worst,
+    findings,
+    ...(tier ? { tier } : {}),
+  };
+}
+
+function tierOn(input: ValidateInput, os: ResolvedOs, machine: string): TierResult | undefined {
+  if (!input.platform.host.catalog.machine(machine)) return undefined;
+  return guestOsTier({ os, catalog: input.platform.host.catalog, machine, today: input.today, policy: input.tierPolicy, alternatives: false });
+}
+
+export function secureSetup(spec: GuestSpec): { confidential: boolean; iommuPlatform: boolean } {
+  const on = (v: string | undefined) => v === 'on' || v === 'true' || v === 'yes';
+  return {
+    confidential: spec.launchSecurity !== undefined,
+    iommuPlatform: spec.devices.some((d) => d.type.startsWith('virtio-') && on(d.properties?.iommu_platform)),
+  };
+}
+
+// --- vulnerabilities ------------------------------------------------------------------------
+
+const NOT_AFFECTED = /^Not affected/i;
+
+function vulnerabilityFindings(input: ValidateInput): Finding[] {
+  const p = input.platform;
+  const host = p.host.profile;
+  const out: Finding[] = [];
+  const vendor = host.cpu.vendor;
+  const cpu = p.cpu;
+  const has = (f: string) => cpu?.[f] === true;
+  const hostHas = (f: string) => p.host.hostFeatures?.has(f) ?? host.cpu.flags.includes(f.replace(/-/g, '_'));
+  const notAffected: string[] = [];
+  for (const [vuln, status] of Object.entries(host.vulnerabilities).sort(([a], [b]) => a.localeCompare(b))) {
+    if (NOT_AFFECTED.test(status)) {
+      notAffected.push(vuln);
+      continue;
+    }
+    const rows = input.vulnerabilities.rows.filter((r) => r.vulnerability === vuln && (!r.vendor || r.vendor === vendor));
+    if (rows.length === 0) {
+      out.push(
+        finding('warn', 'vulnerability', 'VULNERABILITY_NOT_MAPPED', vuln, `the host reports "${status}", and ${input.vulnerabilityFile} has no row for ${vuln} on ${vendor}: guestabi cannot say whether the guest can mitigate it`, {
+          b: status,
+        }),
+      );
+      continue;
+    }
+    for (const row of rows) out.push(...rowFindings(row, status, input.vulnerabilityFile, cpu, has, hostHas, p));
+  }
+  if (notAffected.length) out.push(finding('pass', 'vulnerability', 'HOST_NOT_AFFECTED', 'host', `the host CPU is not affected by ${notAffected.join(', ')}`));
+  return out;
+}
+
+function rowFindings(
+  row: VulnerabilityRow,
+  status: string,
+  file: string,
+  cpu: Props | null,
+  has: (f: string) => boolean,
+  hostHas: (f: string) => boolean,
+  p: RuntimePlatform,
+): Finding[] {
+  const out: Finding[] = [];
+  const source = `${file}#${row.vulnerability}${row.vendor ? `/${row.vendor}` : ''}: ${row.source}`;
+  const subject = row.vulnerability;
+  const title = `${row.title}${row.cves.length ? ` (${row.cves.join(', ')})` : ''}`;
+  const hostVulnerable = /^Vulnerable/i.test(status);
+  const unknown = /^Unknown/i.test(status);
+  if (!row.guestMitigates) {
+    const level: FindingLevel = hostVulnerable || unknown ? 'warn' : 'pass';
+    out.push(
+      finding(level, 'vulnerability', hostVulnerable || unknown ? 'HOST_VULNERABLE' : 'HOST_MITIGATED', subject, `${title}: only the host can mitigate it, and it reports "${status}"${row.note ? `; ${row.note}` : ''}`, {
+        b: status,
+        source,
+        ...(hostVulnerable ? { remedy: 'update the host microcode and kernel' } : {}),
+      }),
+    );
+  } else if (cpu === null) {
+    out.push(finding('warn', 'vulnerability', 'GUEST_CPU_UNKNOWN', subject, `${title}: the host reports "${status}", and the guest's CPU features are not known here`, { b: status, source }));
+  } else if (!row.needs || row.needs.length === 0) {
+    out.push(finding('pass', 'vulnerability', 'VULNERABILITY_MITIGATED', subject, `${title}: the guest mitigates it in software; the host reports "${status}"${row.note ? ` (${row.note})` : ''}`, { b: status, source }));
+  } else {
+    const met = row.needs.find((alt) => alt.every(has));
+    if (met) {
+      out.push(finding('pass', 'vulnerability', 'VULNERABILITY_MITIGATED', subject, `${title}: the guest CPU has ${met.join(' + ')}, which its kernel uses to mitigate it`, { a: met.join(','), b: status, source }));
+    } else {
+      const want = row.needs[0]!;
+      const missing = want.filter((f) => !has(f));
+      const hostLacks = missing.filter((f) => !hostHas(f));
+      const remedy = hostLacks.length
+        ? `the host CPU does not offer ${hostLacks.join(', ')} either: update the host microcode and kernel, then add ${missing.map((f) => `+${f}`).join(',')}`
+        : `add ${missing.map((f) => `+${f}`).join(',')} to the guest CPU (libvirt <feature policy='require' name='${missing[0]}'/>), or use a CPU model version that has it`;
+      out.push(
+        finding('fail', 'vulnerability', 'VULNERABILITY_UNMITIGATED', subject, `${title}: the host is affected ("${status}") and the guest CPU ${p.cpuName ?? ''} lacks ${row.needs.map((alt) => alt.join(' + ')).join(' or ')}, so the guest cannot mitigate it`, {
+          a: missing.join(','),
+          b: status,
+          remedy,
+          source,
+        }),
+      );
+    }
+    const recommendedMissing = (row.recommended ?? []).filter((f) => !has(f));
+    if (met && recommendedMissing.length) {
+      out.push(
+        finding('warn', 'vulnerability', 'VULNERABILITY_FEATURE_RECOMMENDED', subject, `${title}: ${recommendedMissing.join(', ')} would make the guest's mitigation stronger or cheaper`, {
+          a: recommendedMissing.join(','),
+          remedy: recommendedMissing.every(hostHas) ? `add ${recommendedMissing.map((f) => `+${f}`).join(',')}` : 'the host CPU does not offer it',
+          source,
+        }),
+      );
+    }
+  }
+  const claims = (row.mustNotClaim ?? []).filter(has);
+  if (claims.length) {
+    out.push(
+      finding('fail', 'vulnerability', 'VULNERABILITY_MISREPORTED', subject, `${title}: the guest CPU has ${claims.join(', ')}, which tells the guest it is not affected, but the host is ("${status}"): the guest will skip its mitigation`, {
+        a: claims.join(','),
+        b: status,
+        remedy: `remove ${claims.map((f) => `-${f}`).join(',')} from the guest CPU`,
+        source,
+      }),
+    );
+  }
+  return out;
+}
+
+// --- best practice ----------------------------------------------------------------------------
+
+function bestPracticeFindings(p: RuntimePlatform): Finding[] {
+  const out: Finding[] = [];
+  const c = p.host.catalog;
+  const spec = p.spec;
+  for (const r of p.problems) out.push(finding('fail', 'best-practice', r.code, r.subject, r.message, r.remedy ? { remedy: r.remedy } : {}));
+  if (!p.machine) return out;
+  const m = c.machine(p.machine)!;
+  if (spec.machine.type !== p.machine) {
+    out.push(
+      finding('warn', 'best-practice', 'MACHINE_NOT_PINNED', spec.machine.type, `machine type ${spec.machine.type} is an alias: on QEMU ${c.version} it is ${p.machine}, on another build something else`, {
+        a: spec.machine.type,
+        b: p.machine,
+        remedy: `pin ${p.machine} (guestabi resolve)`,
+      }),
+    );
+  } else out.push(finding('pass', 'best-practice', 'MACHINE_PINNED', p.machine, `machine type ${p.machine} is versioned`));
+  if (m.deprecated) {
+    const newest = c.family(m.family).filter((x) => !x.deprecated).at(-1);
+    out.push(
+      finding('warn', 'best-practice', 'MACHINE_TYPE_DEPRECATED', p.machine, `QEMU ${c.version} deprecates ${p.machine}: a later QEMU will remove it`, {
+        ...(newest ? { b: newest.name, remedy: `move the guest to ${newest.name} at its next cold boot` } : {}),
+      }),
+    );
+  }
+  const mode = spec.cpu.mode;
+  if (mode === 'host-passthrough' || mode === 'maximum') {
+    // -cpu host,migratable=off reads as a feature turned off; libvirt's migratable='off' as a property.
+    const migratable = spec.cpu.properties?.migratable;
+    const off = migratable === false || migratable === 'off' || spec.cpu.features?.some((f) => f.name === 'migratable' && (f.policy === 'disable' || f.policy === 'forbid'));
+    if (off) {
+      out.push(finding('pass', 'best-practice', 'HOST_DEPENDENT_CPU_NOT_MIGRATED', mode, `${mode} with migratable=off: the guest is not meant to migrate`));
+    } else {
+      out.push(
+        finding('warn', 'best-practice', 'HOST_DEPENDENT_CPU', mode, `${mode} gives the guest whatever this host's CPU is: it can migrate only to an identical host`, {
+          remedy: 'pin a named CPU model every destination can run (guestabi resolve --cluster), or say the guest does not migrate (migratable=off)',
+        }),
+      );
+    }
+  } else if (mode === 'custom' && p.cpuName) {
+    const model = c.cpuModel(p.cpuName);
+    if (model && model.version === null) {
+      const alias = c.cpuAliasOf(p.cpuName, p.machine);
+      out.push(
+        finding('warn', 'best-practice', 'CPU_NOT_PINNED', p.cpuName, `CPU model ${p.cpuName} is a bare name: what it means depends on the machine type and the QEMU build`, {
+          a: p.cpuName,
+          ...(alias ? { b: alias } : {}),
+          remedy: alias ? `pin ${alias}, which it stands for on ${p.machine} (guestabi resolve --policy keep)` : `pin a versioned model (guestabi resolve --policy keep keeps this exact CPU)`,
+        }),
+      );
+    } else if (model) out.push(finding('pass', 'best-practice', 'CPU_PINNED', p.cpuName, `CPU model ${p.cpuName} is versioned`));
+    if (model?.deprecated) {
+      const current = c.cpuVersions(model.base).filter((v) => !v.deprecated).at(-1);
+      out.push(
+        finding('warn', 'best-practice', 'CPU_MODEL_DEPRECATED', p.cpuName, `QEMU ${c.version} deprecates CPU model ${p.cpuName}`, {
+          ...(current ? { b: current.name } : {}),
+          remedy: current ? `use ${current.name}` : 'use a current CPU model (guestabi resolve)',
+        }),
+      );
+    }
+    if (!spec.cpu.enforce) {
+      out.push(
+        finding('warn', 'best-practice', 'CPU_NOT_ENFORCED', p.cpuName, `without enforce, QEMU silently drops CPU features a host lacks${p.filtered.length ? ` (here: ${p.filtered.join(' ')})` : ''}, and the guest's CPU differs from host to host`, {
+          remedy: "add enforce (-cpu ...,enforce; libvirt <cpu check='full'>)",
+        }),
+      );
+    } else out.push(finding('pass', 'best-practice', 'CPU_ENFORCED', p.cpuName, 'enforce: QEMU refuses to start rather than drop a feature'));
+  } else if (mode === 'host-model') {
+    out.push(finding('warn', 'best-practice', 'CPU_NOT_PINNED', mode, 'host-model becomes a different CPU on every host it starts on', { remedy: 'pin the named model it expands to (guestabi resolve)' }));
+  }
+  return out;
+}
+
+// --- devices against the guest OS -------------------------------------------------------------
+
+function deviceFindings(p: RuntimePlatform, os: ResolvedOs): Finding[] {
+  const out: Finding[] = [];
+  const osIds = new Set(os.devices.map((d) => d.id));
+  const all = p.machine ? p.host.catalog.devicesOn(p.machine) : undefined;
+  if (!all) return out;
+  for (const d of p.devices) {
+    const id = d.props?.['pci.id'];
+    const mode = d.props ? virtioForm(d.type, d.props) : undefined;
+    if (typeof id !== 'string' || !mode) continue;
+    const base = d.type.replace(/-(non-)?transitional$/, '');
+    // The PCI ids this device can have in any form the catalog knows, and those the OS drives.
+    const forms = [...all.entries()].filter(([k]) => k === base || k.startsWith(`${base}-`) || k.startsWith(`${base}@`));
+    const formIds = new Set(forms.map(([, v]) => v['pci.id']).filter((x): x is string => typeof x === 'string'));
+    const driven = [...formIds].filter((x) => osIds.has(osinfoPciId(x)));
+    if (driven.length === 0) continue; // osinfo-db says nothing about this OS and this device
+    const name = d.id ? `${d.type} ${d.id}` : d.type;
+    if (!osIds.has(osinfoPciId(id))) {
+      out.push(
+        finding('fail', 'guest-os', 'DEVICE_NOT_DRIVABLE', name, `${name} is ${mode} virtio (${id}) where it is placed (${d.placement}); ${os.name} drives only ${driven.join(', ')}`, {
+          a: id,
+          b: driven.join(', '),
+          remedy: mode === 'modern' ? `make it transitional: libvirt model='virtio-transitional' (behind a pcie-to-pci-bridge), QEMU ${base}-transitional on a conventional PCI bus` : `make it modern: libvirt model='virtio-non-transitional', QEMU ${base}-non-transitional`,
+        }),
+      );
+      continue;
+    }
+    const modernIds = forms.filter(([k, v]) => virtioForm(k, v) === 'modern').map(([, v]) => v['pci.id']).filter((x): x is string => typeof x === 'string');
+    if (mode !== 'modern' && modernIds.some((x) => osIds.has(osinfoPciId(x)))) {
+      out.push(
+        finding('warn', 'best-practice', 'VIRTIO_LEGACY_FOR_MODERN_OS', name, `${name} is ${mode} virtio (${id}), but ${os.name} drives virtio 1.0 (${modernIds[0]}): the legacy interface costs I/O port space and cannot use iommu_platform`, {
+          a: id,
+          b: modernIds[0]!,
+          remedy: `use virtio 1.0: libvirt model='virtio-non-transitional' or a PCIe root port, QEMU ${base}-non-transitional`,
+        }),
+      );
+    } else {
+      out.push(finding('pass', 'guest-os', 'DEVICE_DRIVABLE', name, `${os.name} drives ${name} (${id})`, { a: id }));
+    }
+  }
+  return out;
+}
+
+function tierFinding(t: TierResult, devices: Finding[], guestBases: ReadonlySet<string>): Finding {
+  const level: FindingLevel = t.tier === 'recommended' ? 'pass' : t.tier === 'supported' ? 'warn' : 'fail';
+  const needs = t.reasons.filter((r) => r.code === 'DEVICE_SETTING_NEEDED').map((r) => r.subject);
+  const why = [
+    ...(needs.length ? [`needs ${t.settings.some((s) => s.qemu.some((q) => q.includes('transitional,') || q.includes('-transitional'))) ? 'transitional' : 'other'} virtio for ${needs.join(', ')}`] : []),
+    ...t.reasons.filter((r) => r.level !== 'info' && r.code !== 'DEVICE_SETTING_NEEDED').map((r) => r.message),
+  ];
+  // Settings the guest already applies: each such device is one the OS drives.
+  const drivable = new Set(devices.filter((f) => f.code === 'DEVICE_DRIVABLE' || f.code === 'VIRTIO_LEGACY_FOR_MODERN_OS').map((f) => f.subject.split(' ')[0]!.replace(/-(non-)?transitional$/, '')));
+  const applied = t.settings.filter((s) => s.class !== 'firmware' && drivable.has(s.subject));
+  // Only settings for devices the guest has (or firmware) concern it.
+  const bases = new Set(devices.map((f) => f.subject.split(' ')[0]!.replace(/-(non-)?transitional$/, '')));
+  const open = t.settings.filter((s) => !applied.includes(s) && (s.class === 'firmware' || guestBases.has(s.subject) || bases.has(s.subject)));
+  const remedy = open.length
+    ? `settings that make it work: ${open.map((s) => `${s.class}: ${s.libvirt[0]}`).join('; ')} (guestabi tier --os ${t.os.shortId} --machine ${t.machine.name} lists them all)`
+    : t.alternatives.length
+      ? `better on ${t.alternatives.map((x) => `${x.machine} (${x.tier})`).join(', ')}`
+      : undefined;
+  const has = applied.length ? `; the guest already has the settings for ${applied.map((s) => s.subject).join(', ')}` : '';
+  return finding(level, 'guest-os', 'GUEST_OS_TIER', t.os.shortId, `${t.os.name} on ${t.machine.name} is ${t.tier}${why.length ? `: ${why.join('; ')}` : ''}${has}`, {
+    a: t.tier,
+    ...(remedy ? { remedy } : {}),
+  });
+}
