@@ -46,7 +46,7 @@ function blockers(spec: GuestSpec): Reason[] {
  * libvirt resolves host-model when the guest starts and migrates the resulting CPU definition, so
  * the destination gets the source's concrete model and features, not its own host-model.
  */
-function concreteHostModel(spec: GuestSpec, host: TargetHost): { spec: GuestSpec; note?: Reason } {
+export function concreteHostModel(spec: GuestSpec, host: TargetHost): { spec: GuestSpec; note?: Reason } {
   if (spec.cpu.mode !== 'host-model') return { spec };
   const r = resolveCpu(spec.cpu, spec.machine.type, { kind: 'host', name: host.name, hosts: [host] }, 'highest-runnable');
   const features = Object.entries(r.cpu.features).map(([name, on]) => ({ name, policy: on ? ('require' as const) : ('disable' as const) }));

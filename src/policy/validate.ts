@@ -1,4 +1,6 @@
-import type { RuntimePlatform } from '../check/runtime.js';
+import { concreteHostModel } from '../check/check.js';
+import { runtimePlatform, type RuntimePlatform } from '../check/runtime.js';
+import { ResolveError, type TargetHost } from '../resolve/target.js';
 import type { Props } from '../model/common.js';
 import type { GuestSpec } from '../model/guest.js';
 import { VALIDATION_SCHEMA_ID, type Finding, type FindingLevel, type TierPolicy, type TierResult, type ValidationReport, type VulnerabilityMap, type VulnerabilityRow } from '../model/policy.js';
@@ -17,6 +19,22 @@ export interface ValidateInput {
   os: ResolvedOs | null;
   tierPolicy: TierPolicy;
   today: string;
+}
+
+/**
+ * The platform QEMU would give the guest on this host. host-model is what libvirt makes of it on
+ * this host (a named model and features); when the profile cannot tell, the CPU is unknown.
+ */
+export function validationPlatform(spec: GuestSpec, host: TargetHost, source: string): RuntimePlatform {
+  if (spec.cpu.mode !== 'host-model') return runtimePlatform(spec, host, source);
+  try {
+    const concrete = concreteHostModel(spec, host).spec;
+    return { ...runtimePlatform(concrete, host, source), spec };
+  } catch (e) {
+    if (!(e instanceof ResolveError)) throw e;
+    const p = runtimePlatform({ ...spec, cpu: { mode: 'host-passthrough' } }, host, source);
+    return { ...p, spec, cpuName: 'host-model', cpu: null, cpuHostDependent: false };
+  }
 }
 
 function finding(level: FindingLevel, check: Finding['check'], code: string, subject: string, message: string, extra: Partial<Finding> = {}): Finding {
@@ -143,10 +161,11 @@ function rowFindings(
         ...(hostVulnerable ? { remedy: 'update the host microcode and kernel' } : {}),
       }),
     );
-  } else if (cpu === null) {
-    out.push(finding('warn', 'vulnerability', 'GUEST_CPU_UNKNOWN', subject, `${title}: the host reports "${status}", and the guest's CPU features are not known here`, { b: status, source }));
   } else if (!row.needs || row.needs.length === 0) {
     out.push(finding('pass', 'vulnerability', 'VULNERABILITY_MITIGATED', subject, `${title}: the guest mitigates it in software; the host reports "${status}"${row.note ? ` (${row.note})` : ''}`, { b: status, source }));
+  } else if (cpu === null) {
+    const why = p.cpuName === 'host-model' ? 'host-model cannot be resolved from this host profile' : "the host profile has no expansion of the guest's CPU";
+    out.push(finding('warn', 'vulnerability', 'GUEST_CPU_UNKNOWN', subject, `${title}: the host reports "${status}", and the guest's CPU features are not known (${why})`, { b: status, source }));
   } else {
     const met = row.needs.find((alt) => alt.every(has));
     if (met) {

@@ -4,14 +4,14 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findCatalog } from '../../src/catalog/files.js';
-import { runtimePlatform } from '../../src/check/runtime.js';
 import { parseGuestText } from '../../src/formats/guest-input.js';
 import { hostTarget } from '../../src/hosts/load.js';
-import type { TierPolicy, TierResult, ValidationReport } from '../../src/model/policy.js';
+import { TierMatrix, ValidationReport, type TierPolicy, type TierResult } from '../../src/model/policy.js';
+import { validate } from '../../src/model/validate.js';
 import { openOsinfoDb, resolveOs, type OsinfoDb } from '../../src/osinfo/db.js';
 import { loadTierPolicy, loadVulnerabilityMap, VULNERABILITY_FILE } from '../../src/policy/policy-file.js';
 import { guestOsTier } from '../../src/policy/tier.js';
-import { validateGuest } from '../../src/policy/validate.js';
+import { validateGuest, validationPlatform } from '../../src/policy/validate.js';
 import { cli, FIXTURES, OSINFO_DIR, requireOsinfo } from '../helpers.js';
 
 /**
@@ -145,7 +145,7 @@ test('tier CLI: one answer, the matrix as JSON, and bad input (unknown OS, no os
   assert.match(one.stdout, /virtio-net-pci-transitional,bus=pci-bridge0/);
   const m = cli(['tier', '--matrix', '--os', 'rhel6.10,rhel9.0,win10,winxp', '--machine', 'pc-i440fx-10.0,pc-q35-5.2,pc-q35-10.0', '--today', '2026-11-21', '--json']);
   assert.equal(m.code, 0, m.stderr);
-  const matrix = JSON.parse(m.stdout) as { results: TierResult[] };
+  const matrix = validate(TierMatrix, JSON.parse(m.stdout), 'tier --matrix --json');
   assert.equal(matrix.results.length, 12);
   assert.equal(matrix.results.find((r) => r.os.shortId === 'winxp' && r.machine.name === 'pc-q35-10.0')?.tier, 'unsupported');
 
@@ -190,7 +190,7 @@ function validateFixture(guest: string, host: string, opts: { os?: boolean; host
   const db = opts.os === false ? null : openOsinfoDb(OSINFO_DIR);
   const osName = g.spec.os?.shortId ?? g.spec.os?.id;
   return validateGuest({
-    platform: runtimePlatform(g.spec, h, guest),
+    platform: validationPlatform(g.spec, h, guest),
     vulnerabilities: loadVulnerabilityMap(),
     vulnerabilityFile: 'data/policy/vulnerabilities.yaml',
     os: db && osName ? resolveOs(db, db.get(osName)) : null,
@@ -282,8 +282,20 @@ test('validate: *-no bits that tell the guest it is not affected fail on an affe
   assert.ok(ptOff.findings.some((f) => f.code === 'HOST_DEPENDENT_CPU_NOT_MIGRATED' && f.level === 'pass'));
 });
 
-test('validate CLI: exit 0 when nothing fails, 2 on bad input (unknown OS in the XML, missing host)', (t) => {
+test('validate CLI: exit 0 when nothing fails, 1 when something does, 2 on bad input (unknown OS in the XML, missing host)', (t) => {
   if (!requireOsinfo(t)) return;
+  // The real profile of this machine with every vulnerability file saying "Not affected".
+  const dir0 = mkdtempSync(join(tmpdir(), 'guestabi-validate-'));
+  const profile = JSON.parse(readFileSync(join(FIXTURES, 'hosts/host-7.2-tcg.json'), 'utf8')) as { vulnerabilities: Record<string, string> };
+  for (const k of Object.keys(profile.vulnerabilities)) profile.vulnerabilities[k] = 'Not affected';
+  writeFileSync(join(dir0, 'host.json'), JSON.stringify(profile));
+  const clean = cli(['validate', '--guest-argv', '-machine pc-q35-7.2 -cpu qemu64-v1,enforce -m 1G -nodefaults -device virtio-net-pci', '--host', join(dir0, 'host.json'), '--os', 'rhel9.0', '--today', '2026-11-21', '--json']);
+  assert.equal(clean.code, 0, clean.stdout + clean.stderr);
+  const report = validate(ValidationReport, JSON.parse(clean.stdout), 'validate --json');
+  // virtio-net-pci on q35's root bus is transitional, though RHEL 9 drives virtio 1.0: a warning.
+  assert.equal(report.result, 'warn');
+  assert.deepEqual(report.findings.filter((f) => f.level !== 'pass').map((f) => f.code), ['VIRTIO_LEGACY_FOR_MODERN_OS']);
+  assert.ok(report.findings.some((f) => f.code === 'GUEST_OS_TIER' && f.a === 'recommended'));
   // The real host is affected by spectre_v2 (mitigated by retpolines): a guest with ibpb,
   // virt-ssbd and ibpb-brtype it cannot get would still fail; this one is judged on what it has.
   const ok = cli(['validate', '--guest-argv', '-machine pc-q35-7.2 -cpu qemu64-v1 -m 1G -nodefaults', '--host', join(FIXTURES, 'hosts/host-7.2-kvm.json'), '--os', 'rhel9.0', '--today', '2026-11-21']);

@@ -1,12 +1,11 @@
 import type { CatalogIndex } from '../../catalog/catalog.js';
 import { loadCatalogFile } from '../../catalog/files.js';
-import { runtimePlatform } from '../../check/runtime.js';
 import { loadGuest } from '../../formats/guest-input.js';
 import { hostTarget } from '../../hosts/load.js';
 import type { Finding, ValidationReport } from '../../model/policy.js';
 import { openOsinfoDb, resolveOs, type ResolvedOs } from '../../osinfo/db.js';
 import { loadTierPolicy, loadVulnerabilityMap, VULNERABILITY_FILE } from '../../policy/policy-file.js';
-import { validateGuest } from '../../policy/validate.js';
+import { validateGuest, validationPlatform } from '../../policy/validate.js';
 import { UserError } from '../../util/errors.js';
 import { parseCommandArgs } from '../args.js';
 import { print, printJson } from '../output.js';
@@ -49,7 +48,7 @@ export function validateCommand(argv: string[]): number {
     os = resolveOs(db, db.get(osName, values.os ? '--os' : `${guest.source}: libosinfo:os`));
   }
   const report = validateGuest({
-    platform: runtimePlatform(spec, host, guest.source),
+    platform: validationPlatform(spec, host, guest.source),
     vulnerabilities,
     vulnerabilityFile: relativeName(vulnerabilityFile),
     os,
