@@ -143,17 +143,22 @@ fetch_72() {
 # Whether $1 holds exactly the package set $2 (re-fetch when the list changes).
 have_packages() { [ -x "$1/root/usr/bin/qemu-system-x86_64" ] && [ "$(cat "$1/packages" 2>/dev/null)" = "$2" ]; }
 
+# Download and unpack the package set $2 into $1/root, unless it is there already.
+fetch_package_set() {
+  local dir=$1 pkgs=$2
+  have_packages "$dir" "$pkgs" && return 0
+  apt_private
+  rm -rf "$dir" && mkdir -p "$dir"
+  log "downloading $3"
+  # shellcheck disable=SC2086
+  fetch_into "$dir/root" $pkgs
+  echo "$pkgs" > "$dir/packages"
+}
+
 fetch_52() {
   local dir=$CACHE/5.2 v=1:5.2+dfsg-11+deb11u3
   local pkgs="qemu-system-x86=$v qemu-system-common=$v qemu-system-data=$v liburing1/bullseye seabios/bullseye libxenmisc4.14/bullseye libxenstore3.0/bullseye libxendevicemodel1/bullseye libxenevtchn1/bullseye libxenforeignmemory1/bullseye libxengnttab1/bullseye libxentoolcore1/bullseye libxencall1/bullseye libxentoollog1/bullseye libxenhypfs1/bullseye"
-  if ! have_packages "$dir" "$pkgs"; then
-    apt_private
-    rm -rf "$dir" && mkdir -p "$dir"
-    log "downloading QEMU $v and its bullseye libraries"
-    # shellcheck disable=SC2086
-    fetch_into "$dir/root" $pkgs
-    echo "$pkgs" > "$dir/packages"
-  fi
+  fetch_package_set "$dir" "$pkgs" "QEMU $v and its bullseye libraries"
   local r=$dir/root
   mkdir -p "$r$MODULE_PATH"   # 5.2's x86 packages ship no modules: an empty folder hides the system's 7.2 ones
   ensure_libraries "$r" "$r/usr/lib/$ARCH_TRIPLET"
@@ -165,14 +170,7 @@ fetch_52() {
 fetch_100() {
   local dir=$CACHE/10.0 v=1:10.0.2+ds-2+deb13u1~bpo12+1
   local pkgs="qemu-system-x86=$v qemu-system-common=$v qemu-system-data=$v qemu-system-gui=$v qemu-system-modules-opengl=$v qemu-system-modules-spice=$v seabios/bookworm-backports"
-  if ! have_packages "$dir" "$pkgs"; then
-    apt_private
-    rm -rf "$dir" && mkdir -p "$dir"
-    log "downloading QEMU $v"
-    # shellcheck disable=SC2086
-    fetch_into "$dir/root" $pkgs
-    echo "$pkgs" > "$dir/packages"
-  fi
+  fetch_package_set "$dir" "$pkgs" "QEMU $v"
   local r=$dir/root
   mkdir -p "$r$MODULE_PATH"
   ensure_libraries "$r" ""

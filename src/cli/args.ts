@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { loadGuest, type LoadedGuest } from '../formats/guest-input.js';
 import { HelpRequested, UserError } from '../util/errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -43,4 +44,24 @@ export function oneOf<T extends string>(value: string | undefined, allowed: read
   if (value === undefined) return undefined;
   if (!(allowed as readonly string[]).includes(value)) throw new UserError(`must be one of ${allowed.join(', ')}, not '${value}'`, flag);
   return value as T;
+}
+
+/** The options of every command that reads one guest (resolve, check, validate). */
+export const GUEST_OPTIONS = {
+  'guest-argv': { type: 'string' },
+  catalog: { type: 'string', multiple: true },
+  json: { type: 'boolean' },
+} as const;
+
+/** The options of the commands that weigh a guest OS (tier, validate). */
+export const OS_POLICY_OPTIONS = {
+  osinfo: { type: 'string' },
+  policy: { type: 'string' },
+  today: { type: 'string' },
+} as const;
+
+/** The one guest a command reads: a file argument or --guest-argv. */
+export function loadOneGuest(positionals: string[], argvText: string | undefined, usage: string): LoadedGuest {
+  if (positionals.length > 1) throw new UserError(`one guest at a time\nusage: ${usage}`);
+  return loadGuest({ file: positionals[0], argv: argvText });
 }

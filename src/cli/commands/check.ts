@@ -6,7 +6,7 @@ import { loadGuest } from '../../formats/guest-input.js';
 import { hostTarget } from '../../hosts/load.js';
 import type { CheckResult, Verdict } from '../../model/verdict.js';
 import { UserError } from '../../util/errors.js';
-import { parseCommandArgs } from '../args.js';
+import { GUEST_OPTIONS, loadOneGuest, parseCommandArgs } from '../args.js';
 import { print, printJson } from '../output.js';
 import { formatReason } from './resolve.js';
 
@@ -17,21 +17,18 @@ export function checkCommand(argv: string[]): number {
   const { values, positionals } = parseCommandArgs(
     argv,
     {
-      'guest-argv': { type: 'string' },
+      ...GUEST_OPTIONS,
       from: { type: 'string' },
       to: { type: 'string' },
       'dest-guest': { type: 'string' },
       'dest-guest-argv': { type: 'string' },
       'both-ways': { type: 'boolean' },
-      catalog: { type: 'string', multiple: true },
       rules: { type: 'string' },
-      json: { type: 'boolean' },
     },
     USAGE,
   );
-  if (positionals.length > 1) throw new UserError(`one guest at a time\nusage: ${USAGE}`);
+  const guest = loadOneGuest(positionals, values['guest-argv'], USAGE);
   if (!values.from || !values.to) throw new UserError(`give --from HOST and --to HOST (host profiles from guestabi probe)\nusage: ${USAGE}`);
-  const guest = loadGuest({ file: positionals[0], argv: values['guest-argv'] });
   const dest = values['dest-guest'] !== undefined || values['dest-guest-argv'] !== undefined ? loadGuest({ file: values['dest-guest'], argv: values['dest-guest-argv'] }) : undefined;
   const arch = guest.spec.arch ?? 'x86_64';
   const extra: CatalogIndex[] = (values.catalog ?? []).map((f) => loadCatalogFile(f));

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { CatalogIndex } from '../../catalog/catalog.js';
 import { loadCatalogFile } from '../../catalog/files.js';
 import { argvToText, pinnedToArgv } from '../../formats/argv-out.js';
-import { loadGuest, type LoadedGuest } from '../../formats/guest-input.js';
+import type { LoadedGuest } from '../../formats/guest-input.js';
 import { patchLibvirtXml, pinnedToLibvirtXml, type LibvirtOutOptions } from '../../formats/libvirt-out.js';
 import { clusterTarget, hostTarget } from '../../hosts/load.js';
 import type { PinnedAbi, ResolutionPolicy } from '../../model/pinned.js';
@@ -12,7 +12,7 @@ import { pinGuest } from '../../resolve/pin.js';
 import { ResolveError, type Target } from '../../resolve/target.js';
 import { UserError } from '../../util/errors.js';
 import { toolVersion } from '../../util/tool.js';
-import { oneOf, parseCommandArgs } from '../args.js';
+import { GUEST_OPTIONS, loadOneGuest, oneOf, parseCommandArgs } from '../args.js';
 import { print, printJson } from '../output.js';
 
 const USAGE =
@@ -50,21 +50,12 @@ export function outputFor(guest: LoadedGuest, pinned: PinnedAbi, target: Target,
 export async function resolveCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     argv,
-    {
-      'guest-argv': { type: 'string' },
-      host: { type: 'string' },
-      cluster: { type: 'string' },
-      policy: { type: 'string' },
-      output: { type: 'string' },
-      catalog: { type: 'string', multiple: true },
-      json: { type: 'boolean' },
-    },
+    { ...GUEST_OPTIONS, host: { type: 'string' }, cluster: { type: 'string' }, policy: { type: 'string' }, output: { type: 'string' } },
     USAGE,
   );
-  if (positionals.length > 1) throw new UserError(`one guest at a time\nusage: ${USAGE}`);
   const policy = oneOf(values.policy, ['highest-runnable', 'machine-default', 'keep'] as const, '--policy') ?? 'highest-runnable';
   const output = oneOf(values.output, ['json', 'libvirt', 'argv'] as const, '--output');
-  const guest = loadGuest({ file: positionals[0], argv: values['guest-argv'] });
+  const guest = loadOneGuest(positionals, values['guest-argv'], USAGE);
   const target = loadTarget(values, guest.spec.arch ?? 'x86_64');
   let pinned: PinnedAbi;
   try {

@@ -5,7 +5,7 @@ import { openOsinfoDb, resolveOs } from '../../osinfo/db.js';
 import { loadTierPolicy } from '../../policy/policy-file.js';
 import { guestOsTier } from '../../policy/tier.js';
 import { UserError } from '../../util/errors.js';
-import { parseCommandArgs } from '../args.js';
+import { OS_POLICY_OPTIONS, parseCommandArgs } from '../args.js';
 import { print, printJson, table } from '../output.js';
 import { formatReason } from './resolve.js';
 
@@ -50,13 +50,11 @@ export function tierCommand(argv: string[]): number {
   const { values, positionals } = parseCommandArgs(
     argv,
     {
+      ...OS_POLICY_OPTIONS,
       os: { type: 'string' },
       machine: { type: 'string' },
       qemu: { type: 'string' },
       arch: { type: 'string' },
-      policy: { type: 'string' },
-      today: { type: 'string' },
-      osinfo: { type: 'string' },
       matrix: { type: 'boolean' },
       confidential: { type: 'boolean' },
       'iommu-platform': { type: 'boolean' },

@@ -1,13 +1,12 @@
 import type { CatalogIndex } from '../../catalog/catalog.js';
 import { loadCatalogFile } from '../../catalog/files.js';
-import { loadGuest } from '../../formats/guest-input.js';
 import { hostTarget } from '../../hosts/load.js';
 import type { Finding, ValidationReport } from '../../model/policy.js';
 import { openOsinfoDb, resolveOs, type ResolvedOs } from '../../osinfo/db.js';
 import { loadTierPolicy, loadVulnerabilityMap, VULNERABILITY_FILE } from '../../policy/policy-file.js';
 import { validateGuest, validationPlatform } from '../../policy/validate.js';
 import { UserError } from '../../util/errors.js';
-import { parseCommandArgs } from '../args.js';
+import { GUEST_OPTIONS, loadOneGuest, OS_POLICY_OPTIONS, parseCommandArgs } from '../args.js';
 import { print, printJson } from '../output.js';
 import { todayOption } from './tier.js';
 import { relative } from 'node:path';
@@ -18,23 +17,12 @@ const USAGE =
 export function validateCommand(argv: string[]): number {
   const { values, positionals } = parseCommandArgs(
     argv,
-    {
-      'guest-argv': { type: 'string' },
-      host: { type: 'string' },
-      os: { type: 'string' },
-      osinfo: { type: 'string' },
-      policy: { type: 'string' },
-      vulnerabilities: { type: 'string' },
-      today: { type: 'string' },
-      catalog: { type: 'string', multiple: true },
-      json: { type: 'boolean' },
-    },
+    { ...GUEST_OPTIONS, ...OS_POLICY_OPTIONS, host: { type: 'string' }, os: { type: 'string' }, vulnerabilities: { type: 'string' } },
     USAGE,
   );
-  if (positionals.length > 1) throw new UserError(`one guest at a time\nusage: ${USAGE}`);
+  const guest = loadOneGuest(positionals, values['guest-argv'], USAGE);
   if (!values.host) throw new UserError(`give --host HOST (a host profile from guestabi probe)\nusage: ${USAGE}`);
   const today = todayOption(values.today);
-  const guest = loadGuest({ file: positionals[0], argv: values['guest-argv'] });
   const spec = guest.spec;
   const extra: CatalogIndex[] = (values.catalog ?? []).map((f) => loadCatalogFile(f));
   const host = hostTarget(values.host, spec.arch ?? 'x86_64', extra).hosts[0]!;
