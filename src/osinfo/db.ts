@@ -343,7 +343,10 @@ export function resolveOs(db: OsinfoDb, os: OsEntry): ResolvedOs {
     releaseStatus: os.releaseStatus,
     architectures: archSource?.architectures ?? [],
     architecturesFrom: archSource && archSource.id !== os.id ? (archSource.shortIds[0] ?? archSource.id) : undefined,
-    devices: deviceIds.map((id) => ({ id, name: db.device(id)?.name, class: db.device(id)?.class })),
+    devices: deviceIds.map((id) => {
+      const info = db.device(id);
+      return { id, name: info?.name, class: info?.class };
+    }),
     firmware: [...firmware.values()],
     drivers: lineage.flatMap((o) => o.drivers),
     lineage: lineage.map((o) => o.shortIds[0] ?? o.id),

@@ -72,6 +72,16 @@ export function virtioForm(key: string, props: Props): 'legacy' | 'transitional'
   return dl === true || dl === 'on' ? 'modern' : 'transitional';
 }
 
+/** The device type without libvirt's transitional / non-transitional variant suffix. */
+export function virtioBase(type: string): string {
+  return type.replace(/-(non-)?transitional$/, '');
+}
+
+/** Every catalog key of one device in any form (default, transitional, modern-only) and placement. */
+export function deviceForms(devices: Map<string, Props>, base: string): string[] {
+  return [...devices.keys()].filter((k) => k === base || k.startsWith(`${base}-`) || k.startsWith(`${base}@`));
+}
+
 function pciIdOf(devices: Map<string, Props>, key: string): string | undefined {
   const id = devices.get(key)?.['pci.id'];
   return typeof id === 'string' ? id : undefined;
@@ -252,9 +262,10 @@ function checkDeviceClass(
   for (const base of cls.paravirtual) {
     // Every form the catalog knows of this device (default, transitional, modern-only, in each
     // placement): the OS has a driver when it lists the PCI id of any of them.
-    const variants = [...devices.keys()].filter((k) => k === base || k.startsWith(`${base}-`) || k.startsWith(`${base}@`));
+    const variants = deviceForms(devices, base);
     const driven = variants.filter((k) => has(pciIdOf(devices, k)));
-    const installable = os.drivers.filter((d) => variants.some((k) => d.devices.includes(osinfoPciId(pciIdOf(devices, k) ?? ''))));
+    const variantIds = variants.map((k) => pciIdOf(devices, k)).filter((x): x is string => x !== undefined).map(osinfoPciId);
+    const installable = os.drivers.filter((d) => variantIds.some((id) => d.devices.includes(id)));
     if (driven.length === 0) {
       if (installable.length > 0) {
         t.note(reason('VIRTIO_DRIVERS_INSTALLABLE', 'info', base, `${os.name} has no driver for ${base} of its own; osinfo-db lists installable drivers for it (${installable[0]!.location ?? 'virtio-win'})`));

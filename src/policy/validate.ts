@@ -5,7 +5,7 @@ import type { Props } from '../model/common.js';
 import type { GuestSpec } from '../model/guest.js';
 import { VALIDATION_SCHEMA_ID, type Finding, type FindingLevel, type TierPolicy, type TierResult, type ValidationReport, type VulnerabilityMap, type VulnerabilityRow } from '../model/policy.js';
 import type { ResolvedOs } from '../osinfo/db.js';
-import { guestOsTier, osinfoPciId, virtioForm } from './tier.js';
+import { deviceForms, guestOsTier, osinfoPciId, virtioBase, virtioForm } from './tier.js';
 
 /**
  * Validate one guest on one host, as virt-host-validate validates a host: PASS, WARN and FAIL
@@ -52,7 +52,7 @@ export function validateGuest(input: ValidateInput): ValidationReport {
   if (input.os && p.machine) {
     const os = input.os;
     const devices = deviceFindings(p, os);
-    findings.push(...devices);
+    findings.push(...devices.findings);
     tier = guestOsTier({
       os,
       catalog: p.host.catalog,
@@ -62,7 +62,7 @@ export function validateGuest(input: ValidateInput): ValidationReport {
       secure: secureSetup(p.spec),
       ...(p.spec.arch ? { arch: p.spec.arch } : {}),
     });
-    findings.push(tierFinding(tier, devices, new Set(p.devices.map((d) => d.type.replace(/-(non-)?transitional$/, '')))));
+    findings.push(tierFinding(tier, devices.drivable, new Set(p.devices.map((d) => virtioBase(d.type)))));
     if (p.machine.startsWith('pc-i440fx') && os.devices.some((d) => d.id === input.tierPolicy.chipsets['pc-q35']?.osinfoDevice)) {
       const q35 = tierOn(input, os, p.machine.replace('pc-i440fx', 'pc-q35'));
       if (q35 && q35.tier === 'recommended') {
@@ -287,18 +287,21 @@ function bestPracticeFindings(p: RuntimePlatform): Finding[] {
 
 // --- devices against the guest OS -------------------------------------------------------------
 
-function deviceFindings(p: RuntimePlatform, os: ResolvedOs): Finding[] {
+/** Each virtio device of the guest against the PCI ids the OS drives; and the device types
+ *  (without variant suffix) the OS drives as the guest has them. */
+function deviceFindings(p: RuntimePlatform, os: ResolvedOs): { findings: Finding[]; drivable: Set<string> } {
   const out: Finding[] = [];
+  const drivable = new Set<string>();
   const osIds = new Set(os.devices.map((d) => d.id));
   const all = p.machine ? p.host.catalog.devicesOn(p.machine) : undefined;
-  if (!all) return out;
+  if (!all) return { findings: out, drivable };
   for (const d of p.devices) {
     const id = d.props?.['pci.id'];
     const mode = d.props ? virtioForm(d.type, d.props) : undefined;
     if (typeof id !== 'string' || !mode) continue;
-    const base = d.type.replace(/-(non-)?transitional$/, '');
+    const base = virtioBase(d.type);
     // The PCI ids this device can have in any form the catalog knows, and those the OS drives.
-    const forms = [...all.entries()].filter(([k]) => k === base || k.startsWith(`${base}-`) || k.startsWith(`${base}@`));
+    const forms = deviceForms(all, base).map((k) => [k, all.get(k)!] as const);
     const formIds = new Set(forms.map(([, v]) => v['pci.id']).filter((x): x is string => typeof x === 'string'));
     const driven = [...formIds].filter((x) => osIds.has(osinfoPciId(x)));
     if (driven.length === 0) continue; // osinfo-db says nothing about this OS and this device
@@ -313,6 +316,7 @@ function deviceFindings(p: RuntimePlatform, os: ResolvedOs): Finding[] {
       );
       continue;
     }
+    drivable.add(base);
     const modernIds = forms.filter(([k, v]) => virtioForm(k, v) === 'modern').map(([, v]) => v['pci.id']).filter((x): x is string => typeof x === 'string');
     if (mode !== 'modern' && modernIds.some((x) => osIds.has(osinfoPciId(x)))) {
       out.push(
@@ -326,22 +330,20 @@ function deviceFindings(p: RuntimePlatform, os: ResolvedOs): Finding[] {
       out.push(finding('pass', 'guest-os', 'DEVICE_DRIVABLE', name, `${os.name} drives ${name} (${id})`, { a: id }));
     }
   }
-  return out;
+  return { findings: out, drivable };
 }
 
-function tierFinding(t: TierResult, devices: Finding[], guestBases: ReadonlySet<string>): Finding {
+function tierFinding(t: TierResult, drivable: ReadonlySet<string>, guestBases: ReadonlySet<string>): Finding {
   const level: FindingLevel = t.tier === 'recommended' ? 'pass' : t.tier === 'supported' ? 'warn' : 'fail';
   const needs = t.reasons.filter((r) => r.code === 'DEVICE_SETTING_NEEDED').map((r) => r.subject);
   const why = [
-    ...(needs.length ? [`needs ${t.settings.some((s) => s.qemu.some((q) => q.includes('transitional,') || q.includes('-transitional'))) ? 'transitional' : 'other'} virtio for ${needs.join(', ')}`] : []),
+    ...(needs.length ? [`needs device settings for ${needs.join(', ')}`] : []),
     ...t.reasons.filter((r) => r.level !== 'info' && r.code !== 'DEVICE_SETTING_NEEDED').map((r) => r.message),
   ];
-  // Settings the guest already applies: each such device is one the OS drives.
-  const drivable = new Set(devices.filter((f) => f.code === 'DEVICE_DRIVABLE' || f.code === 'VIRTIO_LEGACY_FOR_MODERN_OS').map((f) => f.subject.split(' ')[0]!.replace(/-(non-)?transitional$/, '')));
+  // Settings the guest already applies (a device of that type the OS drives), and those that
+  // concern it (firmware, or a device it has).
   const applied = t.settings.filter((s) => s.class !== 'firmware' && drivable.has(s.subject));
-  // Only settings for devices the guest has (or firmware) concern it.
-  const bases = new Set(devices.map((f) => f.subject.split(' ')[0]!.replace(/-(non-)?transitional$/, '')));
-  const open = t.settings.filter((s) => !applied.includes(s) && (s.class === 'firmware' || guestBases.has(s.subject) || bases.has(s.subject)));
+  const open = t.settings.filter((s) => !applied.includes(s) && (s.class === 'firmware' || guestBases.has(s.subject)));
   const remedy = open.length
     ? `settings that make it work: ${open.map((s) => `${s.class}: ${s.libvirt[0]}`).join('; ')} (guestabi tier --os ${t.os.shortId} --machine ${t.machine.name} lists them all)`
     : t.alternatives.length
