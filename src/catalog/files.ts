@@ -65,3 +65,18 @@ export function catalogFileName(catalog: Catalog): string {
   return `${catalog.id}.json`;
 }
 
+
+/** The catalog a machine type is read from: the one asked for, or the newest shipped one that has it. */
+export function catalogForMachine(machine: string, qemu: string | undefined): CatalogIndex {
+  if (qemu) {
+    const c = findCatalog(qemu);
+    if (!c.machine(machine)) {
+      throw new UserError(`QEMU ${c.version} has no machine type '${machine}'`, '--machine');
+    }
+    return c;
+  }
+  const all = shippedCatalogs();
+  const c = [...all].reverse().find((x) => x.machine(machine));
+  if (!c) throw new UserError(`no shipped catalog has the machine type '${machine}' (QEMU ${all.map((x) => x.version).join(', ')}); give --qemu or check the name`, '--machine');
+  return c;
+}

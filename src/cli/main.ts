@@ -8,6 +8,7 @@ import { overviewCommand } from './commands/overview.js';
 import { probeCommand } from './commands/probe.js';
 import { resolveCommand } from './commands/resolve.js';
 import { schemaCommand } from './commands/schema.js';
+import { serveCommand } from './commands/serve.js';
 import { tierCommand } from './commands/tier.js';
 import { validateCommand } from './commands/validate.js';
 
@@ -30,6 +31,7 @@ usage: guestabi [COMMAND] [OPTIONS]
   tier              guest OS support tier on a machine type (--os, --machine; --matrix), from osinfo-db
   validate GUEST    vulnerability exposure, best practice and OS tier of a guest on --host: PASS/WARN/FAIL
   schema [NAME]     JSON Schema of guestabi's documents
+  serve             the HTTP API and web page over a store (SQLite file, or PostgreSQL)
 
 Every command prints for a person, or exact JSON with --json.
 Exit codes: 0 fine, 1 a negative verdict, 2 bad input or failure to run.`;
@@ -46,6 +48,7 @@ const COMMANDS: Record<string, Command> = {
   validate: validateCommand,
   catalog: catalogCommand,
   schema: schemaCommand,
+  serve: serveCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

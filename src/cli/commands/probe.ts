@@ -8,13 +8,14 @@ import { probeCatalog } from '../../probe/catalog-probe.js';
 import { kvmDevicePresent, REAL_ROOTS } from '../../probe/host-facts.js';
 import { probeHost } from '../../probe/host-probe.js';
 import { liveStarter } from '../../probe/session.js';
-import { UserError } from '../../util/errors.js';
+import { errorMessage, RunError, UserError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/files.js';
 import { toolVersion } from '../../util/tool.js';
 import { oneOf, parseCommandArgs } from '../args.js';
 import { print, printJson, progressReporter, wrapList } from '../output.js';
 
-const USAGE = 'guestabi probe [--qemu PATH|VERSION] [--accel kvm|tcg] [--name HOSTNAME] [--host-out FILE] [--catalog-out FILE] [--host-only] [--record DIR] [--json]';
+const USAGE =
+  'guestabi probe [--qemu PATH|VERSION] [--accel kvm|tcg] [--name HOSTNAME] [--host-out FILE] [--catalog-out FILE] [--host-only] [--record DIR] [--push URL [--token TOKEN]] [--json]';
 
 export function defaultAccel(): Accel {
   return kvmDevicePresent(REAL_ROOTS) ? 'kvm' : 'tcg';
@@ -48,6 +49,8 @@ export async function probeCommand(argv: string[]): Promise<number> {
       'host-only': { type: 'boolean' },
       name: { type: 'string' },
       record: { type: 'string' },
+      push: { type: 'string' },
+      token: { type: 'string' },
       json: { type: 'boolean' },
     },
     USAGE,
@@ -55,9 +58,11 @@ export async function probeCommand(argv: string[]): Promise<number> {
   if (positionals.length) throw new UserError(`unexpected argument '${positionals[0]}'\nusage: ${USAGE}`);
   if (values['host-only'] && values['catalog-out']) throw new UserError('--host-only and --catalog-out exclude each other');
   const accel = oneOf(values.accel, ['kvm', 'tcg'] as const, '--accel');
+  const push = values.push !== undefined ? pushTarget(values.push) : undefined;
   const result = await runProbe({ qemu: values.qemu, accel, record: values.record, hostOnly: values['host-only'], name: values.name });
   if (values['host-out']) writeFileAtomic(values['host-out'], JSON.stringify(result.host, null, 2) + '\n');
   if (values['catalog-out'] && result.catalog) writeCatalogFile(values['catalog-out'], result.catalog);
+  const pushed = push ? await pushHost(push, result.host, values.token ?? process.env.GUESTABI_TOKEN) : undefined;
   if (values.json) {
     printJson(result.catalog ? { host: result.host, catalog: result.catalog } : { host: result.host });
     return 0;
@@ -70,7 +75,36 @@ export async function probeCommand(argv: string[]): Promise<number> {
   }
   if (values['host-out']) print(`Host profile written to ${values['host-out']}`);
   if (values.record) print(`QMP conversations recorded in ${values.record}`);
+  if (pushed) print(`Host profile pushed to ${pushed}`);
   return 0;
+}
+
+/** The service a profile is pushed to: checked before the probe runs. */
+function pushTarget(url: string): URL {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new UserError(`not a URL: '${url}' (e.g. http://127.0.0.1:8080)`, '--push');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UserError(`expected an http:// or https:// URL, not '${url}'`, '--push');
+  return u;
+}
+
+/** PUT the profile to a guestabi service (replacing what it holds for this host: If-Match *). */
+async function pushHost(base: URL, host: HostProfile, token: string | undefined): Promise<string> {
+  const url = new URL(`api/hosts/${encodeURIComponent(host.name)}`, base.href.endsWith('/') ? base : `${base.href}/`);
+  let res: Response;
+  try {
+    res = await fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json', 'if-match': '*', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(host) });
+  } catch (e) {
+    throw new RunError(`--push ${base.href}: ${errorMessage((e as Error).cause ?? e)}`);
+  }
+  if (!res.ok) {
+    const body = (await res.json().catch(() => ({}))) as { detail?: string };
+    throw new RunError(`--push ${url.href}: HTTP ${res.status}${body.detail ? `: ${body.detail}` : ''}${res.status === 401 ? ' (give --token or GUESTABI_TOKEN)' : ''}`);
+  }
+  return url.href;
 }
 
 function shippedCatalogFor(host: HostProfile): CatalogIndex | undefined {

@@ -1,9 +1,5 @@
-import type { CatalogIndex } from '../../catalog/catalog.js';
-import { findCatalog, shippedCatalogs } from '../../catalog/files.js';
-import { type TierMatrix, type TierPolicy, type TierResult } from '../../model/policy.js';
-import { openOsinfoDb, resolveOs } from '../../osinfo/db.js';
-import { loadTierPolicy } from '../../policy/policy-file.js';
-import { guestOsTier } from '../../policy/tier.js';
+import { type TierMatrix, type TierResult } from '../../model/policy.js';
+import { answerTier, lookupOs, osinfoDb, todayOption } from '../../service/answers.js';
 import { UserError } from '../../util/errors.js';
 import { OS_POLICY_OPTIONS, parseCommandArgs } from '../args.js';
 import { print, printJson, table } from '../output.js';
@@ -12,30 +8,6 @@ import { formatReason } from './resolve.js';
 const USAGE = `guestabi tier --os SHORT_ID --machine TYPE [--qemu VERSION] [--arch ARCH] [--policy FILE] [--today DATE]
                      [--osinfo DIR] [--confidential] [--iommu-platform] [--json]
        guestabi tier --matrix --os ID,ID,... --machine TYPE,TYPE,... [same options]`;
-
-/** Today as the user gives it (--today YYYY-MM-DD) or from the clock: the only clock read. */
-export function todayOption(value: string | undefined): string {
-  if (value === undefined) return new Date().toISOString().slice(0, 10);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value)) || new Date(value).toISOString().slice(0, 10) !== value) {
-    throw new UserError(`not a date: '${value}' (expected YYYY-MM-DD)`, '--today');
-  }
-  return value;
-}
-
-/** The catalog a machine type is read from: the one asked for, or the newest shipped one that has it. */
-export function catalogForMachine(machine: string, qemu: string | undefined): CatalogIndex {
-  if (qemu) {
-    const c = findCatalog(qemu);
-    if (!c.machine(machine)) {
-      throw new UserError(`QEMU ${c.version} has no machine type '${machine}'`, '--machine');
-    }
-    return c;
-  }
-  const all = shippedCatalogs();
-  const c = [...all].reverse().find((x) => x.machine(machine));
-  if (!c) throw new UserError(`no shipped catalog has the machine type '${machine}' (QEMU ${all.map((x) => x.version).join(', ')}); give --qemu or check the name`, '--machine');
-  return c;
-}
 
 function list(value: string | undefined, flag: string): string[] {
   const items = (value ?? '')
@@ -67,16 +39,11 @@ export function tierCommand(argv: string[]): number {
   const machines = list(values.machine, '--machine');
   if (!values.matrix && (oses.length > 1 || machines.length > 1)) throw new UserError(`several OSes or machine types: add --matrix\nusage: ${USAGE}`);
   const today = todayOption(values.today);
-  const policy: TierPolicy = values.policy ? loadTierPolicy(values.policy) : loadTierPolicy();
-  const db = openOsinfoDb(values.osinfo);
-  const resolved = oses.map((o) => resolveOs(db, db.get(o, '--os')));
-  const catalogs = machines.map((m) => catalogForMachine(m, values.qemu));
-  const secure = { confidential: values.confidential === true, iommuPlatform: values['iommu-platform'] === true };
   const results: TierResult[] = [];
-  for (const os of resolved) {
-    machines.forEach((machine, i) => {
-      results.push(guestOsTier({ os, catalog: catalogs[i]!, machine, today, policy, secure, ...(values.arch ? { arch: values.arch } : {}) }));
-    });
+  for (const os of oses) {
+    for (const machine of machines) {
+      results.push(answerTier({ os, machine, qemu: values.qemu, arch: values.arch, today, osinfo: values.osinfo, policyFile: values.policy, confidential: values.confidential, iommuPlatform: values['iommu-platform'] }));
+    }
   }
   if (!values.matrix) {
     const r = results[0]!;
@@ -84,9 +51,9 @@ export function tierCommand(argv: string[]): number {
     else printTier(r);
     return r.tier === 'unsupported' ? 1 : 0;
   }
-  const matrix: TierMatrix = { schema: 'guestabi/tier-matrix@1', today, oses: resolved.map((o) => o.shortId), machines, results };
+  const matrix: TierMatrix = { schema: 'guestabi/tier-matrix@1', today, oses: oses.map((o) => lookupOs(o, '--os', values.osinfo).shortId), machines, results };
   if (values.json) printJson(matrix);
-  else printMatrix(matrix, db.version);
+  else printMatrix(matrix, osinfoDb(values.osinfo).version);
   return 0;
 }
 

@@ -2,14 +2,10 @@ import type { CatalogIndex } from '../../catalog/catalog.js';
 import { loadCatalogFile } from '../../catalog/files.js';
 import { hostTarget } from '../../hosts/load.js';
 import type { Finding, ValidationReport } from '../../model/policy.js';
-import { openOsinfoDb, resolveOs, type ResolvedOs } from '../../osinfo/db.js';
-import { loadTierPolicy, loadVulnerabilityMap, VULNERABILITY_FILE } from '../../policy/policy-file.js';
-import { validateGuest, validationPlatform } from '../../policy/validate.js';
+import { answerValidate, todayOption } from '../../service/answers.js';
 import { UserError } from '../../util/errors.js';
 import { GUEST_OPTIONS, loadOneGuest, OS_POLICY_OPTIONS, parseCommandArgs } from '../args.js';
 import { print, printJson } from '../output.js';
-import { todayOption } from './tier.js';
-import { relative } from 'node:path';
 
 const USAGE =
   'guestabi validate (GUEST | --guest-argv "...") --host HOST [--os SHORT_ID] [--osinfo DIR] [--policy FILE] [--vulnerabilities FILE] [--today DATE] [--catalog FILE ...] [--json]';
@@ -23,35 +19,21 @@ export function validateCommand(argv: string[]): number {
   const guest = loadOneGuest(positionals, values['guest-argv'], USAGE);
   if (!values.host) throw new UserError(`give --host HOST (a host profile from guestabi probe)\nusage: ${USAGE}`);
   const today = todayOption(values.today);
-  const spec = guest.spec;
   const extra: CatalogIndex[] = (values.catalog ?? []).map((f) => loadCatalogFile(f));
-  const host = hostTarget(values.host, spec.arch ?? 'x86_64', extra).hosts[0]!;
-  const vulnerabilityFile = values.vulnerabilities ?? VULNERABILITY_FILE;
-  const vulnerabilities = loadVulnerabilityMap(vulnerabilityFile);
-  const tierPolicy = values.policy ? loadTierPolicy(values.policy) : loadTierPolicy();
-  const osName = values.os ?? spec.os?.shortId ?? spec.os?.id;
-  let os: ResolvedOs | null = null;
-  if (osName) {
-    const db = openOsinfoDb(values.osinfo);
-    os = resolveOs(db, db.get(osName, values.os ? '--os' : `${guest.source}: libosinfo:os`));
-  }
-  const report = validateGuest({
-    platform: validationPlatform(spec, host, guest.source),
-    vulnerabilities,
-    vulnerabilityFile: relativeName(vulnerabilityFile),
-    os,
-    tierPolicy,
+  const host = hostTarget(values.host, guest.spec.arch ?? 'x86_64', extra).hosts[0]!;
+  const report = answerValidate({
+    spec: guest.spec,
+    source: guest.source,
+    host,
+    os: values.os,
     today,
+    osinfo: values.osinfo,
+    policyFile: values.policy,
+    vulnerabilitiesFile: values.vulnerabilities,
   });
   if (values.json) printJson(report);
   else printReport(report, guest.source);
   return report.result === 'fail' ? 1 : 0;
-}
-
-/** The data file as a reader finds it in the repository (data/policy/...), else as given. */
-function relativeName(file: string): string {
-  const r = relative(process.cwd(), file);
-  return r.startsWith('..') ? file : r;
 }
 
 const CHECK_NAMES: Record<Finding['check'], string> = { vulnerability: 'Vulnerability', 'best-practice': 'Best practice', 'guest-os': 'Guest OS' };
