@@ -17,6 +17,32 @@ export interface CheckInput {
   to: TargetHost;
   rules: Rules;
   bothWays?: boolean;
+  /** Work shared by a series of checks (newCheckCache): only for callers that do not modify the
+   *  definitions and hosts they pass while they keep the cache. */
+  cache?: CheckCache;
+}
+
+/**
+ * What a series of checks can share: the platform a definition gets on a host (runtimePlatform)
+ * and what host-model becomes there, per definition and host object. A fleet checks each guest
+ * class against every host kind: without it, the source side is worked out again in every cell.
+ */
+export interface CheckCache {
+  platforms: WeakMap<GuestSpec, WeakMap<TargetHost, RuntimePlatform>>;
+  hostModels: WeakMap<GuestSpec, WeakMap<TargetHost, ReturnType<typeof concreteHostModel>>>;
+}
+
+export function newCheckCache(): CheckCache {
+  return { platforms: new WeakMap(), hostModels: new WeakMap() };
+}
+
+function memo<V>(map: WeakMap<GuestSpec, WeakMap<TargetHost, V>> | undefined, spec: GuestSpec, host: TargetHost, make: () => V): V {
+  if (!map) return make();
+  let byHost = map.get(spec);
+  if (!byHost) map.set(spec, (byHost = new WeakMap()));
+  let v = byHost.get(host);
+  if (v === undefined) byHost.set(host, (v = make()));
+  return v;
 }
 
 /** Migration blockers QEMU installs whatever the two sides are. */
@@ -64,9 +90,9 @@ function verdict(direction: Verdict['direction'], src: RuntimePlatform, dst: Run
   return { outcome: outcomeOf(reasons), direction, from: side(src), to: side(dst), reasons };
 }
 
-function migrate(direction: Verdict['direction'], srcSpec: GuestSpec, dstSpec: GuestSpec, from: TargetHost, to: TargetHost, rules: Rules, extra: Reason[]): { v: Verdict; src: RuntimePlatform; dst: RuntimePlatform } {
-  const src = runtimePlatform(srcSpec, from, 'source guest');
-  const dst = runtimePlatform(dstSpec, to, 'destination guest');
+function migrate(direction: Verdict['direction'], srcSpec: GuestSpec, dstSpec: GuestSpec, from: TargetHost, to: TargetHost, rules: Rules, extra: Reason[], cache?: CheckCache): { v: Verdict; src: RuntimePlatform; dst: RuntimePlatform } {
+  const src = memo(cache?.platforms, srcSpec, from, () => runtimePlatform(srcSpec, from, 'source guest'));
+  const dst = memo(cache?.platforms, dstSpec, to, () => runtimePlatform(dstSpec, to, 'destination guest'));
   const reasons = [...extra, ...blockers(srcSpec), ...comparePlatforms(src, dst, rules)];
   if (!reasons.some((r) => r.effect)) {
     reasons.push(reason('MIGRATION_SAFE', 'info', src.machine ?? 'guest', `the guest keeps its platform: same machine type, CPU and devices on QEMU ${from.catalog.version} and ${to.catalog.version}`));
@@ -79,13 +105,14 @@ function migrate(direction: Verdict['direction'], srcSpec: GuestSpec, dstSpec: G
  * also learns its fence: the changes that would end rollback.
  */
 export function checkMigration(input: CheckInput): CheckResult {
-  const hm = concreteHostModel(input.source, input.from);
+  const cache = input.cache;
+  const hm = memo(cache?.hostModels, input.source, input.from, () => concreteHostModel(input.source, input.from));
   const dstWritten = input.destination ?? input.source;
   // Without a destination definition, the destination gets the same one; for host-model that is
   // the CPU libvirt migrates, not the destination's own host-model.
-  const dstSpec = input.destination ? concreteHostModel(dstWritten, input.to).spec : hm.spec;
+  const dstSpec = input.destination ? memo(cache?.hostModels, dstWritten, input.to, () => concreteHostModel(dstWritten, input.to)).spec : hm.spec;
   const extra = hm.note ? [hm.note] : [];
-  const forward = migrate('forward', hm.spec, dstSpec, input.from, input.to, input.rules, extra);
+  const forward = migrate('forward', hm.spec, dstSpec, input.from, input.to, input.rules, extra, cache);
   const result: CheckResult = { schema: VERDICT_SCHEMA_ID, outcome: forward.v.outcome, forward: forward.v };
   if (!input.bothWays) return result;
 

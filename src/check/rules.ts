@@ -73,14 +73,29 @@ export interface PropDiff {
  * - Hyper-V knobs only matter when a hv-* enlightenment is on.
  */
 const diffCache = new WeakMap<Props, WeakMap<Props, PropDiff[]>>();
+/** CPU differences also depend on the feature list and the rules: kept with them, and used only
+ *  when both are the ones asked about. */
+const cpuDiffCache = new WeakMap<Props, WeakMap<Props, { rules: Rules; features: ReadonlySet<string> | undefined; diff: PropDiff[] }>>();
+
+const cpuMaps = new WeakMap<Props, Map<string, PropValue>>();
+/** A CPU property map (hundreds of properties) as a Map, built once per map: a keyed read of an
+ *  object that large costs several times a Map lookup, and CPU maps are shared and never change. */
+function asMap(p: Props): Map<string, PropValue> {
+  let m = cpuMaps.get(p);
+  if (!m) cpuMaps.set(p, (m = new Map(Object.entries(p))));
+  return m;
+}
 
 export function guestVisibleDiff(a: Props, b: Props, rules: Rules, opts: { cpu?: boolean; cpuFeatures?: ReadonlySet<string> } = {}): PropDiff[] {
   if (a === b) return [];
-  // Catalog maps are shared and never change: a device's difference between two builds is
-  // worked out once. (CPU maps depend on the feature list passed in: not cached.)
+  // Catalog maps are shared and never change: a device's difference between two builds, or a CPU
+  // model's on two machine types or builds, is worked out once.
   if (!opts.cpu) {
     const hit = diffCache.get(a)?.get(b);
     if (hit) return hit;
+  } else {
+    const hit = cpuDiffCache.get(a)?.get(b);
+    if (hit && hit.rules === rules && hit.features === opts.cpuFeatures) return hit.diff;
   }
   const out: PropDiff[] = [];
   let hyperv: boolean | undefined;
@@ -101,13 +116,24 @@ export function guestVisibleDiff(a: Props, b: Props, rules: Rules, opts: { cpu?:
     }
     out.push({ property: k, a: va, b: vb });
   };
-  for (const k in a) consider(k, a[k], b[k]);
-  for (const k in b) if (!(k in a)) consider(k, undefined, b[k]);
+  if (opts.cpu) {
+    const ma = asMap(a);
+    const mb = asMap(b);
+    for (const [k, va] of ma) consider(k, va, mb.get(k));
+    for (const [k, vb] of mb) if (!ma.has(k)) consider(k, undefined, vb);
+  } else {
+    for (const k in a) consider(k, a[k], b[k]);
+    for (const k in b) if (!(k in a)) consider(k, undefined, b[k]);
+  }
   out.sort((x, y) => (x.property < y.property ? -1 : x.property > y.property ? 1 : 0));
   if (!opts.cpu) {
     let m = diffCache.get(a);
     if (!m) diffCache.set(a, (m = new WeakMap()));
     m.set(b, out);
+  } else {
+    let m = cpuDiffCache.get(a);
+    if (!m) cpuDiffCache.set(a, (m = new WeakMap()));
+    m.set(b, { rules, features: opts.cpuFeatures, diff: out });
   }
   return out;
 }

@@ -103,7 +103,7 @@ export function runtimePlatform(spec: GuestSpec, host: TargetHost, source = 'gue
   }
   if (hostDependent) {
     cpuName = spec.cpu.mode === 'maximum' ? 'max' : 'host';
-    cpu = host.profile.hostCpu.props ? { ...host.profile.hostCpu.props } : null;
+    cpu = host.profile.hostCpu.props ?? null; // the profile's own map: copied below only if something changes it
   } else {
     cpuName = spec.cpu.model ?? m.defaultCpuType ?? 'qemu64';
     if (!c.cpuModel(cpuName)) {
@@ -111,7 +111,17 @@ export function runtimePlatform(spec: GuestSpec, host: TargetHost, source = 'gue
     } else {
       const e = probed ? c.cpuOnMachine(cpuName, machine) : undefined;
       if (e) cpu = e; // the catalog's own map: copied below only if something changes it
-      const missing = new Set(host.unavailable.get(cpuName) ?? []);
+      const known = host.unavailable.get(cpuName);
+      if (!known) {
+        problems.push(
+          reason('CPU_AVAILABILITY_UNKNOWN', 'warn', cpuName, `${host.name}'s profile does not say whether ${cpuName} can run there: it was probed with another QEMU build, or the build lists no such model`, {
+            host: host.name,
+            effect: 'unknown',
+            remedy: `probe ${host.name} with the QEMU build it runs (guestabi probe --host-only)`,
+          }),
+        );
+      }
+      const missing = new Set(known ?? []);
       for (const [f, on] of features) {
         if (cpu && !(f in cpu)) throw new UserError(`unknown CPU feature '${f}' (not a feature of QEMU ${c.version})`, `${source}: cpu feature`);
         if (!on) missing.delete(f);
@@ -133,11 +143,7 @@ export function runtimePlatform(spec: GuestSpec, host: TargetHost, source = 'gue
   }
   const accel = host.accelCpuDelta;
   if (cpu && (features.size || filtered.length || Object.keys(spec.cpu.properties ?? {}).length || (accel && !hostDependent))) {
-    cpu = { ...cpu };
-    for (const [f, on] of features) cpu[f] = on;
-    for (const [k, v] of Object.entries(spec.cpu.properties ?? {})) cpu[k] = v;
-    for (const f of filtered) cpu[f] = false;
-    if (accel && !hostDependent) for (const [k, v] of Object.entries(accel)) if (!features.has(k) && !filtered.includes(k)) cpu[k] = v;
+    cpu = derivedCpu(cpu, features, spec.cpu.properties ?? {}, filtered, accel && !hostDependent ? accel : null);
   }
 
   // Devices, in their placement class, with what the definition sets.
@@ -167,20 +173,57 @@ export function runtimePlatform(spec: GuestSpec, host: TargetHost, source = 'gue
   let board: Map<string, Props> | null = null;
   const all = probed ? c.devicesOn(machine) : undefined;
   if (all) {
-    board = new Map();
-    for (const [k, v] of all) if (k.startsWith('board/')) board.set(k, v);
+    board = boardOf(all);
     // -machine options are the machine object's properties.
     const mp = board.get('board/machine');
     if (mp && Object.keys(spec.machine.options ?? {}).length) {
       const withOptions = { ...mp };
       for (const [k, v] of Object.entries(spec.machine.options ?? {})) if (k in mp) withOptions[k] = typedValue(v, mp[k]);
-      board.set('board/machine', withOptions);
+      board = new Map(board).set('board/machine', withOptions);
     }
   }
   if (spec.vcpus.max !== undefined && spec.vcpus.max > m.cpuMax) {
     problems.push(reason('VCPUS_OVER_MACHINE_LIMIT', 'error', machine, `${machine} takes at most ${m.cpuMax} vCPUs, the guest asks ${spec.vcpus.max}`, { host: host.name, effect: 'impossible' }));
   }
   return { ...base, cpuName, cpuHostDependent: hostDependent, cpu, filtered, devices, board, problems };
+}
+
+const derived = new WeakMap<Props, Map<string, Props>>();
+/** Distinct changes kept per base map: definitions a server is sent could otherwise grow it without end. */
+const DERIVED_KEPT = 256;
+/**
+ * A CPU map with what the definition sets, the features the host filters away and what the
+ * accelerator adds, built once per base map and distinct change: platforms that get the same CPU
+ * share one map (never modified), so the differences worked out between two maps are reused
+ * (guestVisibleDiff caches by map).
+ */
+function derivedCpu(base: Props, features: Map<string, boolean>, properties: Props, filtered: string[], accel: Props | null): Props {
+  const key = JSON.stringify([[...features], properties, filtered, accel]);
+  let byChange = derived.get(base);
+  if (!byChange) derived.set(base, (byChange = new Map()));
+  let cpu = byChange.get(key);
+  if (!cpu) {
+    cpu = { ...base };
+    for (const [f, on] of features) cpu[f] = on;
+    for (const [k, v] of Object.entries(properties)) cpu[k] = v;
+    for (const f of filtered) cpu[f] = false;
+    if (accel) for (const [k, v] of Object.entries(accel)) if (!features.has(k) && !filtered.includes(k)) cpu[k] = v;
+    if (byChange.size < DERIVED_KEPT) byChange.set(key, cpu);
+  }
+  return cpu;
+}
+
+const boards = new WeakMap<Map<string, Props>, Map<string, Props>>();
+/** The board devices of a machine type (its `board/` entries), worked out once per catalog map:
+ *  shared by every platform on that machine type, so that what is derived from it is cached too. */
+function boardOf(all: Map<string, Props>): Map<string, Props> {
+  let board = boards.get(all);
+  if (!board) {
+    board = new Map();
+    for (const [k, v] of all) if (k.startsWith('board/')) board.set(k, v);
+    boards.set(all, board);
+  }
+  return board;
 }
 
 /** How a value written on a command line most likely reads: on/off as a boolean, digits as a number. */

@@ -1,5 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
 import { Catalog } from './catalog.js';
+import { Baseline, FleetMatrix, UpgradePlan } from './fleet.js';
 import { GuestSpec } from './guest.js';
 import { HostProfile } from './host.js';
 import { Cluster, PinnedAbi } from './pinned.js';
@@ -22,4 +23,7 @@ export const SCHEMAS: Record<string, TSchema> = {
   'tier-policy': TierPolicy,
   validation: ValidationReport,
   'vulnerability-map': VulnerabilityMap,
+  'fleet-matrix': FleetMatrix,
+  'fleet-upgrade': UpgradePlan,
+  'fleet-baseline': Baseline,
 };

@@ -21,7 +21,7 @@ export interface ResolvedCpu {
  * words, the paravirt and Hyper-V leaves (set by the accelerator and the domain's <features>), and
  * QEMU-internal switches.
  */
-const HOST_MODEL_EXCLUDED = /^(invtsc|vmx-.*|kvm.*|hv-.*|x-.*|pmu|tcg-cpuid|hypervisor|lbr-fmt|full-cpuid-auto-level|cpuid-0xb|fill-mtrr-mask|l3-cache|legacy-cache|vmware-cpuid-freq|host-.*|check|enforce|migratable)$/;
+export const HOST_MODEL_EXCLUDED = /^(invtsc|vmx-.*|kvm.*|hv-.*|x-.*|pmu|tcg-cpuid|hypervisor|lbr-fmt|full-cpuid-auto-level|cpuid-0xb|fill-mtrr-mask|l3-cache|legacy-cache|vmware-cpuid-freq|host-.*|check|enforce|migratable)$/;
 
 /** Hyper-V enlightenments and KVM paravirt leaves come from the accelerator, not the CPU: a host
  *  CPU expansion shows them off by default, so it cannot say whether the host supports them. */
@@ -319,6 +319,14 @@ function keepExpansion(asked: string, aliasTarget: string, machine: string, host
   return { model: asked, features: feats.set };
 }
 
+const modelFeatures = new WeakMap<Props, string[]>();
+/** The features a catalog expansion has on that host-model can carry, worked out once per expansion. */
+function hostModelFeatures(e: Props): string[] {
+  let on = modelFeatures.get(e);
+  if (!on) modelFeatures.set(e, (on = Object.keys(e).filter((k) => e[k] === true && !HOST_MODEL_EXCLUDED.test(k))));
+  return on;
+}
+
 /**
  * host-model, as libvirt does it: the named model (versioned, runnable everywhere) that covers the
  * most of the features every host has, plus those features explicitly.
@@ -346,7 +354,7 @@ function resolveHostModel(spec: GuestSpec['cpu'], machine: string, target: Targe
     if (!hosts.every((h) => h.catalog.cpuModel(m.name) && h.unavailable.get(m.name)?.size === 0)) continue;
     const e = c.cpuExpansion(m.name)!;
     if (e.vendor !== vendor) continue;
-    const on = Object.keys(e).filter((k) => e[k] === true && !HOST_MODEL_EXCLUDED.test(k));
+    const on = hostModelFeatures(e);
     if (!on.every((f) => commonSet.has(f))) continue;
     const covered = on.length;
     if (!best || covered > best.covered || (covered === best.covered && m.version > best.version)) best = { name: m.name, covered, version: m.version };

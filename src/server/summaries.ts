@@ -1,23 +1,24 @@
-import { createHash } from 'node:crypto';
 import type { CatalogIndex } from '../catalog/catalog.js';
 import type { GuestSpec } from '../model/guest.js';
 import type { HostProfile } from '../model/host.js';
 import type { PinnedAbi } from '../model/pinned.js';
+import { createHash } from 'node:crypto';
+import { guestSpecKey, hostKindContent } from '../fleet/index.js';
 import { pinnedSpec } from '../resolve/pinned-spec.js';
+import { indexHost } from '../resolve/target.js';
 import { hostFacts, type HostFacts } from '../store/index.js';
 
-export function shortHash(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 12);
+function sha256(text: string, hexDigits: number): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, hexDigits);
 }
 
-/** What makes hosts alike for the questions guestabi answers (the same inputs as host grouping). */
-export function hostKind(p: HostProfile): string {
-  return shortHash([p.qemu.catalog, p.arch, p.accel, p.cpuModels, p.hostCpu, p.accelCpu ?? null]);
-}
-
-/** The list columns the store keeps beside a host profile. */
-export function hostColumns(p: HostProfile): HostFacts {
-  return { ...hostFacts(p), kind: hostKind(p) };
+/**
+ * The list columns the store keeps beside a host profile. `kind` is what fleet plans group hosts
+ * by: SHA-256, not a fast hash, since two different hosts sharing an id would share verdicts, and
+ * profiles come from users.
+ */
+export function hostColumns(p: HostProfile, catalog: CatalogIndex): HostFacts {
+  return { ...hostFacts(p), kind: `hk-${sha256(hostKindContent(indexHost(p, catalog)), 24)}` };
 }
 
 const VERSIONED_CPU = /-v\d+$/;
@@ -43,7 +44,8 @@ export function guestFlags(spec: GuestSpec, pinned: PinnedAbi | null, catalog: C
  */
 export function abiClass(spec: GuestSpec, pinned: PinnedAbi | null): string {
   const checked = pinned ? pinnedSpec(spec, pinned) : spec;
-  return `${pinned ? 'p' : 's'}-${shortHash({ ...checked, name: undefined })}`;
+  // SHA-256 for the reason given at hostColumns.
+  return `${pinned ? 'p' : 's'}-${sha256(guestSpecKey(checked), 32)}`;
 }
 
 export function cpuAsWritten(spec: GuestSpec): string {

@@ -101,3 +101,36 @@ test('the API and the CLI give the same document for the same question', async (
     await d.drop();
   }
 });
+
+for (const db of databaseKinds()) {
+  test(`${db.kind}: fleet plans over the store agree with a check of the same pair`, { skip: db.skip }, async () => {
+    const d = await db.open();
+    const server = await testServer(d.url, tokens);
+    try {
+      const put = api(server.url, tokens.write);
+      await loadFixtures(put);
+      const m = await put('POST', '/api/plans/matrix', {});
+      assert.equal(m.status, 200, JSON.stringify(m.json));
+      const guests = (await put('GET', '/api/guests')).json.items as { name: string; host: string }[];
+      assert.equal(m.json.summary.guests, guests.length);
+      assert.equal(m.json.cells.length, m.json.guestClasses.length * m.json.hostKinds.length);
+      for (const c of m.json.cells as { guest: string; from: string; to: string; outcome: string; error?: string }[]) {
+        const r = await put('POST', '/api/check', { guest: c.guest, from: c.from, to: c.to });
+        const pair = `${c.guest} ${c.from} -> ${c.to}`;
+        if (r.status === 200) assert.equal(r.json.outcome, c.outcome, pair);
+        else assert.ok(c.outcome === 'unknown' && c.error === r.json.detail, `${pair}: the check says ${r.json.detail}; the cell ${c.outcome} ${c.error}`);
+      }
+      const u = await put('POST', '/api/plans/upgrade', { to: '10.0', waves: [['host-7.2-tcg']] });
+      assert.equal(u.status, 200, JSON.stringify(u.json));
+      const onWave = guests.filter((g) => g.host === 'host-7.2-tcg').map((g) => g.name).sort();
+      assert.deepEqual(u.json.waves[0].guests.map((g: { guest: string }) => g.guest).sort(), onWave);
+      const b = await put('POST', '/api/plans/baseline', { hosts: ['host-7.2-tcg', 'host-10.0-tcg'] });
+      assert.equal(b.status, 200, JSON.stringify(b.json));
+      assert.ok(b.json.candidates.length > 0);
+      assert.equal((await put('POST', '/api/plans/matrix', { hosts: ['nosuch'] })).status, 404);
+    } finally {
+      await server.close();
+      await d.drop();
+    }
+  });
+}

@@ -79,7 +79,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   print(`Catalogs: QEMU ${catalogs.join(', ')}`);
   if (!values['no-probe']) {
     const { hostColumns } = await import('../../server/summaries.js');
-    await probeIntoStore(async (name, profile) => void (await server.store.putHost(name, { profile, ...hostColumns(profile) }, { source: 'probe', ifMatch: '*' })));
+    const { findCatalog } = await import('../../catalog/files.js');
+    await probeIntoStore(async (name, profile) => void (await server.store.putHost(name, { profile, ...hostColumns(profile, findCatalog(profile.qemu.catalog)) }, { source: 'probe', ifMatch: '*' })));
   }
   print(`Open ${server.url}/  (API: ${server.url}/api, reference: ${server.url}/docs)`);
   return new Promise((resolve) => {

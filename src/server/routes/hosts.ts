@@ -43,8 +43,8 @@ export function hostRoutes(app: App, ctx: ServerContext): void {
 
   app.put('/api/hosts/:name', { schema: { summary: 'Store a host profile (create, or replace with If-Match)', tags, params: NameParams, body: HostProfile, response: { 200: Written, 201: Written } } }, async (req, reply) => {
     const profile = req.body;
-    ctx.catalogForProfile(profile, 'body');
-    const w = await ctx.store.putHost(req.params.name, { profile, ...hostColumns(profile) }, { source: `api:${req.caller.name}`, ifMatch: ifMatch(req) });
+    const catalog = ctx.catalogForProfile(profile, 'body');
+    const w = await ctx.store.putHost(req.params.name, { profile, ...hostColumns(profile, catalog) }, { source: `api:${req.caller.name}`, ifMatch: ifMatch(req) });
     setEtag(reply, w.version);
     return reply.code(w.created ? 201 : 200).send({ name: req.params.name, version: w.version });
   });
