@@ -15,6 +15,17 @@ export default tseslint.config(
     },
   },
   {
+    // The web page: browser code (type-checked by web/tsconfig.json with the DOM lib).
+    files: ['web/**/*.ts'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'history', 'navigator', 'sessionStorage', 'fetch', 'URL', 'Blob', 'AbortController',
+          'requestAnimationFrame', 'cancelAnimationFrame', 'addEventListener', 'removeEventListener', 'setTimeout', 'HTMLElement',
+          'HTMLInputElement', 'HTMLSelectElement', 'HTMLDivElement', 'Event', 'MouseEvent'].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },

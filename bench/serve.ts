@@ -56,16 +56,19 @@ async function run(db: string, label: string, seconds: number, connections: numb
   }
 }
 
-const { values } = parseArgs({ options: { pg: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' } } });
-const seconds = Number(values.seconds ?? 5);
-const connections = Number(values.connections ?? 10);
-const sqliteDir = mkdtempSync(join(tmpdir(), 'guestabi-bench-db-'));
-await run(join(sqliteDir, 'bench.db'), 'SQLite', seconds, connections);
-rmSync(sqliteDir, { recursive: true, force: true });
-if (values.pg) process.env.GUESTABI_TEST_PG = values.pg;
-if (process.env.GUESTABI_TEST_PG) {
-  const pg = await postgresDatabase();
-  await run(pg.url, 'PostgreSQL', seconds, connections);
-  await pg.drop();
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { pg: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' } } });
+  const seconds = Number(values.seconds ?? 5);
+  const connections = Number(values.connections ?? 10);
+  const sqliteDir = mkdtempSync(join(tmpdir(), 'guestabi-bench-db-'));
+  await run(join(sqliteDir, 'bench.db'), 'SQLite', seconds, connections);
+  rmSync(sqliteDir, { recursive: true, force: true });
+  if (values.pg) process.env.GUESTABI_TEST_PG = values.pg;
+  if (process.env.GUESTABI_TEST_PG) {
+    const pg = await postgresDatabase();
+    await run(pg.url, 'PostgreSQL', seconds, connections);
+    await pg.drop();
+  } else console.log('\n(PostgreSQL: give --pg URL or GUESTABI_TEST_PG to measure it too)');
 }
-else console.log('\n(PostgreSQL: give --pg URL or GUESTABI_TEST_PG to measure it too)');
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();

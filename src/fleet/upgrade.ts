@@ -93,7 +93,8 @@ function upgradedOf(ctx: Ctx, name: string): Upgraded {
 interface WaveTargets {
   /** Up to two upgraded hosts of the kind: the guests of one go to the other. */
   upgraded: string[];
-  /** A host still on the old build, of the kind first, then of the build; null when none is left. */
+  /** A host still on the old build, of the kind first, then of the build; null when none is left
+   *  (the guest's own host, rolled back, is then where rollback goes). */
   rollback: string | null;
 }
 
@@ -126,21 +127,19 @@ function rollbackTo(ctx: Ctx, spec: GuestSpec, from: TargetHost, forward: Verdic
   return checkMigration({ source: back, from: u.host, to: r, rules: ctx.input.rules, cache: ctx.cache }).forward;
 }
 
-function rowVerdict(ctx: Ctx, spec: GuestSpec, from: TargetHost, u: Upgraded, r: { host: TargetHost; sameKind: boolean } | null): RowVerdict {
+function rowVerdict(ctx: Ctx, spec: GuestSpec, from: TargetHost, u: Upgraded, r: { host: TargetHost; sameKind: boolean }): RowVerdict {
   const v = rowChecks(ctx, spec, from, u, r);
   const machine = v.machine ?? spec.machine.type;
   return { ...v, machine, ...machineStatus(machine, from.catalog, ctx.input.to) };
 }
 
-function rowChecks(ctx: Ctx, spec: GuestSpec, from: TargetHost, u: Upgraded, r: { host: TargetHost; sameKind: boolean } | null): Omit<RowVerdict, 'machine' | 'machineStatus'> & { machine: string | null } {
+function rowChecks(ctx: Ctx, spec: GuestSpec, from: TargetHost, u: Upgraded, r: { host: TargetHost; sameKind: boolean }): Omit<RowVerdict, 'machine' | 'machineStatus'> & { machine: string | null } {
   try {
     const a = checkMigration({ source: spec, from, to: u.host, rules: ctx.input.rules, bothWays: true, cache: ctx.cache });
-    const rollback = r && !r.sameKind ? rollbackTo(ctx, spec, from, a.forward, u, r.host, a.rollback!) : a.rollback!;
-    const codes = effectCodes([...a.forward.reasons, ...(r ? rollback.reasons : [])]);
+    const rollback = !r.sameKind ? rollbackTo(ctx, spec, from, a.forward, u, r.host, a.rollback!) : a.rollback!;
+    const codes = effectCodes([...a.forward.reasons, ...rollback.reasons]);
     const forward = cpuUnknown(a.forward.to.cpu, u, a.forward.outcome, codes);
-    let back: Outcome = 'impossible';
-    if (r) back = cpuUnknown(rollback.from.cpu, u, rollback.outcome, codes);
-    else codes.push('ROLLBACK_NO_OLD_HOST');
+    const back = cpuUnknown(rollback.from.cpu, u, rollback.outcome, codes);
     return { forward, rollback: back, codes, fence: back === 'safe' ? (a.fence ?? []) : [], machine: a.forward.from.machine };
   } catch (e) {
     const f = failedCheck(e);
@@ -165,11 +164,13 @@ function guestRow(ctx: Ctx, g: FleetGuest, cls: ClassGroup, t: WaveTargets): Upg
   const h = ctx.kinds.byName.get(name)!;
   const forwardTo = t.upgraded.find((m) => m !== name) ?? name;
   const u = upgradedOf(ctx, forwardTo);
-  const r = t.rollback === null ? null : ctx.kinds.byName.get(t.rollback)!;
-  const key = `${cls.key}\u0000${u.kind}\u0000${r?.kind ?? '-'}`;
+  // With no host of the old build left, rolling back means the guest's own host returns to it.
+  const rollbackTo = t.rollback ?? name;
+  const r = ctx.kinds.byName.get(rollbackTo)!;
+  const key = `${cls.key}\u0000${u.kind}\u0000${r.kind}`;
   let v = ctx.verdicts.get(key);
-  if (!v) ctx.verdicts.set(key, (v = rowVerdict(ctx, cls.spec, h.host, u, r && { host: r.host, sameKind: r.kind === h.kind })));
-  const row: UpgradeRow = { guest: g.name, host: name, forwardTo, rollbackTo: t.rollback, forward: v.forward, rollback: v.rollback, codes: v.codes, fence: v.fence, machine: v.machine, machineStatus: v.machineStatus };
+  if (!v) ctx.verdicts.set(key, (v = rowVerdict(ctx, cls.spec, h.host, u, { host: r.host, sameKind: r.kind === h.kind })));
+  const row: UpgradeRow = { guest: g.name, host: name, forwardTo, rollbackTo, forward: v.forward, rollback: v.rollback, codes: v.codes, fence: v.fence, machine: v.machine, machineStatus: v.machineStatus };
   if (v.suggestedMachine) row.suggestedMachine = v.suggestedMachine;
   if (v.error !== undefined) row.error = v.error;
   return row;

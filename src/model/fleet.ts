@@ -90,7 +90,7 @@ export const UpgradeRow = Type.Object(
     guest: Type.String(),
     host: Type.String({ description: 'The host the guest runs on, before its wave.' }),
     forwardTo: Type.String({ description: 'The upgraded host checked as the destination (a host of the same kind on the new build).' }),
-    rollbackTo: Type.Union([Type.String(), Type.Null()], { description: 'A host still on its old build after this wave (same kind first); null when none is left.' }),
+    rollbackTo: Type.String({ description: 'Where rollback is checked: a host still on the old build after this wave (same kind first), or, when none is left, the guest\'s own host with its upgrade rolled back.' }),
     forward: Outcome,
     rollback: Outcome,
     codes: Codes,
