@@ -15,6 +15,30 @@ export default tseslint.config(
     },
   },
   {
+    // The pure core: guests, catalogs, profiles and rules in, answers out. No files, processes,
+    // network or clock (node:*), and nothing from the edges that do them: loaders are in src/io,
+    // QEMU in src/qmp and src/probe, the lab, the CLI, the store and the server call the core,
+    // never the other way round.
+    files: ['src/model/**/*.ts', 'src/catalog/**/*.ts', 'src/resolve/**/*.ts', 'src/check/**/*.ts', 'src/policy/**/*.ts', 'src/fleet/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^node:|^(fs|path|url|os|crypto|child_process|net|http|https|stream|worker_threads|zlib|readline)(/|$)',
+              message: 'the pure core does no I/O: read files in src/io and pass the data in',
+            },
+            {
+              regex: '^(\\.\\./)+(qmp|probe|lab|cli|io|store|server)(/|$)',
+              message: 'the pure core does not import the edges (qmp, probe, lab, cli, io, store, server): they call it',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The web page: browser code (type-checked by web/tsconfig.json with the DOM lib).
     files: ['web/**/*.ts'],
     languageOptions: {

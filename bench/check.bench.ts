@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { findCatalog } from '../src/catalog/files.js';
+import { findCatalog } from '../src/io/catalog-files.js';
 import { checkMigration } from '../src/check/check.js';
-import { migrationRules } from '../src/check/rules-file.js';
+import { migrationRules } from '../src/io/rules-files.js';
 import { parseArgvText } from '../src/formats/argv-in.js';
 import type { HostProfile } from '../src/model/host.js';
 import { indexHost } from '../src/resolve/target.js';

@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CatalogIndex } from '../src/catalog/catalog.js';
-import { findCatalog } from '../src/catalog/files.js';
+import { findCatalog } from '../src/io/catalog-files.js';
 import type { FleetGuest } from '../src/fleet/classes.js';
 import { parseArgvText } from '../src/formats/argv-in.js';
 import type { GuestSpec } from '../src/model/guest.js';

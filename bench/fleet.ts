@@ -6,8 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { findCatalog } from '../src/catalog/files.js';
-import { migrationRules } from '../src/check/rules-file.js';
+import { findCatalog } from '../src/io/catalog-files.js';
+import { migrationRules } from '../src/io/rules-files.js';
 import { planBaseline } from '../src/fleet/baseline.js';
 import { guestSpecKey, type PreGroupedClass } from '../src/fleet/classes.js';
 import { shortHash } from '../src/fleet/hash.js';
@@ -15,7 +15,7 @@ import { hostKindId, hostKinds } from '../src/fleet/kinds.js';
 import { matrixFromClasses, planMatrix } from '../src/fleet/matrix.js';
 import { planUpgrade } from '../src/fleet/upgrade.js';
 import type { FleetMatrix } from '../src/model/fleet.js';
-import { loadVulnerabilityMap } from '../src/policy/policy-file.js';
+import { loadVulnerabilityMap } from '../src/io/policy-files.js';
 import type { TargetHost } from '../src/resolve/target.js';
 import { generateFleet, makeHosts, type Fleet } from './fleet-gen.js';
 

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { findCatalog } from '../src/catalog/files.js';
+import { findCatalog } from '../src/io/catalog-files.js';
 import { parseArgvText } from '../src/formats/argv-in.js';
 import type { HostProfile } from '../src/model/host.js';
 import { pinGuest } from '../src/resolve/pin.js';
+import { guestVisibility } from '../src/io/rules-files.js';
 import { groupHosts, indexHost, type Target } from '../src/resolve/target.js';
 import { bench, type BenchResult } from './harness.js';
 
@@ -49,7 +50,7 @@ export function resolveBenches(): BenchResult[] {
       results.push(
         bench(`resolve ${label} against ${tname}`, () => {
           try {
-            pinGuest(spec, target, { policy, now, tool: 'bench' });
+            pinGuest(spec, target, { policy, now, tool: 'bench', visibility: guestVisibility() });
           } catch {
             /* EPYC: the negative answer is the work measured */
           }

@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { parseGuestText } from '../src/formats/guest-input.js';
-import { hostTarget } from '../src/hosts/load.js';
+import { hostTarget } from '../src/io/host-files.js';
 import { pinGuest } from '../src/resolve/pin.js';
+import { guestVisibility } from '../src/io/rules-files.js';
 import { openStore, redactUrl, type GuestInput, type GuestPut } from '../src/store/index.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
@@ -20,7 +21,7 @@ const FIXTURES = fileURLToPath(new URL('../../test/fixtures/', import.meta.url))
 function realisticGuest(): GuestInput {
   const text = readFileSync(join(FIXTURES, 'libvirt', 'westmere.xml'), 'utf8');
   const { spec } = parseGuestText(text, 'westmere.xml');
-  const pinned = pinGuest(spec, hostTarget(join(FIXTURES, 'hosts', 'host-7.2-tcg.json'), 'x86_64'), { policy: 'highest-runnable', now: new Date(), tool: 'bench' });
+  const pinned = pinGuest(spec, hostTarget(join(FIXTURES, 'hosts', 'host-7.2-tcg.json'), 'x86_64'), { policy: 'highest-runnable', now: new Date(), tool: 'bench', visibility: guestVisibility() });
   return { host: null, format: 'libvirt', definition: text, spec, pinned, pinError: null, abiClass: '', os: 'rhel6.10', machine: spec.machine.type, cpu: spec.cpu.model ?? spec.cpu.mode, pinnedMachine: pinned.machine.type, pinnedCpu: pinned.cpu.model, flags: ['machine-unpinned'] };
 }
 

@@ -45,25 +45,24 @@ function memo<V>(map: WeakMap<GuestSpec, WeakMap<TargetHost, V>> | undefined, sp
   return v;
 }
 
-/** Migration blockers QEMU installs whatever the two sides are. */
-function blockers(spec: GuestSpec): Reason[] {
+/** Migration blockers QEMU installs whatever the two sides are (the rules' blockers). */
+function blockers(spec: GuestSpec, rules: Rules): Reason[] {
   const out: Reason[] = [];
+  const b = rules.data.blockers;
   if (spec.launchSecurity) {
-    out.push(
-      reason('MIGRATION_BLOCKED', 'error', `launchSecurity ${spec.launchSecurity.type}`, `QEMU adds a migration blocker for ${spec.launchSecurity.type} confidential guests ("migration is not implemented")`, {
-        effect: 'impossible',
-        source: 'QEMU target/i386/sev.c and tdx.c: migrate_add_blocker()',
-      }),
-    );
+    const type = spec.launchSecurity.type;
+    out.push(reason('MIGRATION_BLOCKED', 'error', `launchSecurity ${type}`, b.launchSecurity.why.replaceAll('{type}', type), { effect: 'impossible', source: b.launchSecurity.source }));
   }
-  for (const d of spec.devices.filter((x) => x.type === 'vfio-pci')) {
-    out.push(
-      reason('MIGRATION_BLOCKED', 'error', d.type, `${d.id ?? 'a vfio-pci device'} is host hardware passed through: QEMU blocks migration unless the device and its driver support VFIO migration`, {
-        effect: 'impossible',
-        remedy: 'unplug the device before migrating, or use a device with VFIO migration support',
-        source: 'QEMU hw/vfio/migration.c: vfio_block_migration()',
-      }),
-    );
+  for (const rule of b.devices) {
+    for (const d of spec.devices.filter((x) => x.type === rule.type)) {
+      out.push(
+        reason('MIGRATION_BLOCKED', 'error', d.type, rule.why.replaceAll('{device}', d.id ?? `a ${d.type} device`), {
+          effect: 'impossible',
+          remedy: rule.remedy,
+          source: rule.source,
+        }),
+      );
+    }
   }
   return out;
 }
@@ -91,9 +90,9 @@ function verdict(direction: Verdict['direction'], src: RuntimePlatform, dst: Run
 }
 
 function migrate(direction: Verdict['direction'], srcSpec: GuestSpec, dstSpec: GuestSpec, from: TargetHost, to: TargetHost, rules: Rules, extra: Reason[], cache?: CheckCache): { v: Verdict; src: RuntimePlatform; dst: RuntimePlatform } {
-  const src = memo(cache?.platforms, srcSpec, from, () => runtimePlatform(srcSpec, from, 'source guest'));
-  const dst = memo(cache?.platforms, dstSpec, to, () => runtimePlatform(dstSpec, to, 'destination guest'));
-  const reasons = [...extra, ...blockers(srcSpec), ...comparePlatforms(src, dst, rules)];
+  const src = memo(cache?.platforms, srcSpec, from, () => runtimePlatform(srcSpec, from, rules.visibility, 'source guest'));
+  const dst = memo(cache?.platforms, dstSpec, to, () => runtimePlatform(dstSpec, to, rules.visibility, 'destination guest'));
+  const reasons = [...extra, ...blockers(srcSpec, rules), ...comparePlatforms(src, dst, rules)];
   if (!reasons.some((r) => r.effect)) {
     reasons.push(reason('MIGRATION_SAFE', 'info', src.machine ?? 'guest', `the guest keeps its platform: same machine type, CPU and devices on QEMU ${from.catalog.version} and ${to.catalog.version}`));
   }

@@ -37,7 +37,7 @@ function effectOf(fails: boolean): Exclude<Outcome, 'safe'> {
 const partOn = (v: PropValue | undefined) => v === true || v === 'on' || v === 'auto';
 
 /** Property differences of one device (or board device), each with what it does to a migration. */
-function propertyReasons(subject: string, a: Props, b: Props, rules: Rules, code: string): Reason[] {
+function propertyReasons(subject: string, a: Props, b: Props, rules: Rules, code: Reason['code']): Reason[] {
   const out: Reason[] = [];
   const parts = rules.data.machineOptionsAddingParts;
   for (const d of guestVisibleDiff(a, b, rules)) {
@@ -59,6 +59,39 @@ function propertyReasons(subject: string, a: Props, b: Props, rules: Rules, code
   return out;
 }
 
+/** What every comparer is given: both sides on the same machine type, the rules, and what is
+ *  worked out once for the pair. */
+interface Comparison {
+  src: RuntimePlatform;
+  dst: RuntimePlatform;
+  rules: Rules;
+  machine: string;
+  /** The same QEMU build on both sides: catalog entries it does not know compare by identity. */
+  sameBuild: boolean;
+  /** The two QEMU versions. */
+  from: string;
+  to: string;
+}
+
+/** One topic of the comparison: the reasons it finds, in the order they are reported. */
+type Comparer = (c: Comparison) => Reason[];
+
+/** The topics, in the order their reasons are reported (expected-output files pin this order). */
+const COMPARERS: Comparer[] = [
+  machineType,
+  machineOptions,
+  unmodelledOptions,
+  globalOptions,
+  firmware,
+  memoryHotplug,
+  kvmDefaults,
+  memorySize,
+  vcpus,
+  cpu,
+  devices,
+  board,
+];
+
 /**
  * Everything the guest would see differently, or that QEMU would refuse, when a guest running as
  * `src` migrates to a QEMU started as `dst`. Same build and same definition on both sides makes
@@ -66,14 +99,10 @@ function propertyReasons(subject: string, a: Props, b: Props, rules: Rules, code
  */
 export function comparePlatforms(src: RuntimePlatform, dst: RuntimePlatform, rules: Rules): Reason[] {
   const out: Reason[] = [];
-  const sameBuild = src.host.catalog.id === dst.host.catalog.id;
-  const from = src.host.catalog.version;
-  const to = dst.host.catalog.version;
-
   for (const p of src.problems) out.push({ ...p, code: p.code === 'MACHINE_TYPE_UNKNOWN' ? 'SOURCE_CANNOT_START' : p.code, message: `the guest cannot start on the source: ${p.message}` });
   out.push(...dst.problems);
   if (!src.machine || !dst.machine) return out;
-
+  // Another machine type: QEMU refuses the stream before anything else could matter.
   if (src.machine !== dst.machine) {
     out.push(
       reason('MACHINE_TYPE_DIFFERS', 'error', 'machine', `the source runs ${src.machine} and the destination ${dst.machine}: QEMU refuses the stream ("Machine type received is ...")`, {
@@ -85,129 +114,169 @@ export function comparePlatforms(src: RuntimePlatform, dst: RuntimePlatform, rul
     );
     return out;
   }
-  const machine = src.machine;
+  const c: Comparison = { src, dst, rules, machine: src.machine, sameBuild: src.host.catalog.id === dst.host.catalog.id, from: src.host.catalog.version, to: dst.host.catalog.version };
+  for (const compare of COMPARERS) out.push(...compare(c));
+  return out;
+}
+
+/** A QEMU version pair known to break on this machine type, and a type the destination deprecates. */
+function machineType({ src, dst, rules, machine, from, to }: Comparison): Reason[] {
+  const out: Reason[] = [];
   const broken = rules.knownBroken(from, to, machine);
   if (broken) out.push(reason('KNOWN_BROKEN_PAIR', 'error', machine, `QEMU ${from} to ${to} on ${machine} is known to fail: ${broken.why}`, { effect: 'impossible', source: broken.source }));
   if (dst.host.catalog.machine(machine)?.deprecated && !src.host.catalog.machine(machine)?.deprecated) {
     out.push(reason('MACHINE_TYPE_DEPRECATED', 'warn', machine, `${machine} is deprecated in QEMU ${to}: a later upgrade may remove it`, { remedy: 'plan a move to a current machine type' }));
   }
+  return out;
+}
+
+/** -machine options the catalog does not know as machine properties (those are compared with the board). */
+function machineOptions({ src, dst }: Comparison): Reason[] {
+  const out: Reason[] = [];
   const machineProps = src.board?.get('board/machine');
   for (const k of new Set([...Object.keys(src.machineOptions), ...Object.keys(dst.machineOptions)])) {
-    if (machineProps && k in machineProps) continue; // compared with the machine's properties below
-    if (src.machineOptions[k] !== dst.machineOptions[k]) {
-      out.push(
-        reason('MACHINE_OPTION_DIFFERS', 'warn', `machine.${k}`, `-machine ${k} is ${src.machineOptions[k] ?? '(default)'} on the source and ${dst.machineOptions[k] ?? '(default)'} on the destination`, {
-          a: src.machineOptions[k] ?? null,
-          b: dst.machineOptions[k] ?? null,
-          effect: 'unknown',
-        }),
-      );
-    }
+    if (machineProps && k in machineProps) continue;
+    if (src.machineOptions[k] === dst.machineOptions[k]) continue;
+    out.push(
+      reason('MACHINE_OPTION_DIFFERS', 'warn', `machine.${k}`, `-machine ${k} is ${src.machineOptions[k] ?? '(default)'} on the source and ${dst.machineOptions[k] ?? '(default)'} on the destination`, {
+        a: src.machineOptions[k] ?? null,
+        b: dst.machineOptions[k] ?? null,
+        effect: 'unknown',
+      }),
+    );
   }
+  return out;
+}
 
-  // What the definitions say that guestabi does not model: compared as written.
+/** What the definitions say that guestabi does not model: compared as written. */
+function unmodelledOptions({ src, dst }: Comparison): Reason[] {
   const text = (p: RuntimePlatform) => JSON.stringify([...(p.spec.unmodelled ?? [])].sort());
   if (text(src) !== text(dst)) {
-    out.push(
+    return [
       reason('UNMODELLED_OPTION_DIFFERS', 'warn', 'options', 'the two definitions differ in options guestabi does not model', {
         details: [...(src.spec.unmodelled ?? []).map((o) => `source: ${o}`), ...(dst.spec.unmodelled ?? []).map((o) => `destination: ${o}`)],
         effect: 'unknown',
       }),
-    );
-  } else if (src.spec.unmodelled?.length) {
-    out.push(reason('UNMODELLED_OPTIONS', 'info', 'options', `both sides have ${src.spec.unmodelled.join(' ')}, which guestabi does not model`, { details: src.spec.unmodelled }));
+    ];
   }
+  if (!src.spec.unmodelled?.length) return [];
+  return [reason('UNMODELLED_OPTIONS', 'info', 'options', `both sides have ${src.spec.unmodelled.join(' ')}, which guestabi does not model`, { details: src.spec.unmodelled })];
+}
+
+/** -global options given on one side only. */
+function globalOptions({ src, dst }: Comparison): Reason[] {
   const globals = (p: RuntimePlatform) => new Set((p.spec.globals ?? []).map((g) => `${g.driver}.${g.property}=${g.value}`));
   const ga = globals(src);
   const gb = globals(dst);
+  const out: Reason[] = [];
   for (const g of new Set([...ga, ...gb])) {
     if (ga.has(g) && gb.has(g)) continue;
     out.push(reason('GLOBAL_DIFFERS', 'warn', g, `-global ${g} is given ${ga.has(g) ? 'on the source only' : 'on the destination only'}`, { effect: 'unknown', remedy: 'give the same -global options on both sides' }));
   }
-  const fw = (p: RuntimePlatform) => p.spec.firmware ?? 'bios';
-  if (fw(src) !== fw(dst)) {
-    out.push(reason('FIRMWARE_DIFFERS', 'warn', 'firmware', `the source boots ${fw(src)}, the destination ${fw(dst)}: their ROM and flash devices differ`, { a: fw(src), b: fw(dst), effect: 'unknown' }));
-  }
-  if (src.spec.memory.maxMiB !== dst.spec.memory.maxMiB || src.spec.memory.slots !== dst.spec.memory.slots) {
-    out.push(
-      reason('MEMORY_HOTPLUG_DIFFERS', 'warn', 'memory', `memory hotplug (maxmem ${src.spec.memory.maxMiB ?? '-'}/${dst.spec.memory.maxMiB ?? '-'} MiB, slots ${src.spec.memory.slots ?? '-'}/${dst.spec.memory.slots ?? '-'}) differs`, {
-        effect: 'unknown',
-      }),
-    );
-  }
-  const kvm = src.host.profile.accel === 'kvm' || dst.host.profile.accel === 'kvm';
-  if (kvm && !sameBuild && (!src.host.accelCpuDelta || !dst.host.accelCpuDelta) && !src.cpuHostDependent) {
-    out.push(
-      reason('CPU_KVM_DEFAULTS_UNKNOWN', 'warn', 'cpu', 'under KVM each build adds its own defaults to every CPU model, and a host profile here does not record them', {
-        effect: 'unknown',
-        remedy: 'probe the hosts again with guestabi probe --accel kvm (profiles record accelCpu)',
-      }),
-    );
-  }
+  return out;
+}
 
-  // Memory and vCPUs
-  if (src.memoryMiB !== dst.memoryMiB) {
-    out.push(reason('MEMORY_DIFFERS', 'error', 'memory', `${src.memoryMiB} MiB on the source, ${dst.memoryMiB} MiB on the destination: the RAM block does not match ("Length mismatch")`, { a: src.memoryMiB, b: dst.memoryMiB, effect: 'impossible' }));
-  }
+function firmware({ src, dst }: Comparison): Reason[] {
+  const fw = (p: RuntimePlatform) => p.spec.firmware ?? 'bios';
+  if (fw(src) === fw(dst)) return [];
+  return [reason('FIRMWARE_DIFFERS', 'warn', 'firmware', `the source boots ${fw(src)}, the destination ${fw(dst)}: their ROM and flash devices differ`, { a: fw(src), b: fw(dst), effect: 'unknown' })];
+}
+
+function memoryHotplug({ src, dst }: Comparison): Reason[] {
+  const a = src.spec.memory;
+  const b = dst.spec.memory;
+  if (a.maxMiB === b.maxMiB && a.slots === b.slots) return [];
+  return [reason('MEMORY_HOTPLUG_DIFFERS', 'warn', 'memory', `memory hotplug (maxmem ${a.maxMiB ?? '-'}/${b.maxMiB ?? '-'} MiB, slots ${a.slots ?? '-'}/${b.slots ?? '-'}) differs`, { effect: 'unknown' })];
+}
+
+/** Under KVM, what each build adds to every CPU model is only known from profiles that record it. */
+function kvmDefaults({ src, dst, sameBuild }: Comparison): Reason[] {
+  const kvm = src.host.profile.accel === 'kvm' || dst.host.profile.accel === 'kvm';
+  if (!kvm || sameBuild || (src.host.accelCpuDelta && dst.host.accelCpuDelta) || src.cpuHostDependent) return [];
+  return [
+    reason('CPU_KVM_DEFAULTS_UNKNOWN', 'warn', 'cpu', 'under KVM each build adds its own defaults to every CPU model, and a host profile here does not record them', {
+      effect: 'unknown',
+      remedy: 'probe the hosts again with guestabi probe --accel kvm (profiles record accelCpu)',
+    }),
+  ];
+}
+
+function memorySize({ src, dst }: Comparison): Reason[] {
+  if (src.memoryMiB === dst.memoryMiB) return [];
+  return [reason('MEMORY_DIFFERS', 'error', 'memory', `${src.memoryMiB} MiB on the source, ${dst.memoryMiB} MiB on the destination: the RAM block does not match ("Length mismatch")`, { a: src.memoryMiB, b: dst.memoryMiB, effect: 'impossible' })];
+}
+
+/** A vCPU on one side only (as a device is), or another topology of the same count. */
+function vcpus({ src, dst, rules }: Comparison): Reason[] {
   if (src.vcpus.count !== dst.vcpus.count) {
     const fewer = dst.vcpus.count < src.vcpus.count;
     const p = fewer ? rules.data.presence.sourceOnly : rules.data.presence.destinationOnly;
-    out.push(reason('VCPU_COUNT_DIFFERS', fewer ? 'error' : 'warn', 'vcpus', `${src.vcpus.count} vCPUs on the source, ${dst.vcpus.count} on the destination: ${p.why}`, { a: src.vcpus.count, b: dst.vcpus.count, effect: effectOf(fewer), source: p.evidence }));
-  } else {
-    for (const k of ['sockets', 'dies', 'cores', 'threads', 'max'] as const) {
-      const a = src.vcpus[k] ?? (k === 'max' ? src.vcpus.count : undefined);
-      const b = dst.vcpus[k] ?? (k === 'max' ? dst.vcpus.count : undefined);
-      if (a !== b) out.push(reason('VCPU_TOPOLOGY_DIFFERS', 'warn', `vcpus.${k}`, `vCPU ${k} is ${a ?? 'QEMU default'} on the source and ${b ?? 'QEMU default'} on the destination: the CPUID topology changes`, { a: a ?? null, b: b ?? null, effect: 'unsafe' }));
-    }
+    return [reason('VCPU_COUNT_DIFFERS', fewer ? 'error' : 'warn', 'vcpus', `${src.vcpus.count} vCPUs on the source, ${dst.vcpus.count} on the destination: ${p.why}`, { a: src.vcpus.count, b: dst.vcpus.count, effect: effectOf(fewer), source: p.evidence })];
   }
+  const out: Reason[] = [];
+  for (const k of ['sockets', 'dies', 'cores', 'threads', 'max'] as const) {
+    const a = src.vcpus[k] ?? (k === 'max' ? src.vcpus.count : undefined);
+    const b = dst.vcpus[k] ?? (k === 'max' ? dst.vcpus.count : undefined);
+    if (a !== b) out.push(reason('VCPU_TOPOLOGY_DIFFERS', 'warn', `vcpus.${k}`, `vCPU ${k} is ${a ?? 'QEMU default'} on the source and ${b ?? 'QEMU default'} on the destination: the CPUID topology changes`, { a: a ?? null, b: b ?? null, effect: 'unsafe' }));
+  }
+  return out;
+}
 
-  // CPU
-  const sameCpuDefinition = src.cpuName === dst.cpuName && !src.cpuHostDependent;
+/** The vCPU the guest sees: host-dependent, named otherwise, features the destination filters
+ *  away, and every other difference of the two CPUs. */
+function cpu(c: Comparison): Reason[] {
+  const { src, dst, sameBuild } = c;
   if (!src.cpu || !dst.cpu) {
-    if (!(sameBuild && sameCpuDefinition && src.host === dst.host)) {
-      out.push(reason('CPU_UNKNOWN', 'warn', src.cpuName ?? 'cpu', `the catalogs or host profiles do not give the CPU ${!src.cpu ? 'on the source' : 'on the destination'}`, { effect: 'unknown' }));
-    }
-  } else {
-    if (src.cpuHostDependent || dst.cpuHostDependent) {
-      out.push(reason('HOST_DEPENDENT_CPU', 'info', src.cpuName ?? 'cpu', `-cpu ${src.cpuName} takes each host's CPU: compared as the two hosts' profiles give it`));
-    }
-    if (src.cpuName !== dst.cpuName) {
-      // Names are for people: what matters is whether the two give the same CPU (compared below).
-      out.push(reason('CPU_MODEL_DIFFERS', 'info', 'cpu', `the source runs -cpu ${src.cpuName} and the destination -cpu ${dst.cpuName}; QEMU migrates without comparing them`, { a: src.cpuName, b: dst.cpuName }));
-    }
-    const cpuFeatures = featureUnion(src.host.catalog.cpuFeatures(), dst.host.catalog.cpuFeatures());
-    const diffs = guestVisibleDiff(src.cpu, dst.cpu, rules, { cpu: true, cpuFeatures });
-    const filteredHere = diffs.filter((d) => dst.filtered.includes(d.property));
-    if (filteredHere.length) {
-      out.push(
-        reason('CPU_FEATURE_FILTERED', 'warn', filteredHere.map((d) => d.property).join(' '), `without enforce the destination silently drops ${filteredHere.map((d) => d.property).join(' ')}, which ${dst.host.name} cannot give`, {
-          effect: 'unsafe',
-          host: dst.host.name,
-          remedy: 'add enforce so the destination refuses to start instead, or pin a CPU every host can run (guestabi resolve --cluster)',
-        }),
-      );
-    }
-    const rest = diffs.filter((d) => !dst.filtered.includes(d.property));
-    if (rest.length) {
-      const subject = src.cpuName === dst.cpuName ? `${src.cpuName}` : 'cpu';
-      out.push(
-        reason(
-          'CPU_DEFINITION_DIFFERS',
-          'warn',
-          subject,
-          `the guest's CPU changes: ${rest.slice(0, 8).map((d) => `${d.property} ${show(d.a)} -> ${show(d.b)}`).join(', ')}${rest.length > 8 ? ` and ${rest.length - 8} more` : ''}`,
-          {
-            effect: 'unsafe',
-            details: rest.map((d) => `${d.property}: ${show(d.a)} -> ${show(d.b)}`),
-            remedy: src.cpuName === dst.cpuName ? `on QEMU ${from} and ${to}, ${src.cpuName} on ${machine} is not the same CPU: pin it on both sides with explicit features` : `start the destination with -cpu ${src.cpuName}`,
-          },
-        ),
-      );
-    }
+    const sameCpuDefinition = src.cpuName === dst.cpuName && !src.cpuHostDependent;
+    if (sameBuild && sameCpuDefinition && src.host === dst.host) return [];
+    return [reason('CPU_UNKNOWN', 'warn', src.cpuName ?? 'cpu', `the catalogs or host profiles do not give the CPU ${!src.cpu ? 'on the source' : 'on the destination'}`, { effect: 'unknown' })];
   }
+  const out: Reason[] = [];
+  if (src.cpuHostDependent || dst.cpuHostDependent) {
+    out.push(reason('HOST_DEPENDENT_CPU', 'info', src.cpuName ?? 'cpu', `-cpu ${src.cpuName} takes each host's CPU: compared as the two hosts' profiles give it`));
+  }
+  if (src.cpuName !== dst.cpuName) {
+    // Names are for people: what matters is whether the two give the same CPU (compared below).
+    out.push(reason('CPU_MODEL_DIFFERS', 'info', 'cpu', `the source runs -cpu ${src.cpuName} and the destination -cpu ${dst.cpuName}; QEMU migrates without comparing them`, { a: src.cpuName, b: dst.cpuName }));
+  }
+  const cpuFeatures = featureUnion(src.host.catalog.cpuFeatures(), dst.host.catalog.cpuFeatures());
+  const diffs = guestVisibleDiff(src.cpu, dst.cpu, c.rules, { cpu: true, cpuFeatures });
+  const filteredHere = diffs.filter((d) => dst.filtered.includes(d.property));
+  if (filteredHere.length) {
+    const names = filteredHere.map((d) => d.property).join(' ');
+    out.push(
+      reason('CPU_FEATURE_FILTERED', 'warn', names, `without enforce the destination silently drops ${names}, which ${dst.host.name} cannot give`, {
+        effect: 'unsafe',
+        host: dst.host.name,
+        remedy: 'add enforce so the destination refuses to start instead, or pin a CPU every host can run (guestabi resolve --cluster)',
+      }),
+    );
+  }
+  const rest = diffs.filter((d) => !dst.filtered.includes(d.property));
+  if (rest.length) out.push(cpuDefinitionDiffers(c, rest));
+  return out;
+}
 
-  // Devices
-  const { pairs, onlyA, onlyB } = pairDevices(src.devices, dst.devices);
+function cpuDefinitionDiffers({ src, dst, machine, from, to }: Comparison, rest: ReturnType<typeof guestVisibleDiff>): Reason {
+  const subject = src.cpuName === dst.cpuName ? `${src.cpuName}` : 'cpu';
+  return reason(
+    'CPU_DEFINITION_DIFFERS',
+    'warn',
+    subject,
+    `the guest's CPU changes: ${rest.slice(0, 8).map((d) => `${d.property} ${show(d.a)} -> ${show(d.b)}`).join(', ')}${rest.length > 8 ? ` and ${rest.length - 8} more` : ''}`,
+    {
+      effect: 'unsafe',
+      details: rest.map((d) => `${d.property}: ${show(d.a)} -> ${show(d.b)}`),
+      remedy: src.cpuName === dst.cpuName ? `on QEMU ${from} and ${to}, ${src.cpuName} on ${machine} is not the same CPU: pin it on both sides with explicit features` : `start the destination with -cpu ${src.cpuName}`,
+    },
+  );
+}
+
+/** Devices on one side only, then each pair: its kind, its place, its properties and settings. */
+function devices(c: Comparison): Reason[] {
+  const { rules } = c;
+  const out: Reason[] = [];
+  const { pairs, onlyA, onlyB } = pairDevices(c.src.devices, c.dst.devices);
   for (const d of onlyA) {
     const p = rules.data.presence.sourceOnly;
     out.push(reason('DEVICE_ONLY_ON_SOURCE', 'error', d.type, `${d.type}${d.id ? ` (${d.id})` : ''} is on the source only: ${p.why}`, { effect: 'impossible', source: p.evidence }));
@@ -216,60 +285,68 @@ export function comparePlatforms(src: RuntimePlatform, dst: RuntimePlatform, rul
     const p = rules.data.presence.destinationOnly;
     out.push(reason('DEVICE_ONLY_ON_DESTINATION', 'warn', d.type, `${d.type}${d.id ? ` (${d.id})` : ''} is on the destination only: ${p.why}`, { effect: 'unsafe', source: p.evidence }));
   }
-  for (const [a, b] of pairs) {
-    const subject = a.id ? `${a.type} ${a.id}` : a.type;
-    if (a.type !== b.type) {
-      out.push(reason('DEVICE_TYPE_DIFFERS', 'error', subject, `${a.type} on the source is ${b.type} on the destination: its state does not load`, { a: a.type, b: b.type, effect: 'impossible' }));
-      continue;
-    }
-    if (a.placement !== b.placement) {
-      out.push(reason('DEVICE_PLACEMENT_DIFFERS', 'error', subject, `${a.type} sits ${a.placement} on the source and ${b.placement} on the destination: its state is filed under another bus`, { a: a.placement, b: b.placement, effect: 'impossible' }));
-      continue;
-    }
-    if (!a.props || !b.props) {
-      const identical = sameBuild && JSON.stringify(a.settings) === JSON.stringify(b.settings);
-      if (!identical) {
-        out.push(
-          reason('DEVICE_NOT_IN_CATALOG', 'warn', subject, `${a.type}${a.placement !== 'root' ? ` (${a.placement})` : ''} is not among the probed devices of ${!a.props ? `QEMU ${from}` : `QEMU ${to}`}: its properties cannot be compared`, {
-            effect: 'unknown',
-          }),
-        );
-      }
-      continue;
-    }
-    out.push(...propertyReasons(subject, a.props, b.props, rules, 'DEVICE_PROPERTY_DIFFERS'));
-    // Something set on one side only, which the catalog has no default for to compare with.
-    for (const k of new Set([...Object.keys(a.settings), ...Object.keys(b.settings)])) {
-      if (k in a.props && k in b.props) continue;
-      if (a.settings[k] === b.settings[k]) continue;
-      out.push(
-        reason('DEVICE_SETTING_ONE_SIDED', 'warn', `${subject}.${k}`, `${subject}: ${k} is ${a.settings[k] ?? "QEMU's default"} on the source and ${b.settings[k] ?? "QEMU's default"} on the destination, and the catalog does not give the default`, {
-          a: a.settings[k] ?? null,
-          b: b.settings[k] ?? null,
-          effect: 'unknown',
-          remedy: `set ${k} to the same value on both sides`,
-        }),
-      );
-    }
-  }
+  for (const [a, b] of pairs) out.push(...devicePair(c, a, b));
+  return out;
+}
 
-  // The machine type's own devices, as each build gives them.
-  if (src.board && dst.board) {
-    const sa = canonicalBoard(src.board, rules);
-    const sb = canonicalBoard(dst.board, rules);
-    for (const k of new Set([...sa.keys(), ...sb.keys()])) {
-      const a = sa.get(k);
-      const b = sb.get(k);
-      const type = k.slice(6).replace(/#\d+$/, '');
-      if (!a || !b) {
-        if (rules.qtreeOnly.has(type)) continue;
-        out.push(reason('BOARD_DEVICE_DIFFERS', !a ? 'warn' : 'error', k, `${machine} has ${type} ${!a ? 'on the destination only' : 'on the source only'}`, { effect: effectOf(!b) }));
-        continue;
-      }
-      out.push(...propertyReasons(k, a, b, rules, 'BOARD_PROPERTY_DIFFERS'));
+/** One device on both sides: another kind or place stops there; a device the catalogs do not know
+ *  compares only by identity within one build. */
+function devicePair(c: Comparison, a: RuntimeDevice, b: RuntimeDevice): Reason[] {
+  const subject = a.id ? `${a.type} ${a.id}` : a.type;
+  if (a.type !== b.type) {
+    return [reason('DEVICE_TYPE_DIFFERS', 'error', subject, `${a.type} on the source is ${b.type} on the destination: its state does not load`, { a: a.type, b: b.type, effect: 'impossible' })];
+  }
+  if (a.placement !== b.placement) {
+    return [reason('DEVICE_PLACEMENT_DIFFERS', 'error', subject, `${a.type} sits ${a.placement} on the source and ${b.placement} on the destination: its state is filed under another bus`, { a: a.placement, b: b.placement, effect: 'impossible' })];
+  }
+  if (!a.props || !b.props) {
+    if (c.sameBuild && JSON.stringify(a.settings) === JSON.stringify(b.settings)) return [];
+    return [
+      reason('DEVICE_NOT_IN_CATALOG', 'warn', subject, `${a.type}${a.placement !== 'root' ? ` (${a.placement})` : ''} is not among the probed devices of ${!a.props ? `QEMU ${c.from}` : `QEMU ${c.to}`}: its properties cannot be compared`, {
+        effect: 'unknown',
+      }),
+    ];
+  }
+  return [...propertyReasons(subject, a.props, b.props, c.rules, 'DEVICE_PROPERTY_DIFFERS'), ...oneSidedSettings(subject, a, b, a.props, b.props)];
+}
+
+/** Something set on one side only, which the catalog has no default for to compare with. */
+function oneSidedSettings(subject: string, a: RuntimeDevice, b: RuntimeDevice, pa: Props, pb: Props): Reason[] {
+  const out: Reason[] = [];
+  for (const k of new Set([...Object.keys(a.settings), ...Object.keys(b.settings)])) {
+    if (k in pa && k in pb) continue;
+    if (a.settings[k] === b.settings[k]) continue;
+    out.push(
+      reason('DEVICE_SETTING_ONE_SIDED', 'warn', `${subject}.${k}`, `${subject}: ${k} is ${a.settings[k] ?? "QEMU's default"} on the source and ${b.settings[k] ?? "QEMU's default"} on the destination, and the catalog does not give the default`, {
+        a: a.settings[k] ?? null,
+        b: b.settings[k] ?? null,
+        effect: 'unknown',
+        remedy: `set ${k} to the same value on both sides`,
+      }),
+    );
+  }
+  return out;
+}
+
+/** The machine type's own devices, as each build gives them. */
+function board({ src, dst, rules, machine, sameBuild, from, to }: Comparison): Reason[] {
+  if (!src.board || !dst.board) {
+    if (sameBuild) return [];
+    return [reason('MACHINE_NOT_PROBED', 'warn', machine, `the catalog of QEMU ${!src.board ? from : to} has no probe of ${machine}: its devices cannot be compared`, { effect: 'unknown' })];
+  }
+  const out: Reason[] = [];
+  const sa = canonicalBoard(src.board, rules);
+  const sb = canonicalBoard(dst.board, rules);
+  for (const k of new Set([...sa.keys(), ...sb.keys()])) {
+    const a = sa.get(k);
+    const b = sb.get(k);
+    const type = k.slice(6).replace(/#\d+$/, '');
+    if (!a || !b) {
+      if (rules.qtreeOnly.has(type)) continue;
+      out.push(reason('BOARD_DEVICE_DIFFERS', !a ? 'warn' : 'error', k, `${machine} has ${type} ${!a ? 'on the destination only' : 'on the source only'}`, { effect: effectOf(!b) }));
+      continue;
     }
-  } else if (!sameBuild) {
-    out.push(reason('MACHINE_NOT_PROBED', 'warn', machine, `the catalog of QEMU ${!src.board ? from : to} has no probe of ${machine}: its devices cannot be compared`, { effect: 'unknown' }));
+    out.push(...propertyReasons(k, a, b, rules, 'BOARD_PROPERTY_DIFFERS'));
   }
   return out;
 }

@@ -1,5 +1,6 @@
 import type { Props, PropValue } from '../model/common.js';
 import type { MigrationRules } from '../model/verdict.js';
+import type { GuestVisibility } from '../model/visibility.js';
 import { compareVersions } from '../util/versions.js';
 
 export interface PropertyRule {
@@ -8,9 +9,12 @@ export interface PropertyRule {
   source?: string;
 }
 
-/** The migration rules with their patterns compiled; the questions the checker and the lab ask. */
+/** The migration rules with their patterns compiled, and what the guest cannot see: the questions
+ *  the checker and the lab ask. */
 export interface Rules {
   data: MigrationRules;
+  /** What the guest cannot see (data/rules/visibility.yaml). */
+  visibility: GuestVisibility;
   /** What a difference in this property does to a migration. */
   propertyEffect(property: string): PropertyRule;
   /** Whether two values of a property mean the same thing to the guest. */
@@ -19,20 +23,21 @@ export interface Rules {
   canonicalType(type: string): string;
   /** Types some builds do not show in qtree although every build gives them. */
   qtreeOnly: ReadonlySet<string>;
+  /** CPU properties the guest sees only with a Hyper-V enlightenment on. */
   hypervOnly: RegExp;
-  /** Properties of how QEMU implements a device, which the guest cannot see. */
+  /** Device properties the guest cannot see: host-side names and how QEMU implements the device. */
   hostSide: ReadonlySet<string>;
   knownBroken(fromVersion: string, toVersion: string, machine: string): MigrationRules['knownBroken'][number] | undefined;
 }
 
-export function compileRules(data: MigrationRules): Rules {
+export function compileRules(data: MigrationRules, visibility: GuestVisibility): Rules {
   const props = data.properties.map((r) => ({ re: new RegExp(r.match), rule: r }));
   const equivalent = new Map(data.equivalences.map((e) => [e.property, e.values.map(String)]));
   const renamed = new Map<string, string>();
   for (const r of data.renamedTypes) for (const n of r.names) renamed.set(n, r.names[r.names.length - 1]!);
-  const hypervOnly = new RegExp(data.hypervOnly);
   return {
     data,
+    visibility,
     propertyEffect(property) {
       const bare = property.replace(/^.*\./, (m) => (m.startsWith('pci.') ? m : ''));
       const hit = props.find((p) => p.re.test(property) || p.re.test(bare));
@@ -49,8 +54,8 @@ export function compileRules(data: MigrationRules): Rules {
     },
     canonicalType: (type) => renamed.get(type) ?? type,
     qtreeOnly: new Set(data.qtreeOnlyIn.flatMap((q) => q.types)),
-    hypervOnly,
-    hostSide: new Set(data.hostSide.map((h) => h.property)),
+    hypervOnly: visibility.hypervOnly,
+    hostSide: visibility.deviceUnseen,
     knownBroken(fromVersion, toVersion, machine) {
       const matches = (want: string, have: string) => have === want || have.startsWith(`${want}.`) || compareVersions(have, want) === 0;
       return data.knownBroken.find((k) => matches(k.from, fromVersion) && matches(k.to, toVersion) && new RegExp(k.machines).test(machine));
@@ -67,6 +72,8 @@ export interface PropDiff {
 /**
  * The differences between two property maps that the guest can see, normalised the same way for
  * the checker and the lab:
+ * - device properties the guest cannot see (data/rules/visibility.yaml: ids, backends, ioeventfd)
+ *   are left out;
  * - values a rule declares equivalent are equal (rombar 1 and -1);
  * - a property only one build has is a knob the other build lacks: its guest-visible effect shows
  *   in the properties both have; a CPUID feature flag absent on one side counts as off;

@@ -1,16 +1,11 @@
 import type { Props } from '../model/common.js';
+import type { MachineType } from '../model/catalog.js';
 import type { GuestSpec } from '../model/guest.js';
 import { reason, type Reason } from '../model/reason.js';
-import { canonicalFeature } from '../resolve/cpu.js';
-import { catalogKey, globalApplies, typedValue } from '../resolve/devices.js';
+import type { GuestVisibility } from '../model/visibility.js';
+import { askedFeatures, hostLacks, missingFeatures } from '../resolve/cpu-features.js';
+import { catalogKey, globalApplies, guessType, placementOf, typedValue } from '../resolve/devices.js';
 import type { TargetHost } from '../resolve/target.js';
-import { isPciType } from '../formats/device-types.js';
-import { UserError } from '../util/errors.js';
-import { parseOnOff } from '../formats/qemuopts.js';
-import type { PropValue } from '../model/common.js';
-
-/** Features the accelerator gives (Hyper-V, KVM paravirt): a host CPU expansion cannot vouch for them. */
-const ACCEL_FEATURES = /^(hv-.*|kvm.*)$/;
 
 export interface RuntimeDevice {
   type: string;
@@ -18,13 +13,10 @@ export interface RuntimeDevice {
   placement: string;
   /** null: the catalogs do not know this device in this placement. */
   props: Props | null;
-  /** What the guest definition sets, as written, without host-side names (ids, backends, buses). */
+  /** What the guest definition sets, as written, without what the guest cannot see (ids,
+   *  backends, buses: data/rules/visibility.yaml). */
   settings: Record<string, string>;
 }
-
-/** Device settings that name host-side things or the QEMU object tree, never seen by the guest.
- *  Everything else a definition sets (mac, addr, serial, bootindex...) is compared. */
-export const HOST_ONLY_SETTINGS = new Set(['id', 'drive', 'netdev', 'chardev', 'bus', 'audiodev', 'iothread', 'failover_pair_id', 'fsdev', 'host', 'sysfsdev']);
 
 /**
  * What QEMU gives a guest on one host, as QEMU itself resolves it at start: the machine alias to
@@ -32,15 +24,10 @@ export const HOST_ONLY_SETTINGS = new Set(['id', 'drive', 'netdev', 'chardev', '
  * the legacy definition), features the host lacks filtered away (or a refusal with enforce), every
  * device with the machine type's properties in its placement class.
  */
-export interface RuntimePlatform {
+export interface RuntimePlatform extends RuntimeCpu {
   host: TargetHost;
   spec: GuestSpec;
   machine: string | null;
-  cpuName: string | null;
-  cpuHostDependent: boolean;
-  cpu: Props | null;
-  /** Features QEMU drops without a word because the host lacks them (no enforce). */
-  filtered: string[];
   devices: RuntimeDevice[];
   board: Map<string, Props> | null;
   memoryMiB: number;
@@ -50,57 +37,83 @@ export interface RuntimePlatform {
   problems: Reason[];
 }
 
-export function runtimePlatform(spec: GuestSpec, host: TargetHost, source = 'guest'): RuntimePlatform {
+/** The CPU QEMU gives the guest on one host. */
+export interface RuntimeCpu {
+  cpuName: string | null;
+  cpuHostDependent: boolean;
+  cpu: Props | null;
+  /** Features QEMU drops without a word because the host lacks them (no enforce). */
+  filtered: string[];
+}
+
+const noCpu = (): RuntimeCpu => ({ cpuName: null, cpuHostDependent: false, cpu: null, filtered: [] });
+
+export function runtimePlatform(spec: GuestSpec, host: TargetHost, visibility: GuestVisibility, source = 'guest'): RuntimePlatform {
   const c = host.catalog;
-  const problems: Reason[] = [];
   const machine = c.resolveMachineAlias(spec.machine.type) ?? null;
   const base = {
     host,
     spec,
     machine,
-    cpuName: null,
-    cpuHostDependent: false,
-    cpu: null,
-    filtered: [] as string[],
+    ...noCpu(),
     devices: [] as RuntimeDevice[],
     board: null,
     memoryMiB: spec.memory.sizeMiB,
     vcpus: spec.vcpus,
     machineOptions: spec.machine.options ?? {},
   };
-  if (!machine) {
-    problems.push(
-      reason('MACHINE_TYPE_UNKNOWN', 'error', spec.machine.type, `QEMU ${c.version} on ${host.name} has no machine type ${spec.machine.type}`, {
-        host: host.name,
-        effect: 'impossible',
-        remedy: 'pin a machine type both builds offer (guestabi resolve --cluster)',
-      }),
-    );
-    return { ...base, problems };
-  }
+  if (!machine) return { ...base, problems: [machineUnknown(spec, host)] };
   const m = c.machine(machine)!;
-  const probed = m.probe === 'ok';
-  const lacking = (spec.commandLineOptions ?? []).filter((o) => c.data.commandLineOptions.length && !c.data.commandLineOptions.includes(o));
-  if (lacking.length) {
-    problems.push(
-      reason('OPTION_UNKNOWN', 'error', lacking.join(' '), `QEMU ${c.version} on ${host.name} has no option ${lacking.join(', ')}: it refuses to start`, {
-        host: host.name,
-        effect: 'impossible',
-        remedy: lacking.includes('-no-hpet') ? 'use -machine hpet=off' : 'use the option this build has instead',
-      }),
-    );
+  const problems = optionProblems(spec, host);
+  const cpu = cpuOnHost(spec, host, m, source, problems);
+  const devices = spec.devices.map((d) => runtimeDevice(d, spec, host, m, visibility, problems));
+  const board = m.probe === 'ok' ? boardWithOptions(spec, host, machine) : null;
+  if (spec.vcpus.max !== undefined && spec.vcpus.max > m.cpuMax) {
+    problems.push(reason('VCPUS_OVER_MACHINE_LIMIT', 'error', machine, `${machine} takes at most ${m.cpuMax} vCPUs, the guest asks ${spec.vcpus.max}`, { host: host.name, effect: 'impossible' }));
   }
+  return { ...base, ...cpu, devices, board, problems };
+}
 
-  // CPU, as QEMU resolves it here.
-  let cpuName: string | null;
-  let cpu: Props | null = null;
-  const filtered: string[] = [];
+/** The machine type and CPU alone, as runtimePlatform works them out: for questions about the
+ *  CPU that need no devices (fleet baselines). */
+export function runtimeCpu(spec: GuestSpec, host: TargetHost, source = 'guest'): RuntimeCpu & { machine: string | null } {
+  const machine = host.catalog.resolveMachineAlias(spec.machine.type) ?? null;
+  if (!machine) return { machine, ...noCpu() };
+  return { machine, ...cpuOnHost(spec, host, host.catalog.machine(machine)!, source, []) };
+}
+
+function machineUnknown(spec: GuestSpec, host: TargetHost): Reason {
+  return reason('MACHINE_TYPE_UNKNOWN', 'error', spec.machine.type, `QEMU ${host.catalog.version} on ${host.name} has no machine type ${spec.machine.type}`, {
+    host: host.name,
+    effect: 'impossible',
+    remedy: 'pin a machine type both builds offer (guestabi resolve --cluster)',
+  });
+}
+
+/** Command-line options this build does not have: it refuses to start. */
+function optionProblems(spec: GuestSpec, host: TargetHost): Reason[] {
+  const c = host.catalog;
+  const lacking = (spec.commandLineOptions ?? []).filter((o) => c.data.commandLineOptions.length && !c.data.commandLineOptions.includes(o));
+  if (!lacking.length) return [];
+  return [
+    reason('OPTION_UNKNOWN', 'error', lacking.join(' '), `QEMU ${c.version} on ${host.name} has no option ${lacking.join(', ')}: it refuses to start`, {
+      host: host.name,
+      effect: 'impossible',
+      remedy: lacking.includes('-no-hpet') ? 'use -machine hpet=off' : 'use the option this build has instead',
+    }),
+  ];
+}
+
+/** The CPU as QEMU resolves it on this host: a host-dependent CPU is the host's, a named one the
+ *  catalog's on this machine type with what the definition sets, less what the host filters
+ *  away (without enforce; with it QEMU refuses to start). */
+function cpuOnHost(spec: GuestSpec, host: TargetHost, m: MachineType, source: string, problems: Reason[]): RuntimeCpu {
+  const c = host.catalog;
   const hostDependent = spec.cpu.mode === 'host-passthrough' || spec.cpu.mode === 'maximum';
-  const features = new Map<string, boolean>();
-  for (const f of spec.cpu.features ?? []) {
-    if (f.policy === 'optional') continue;
-    features.set(canonicalFeature(f.name, c), f.policy === 'require' || f.policy === 'force');
-  }
+  let cpuName: string;
+  let cpu: Props | null = null;
+  let filtered: string[] = [];
+  let reference: Props | undefined;
   if (hostDependent) {
     cpuName = spec.cpu.mode === 'maximum' ? 'max' : 'host';
     cpu = host.profile.hostCpu.props ?? null; // the profile's own map: copied below only if something changes it
@@ -109,83 +122,85 @@ export function runtimePlatform(spec: GuestSpec, host: TargetHost, source = 'gue
     if (!c.cpuModel(cpuName)) {
       problems.push(reason('CPU_MODEL_UNKNOWN', 'error', cpuName, `QEMU ${c.version} on ${host.name} has no CPU model ${cpuName}`, { host: host.name, effect: 'impossible' }));
     } else {
-      const e = probed ? c.cpuOnMachine(cpuName, machine) : undefined;
-      if (e) cpu = e; // the catalog's own map: copied below only if something changes it
-      const known = host.unavailable.get(cpuName);
-      if (!known) {
-        problems.push(
-          reason('CPU_AVAILABILITY_UNKNOWN', 'warn', cpuName, `${host.name}'s profile does not say whether ${cpuName} can run there: it was probed with another QEMU build, or the build lists no such model`, {
-            host: host.name,
-            effect: 'unknown',
-            remedy: `probe ${host.name} with the QEMU build it runs (guestabi probe --host-only)`,
-          }),
-        );
-      }
-      const missing = new Set(known ?? []);
-      for (const [f, on] of features) {
-        if (cpu && !(f in cpu)) throw new UserError(`unknown CPU feature '${f}' (not a feature of QEMU ${c.version})`, `${source}: cpu feature`);
-        if (!on) missing.delete(f);
-        else if (!ACCEL_FEATURES.test(f) && host.hostFeatures && !host.hostFeatures.has(f)) missing.add(f);
-      }
-      if (missing.size) {
-        if (spec.cpu.enforce) {
-          problems.push(
-            reason('CPU_FEATURE_MISSING', 'error', cpuName, `QEMU refuses to start ${cpuName} with enforce on ${host.name}: ${[...missing].join(' ')} unavailable`, {
-              host: host.name,
-              details: [...missing],
-              effect: 'impossible',
-              remedy: `choose a CPU model ${host.name} can run (guestabi resolve), or disable ${[...missing].join(', ')}`,
-            }),
-          );
-        } else filtered.push(...missing);
-      }
+      reference = m.probe === 'ok' ? c.cpuOnMachine(cpuName, m.name) : undefined;
+      cpu = reference ?? null; // the catalog's own map: copied below only if something changes it
     }
   }
-  const accel = host.accelCpuDelta;
-  if (cpu && (features.size || filtered.length || Object.keys(spec.cpu.properties ?? {}).length || (accel && !hostDependent))) {
-    cpu = derivedCpu(cpu, features, spec.cpu.properties ?? {}, filtered, accel && !hostDependent ? accel : null);
+  const features = askedFeatures(spec.cpu.features, c, reference, source).set;
+  if (!hostDependent && c.cpuModel(cpuName)) filtered = featuresFiltered(spec, host, cpuName, features, problems);
+  const accel = hostDependent ? null : host.accelCpuDelta;
+  if (cpu && (features.size || filtered.length || Object.keys(spec.cpu.properties ?? {}).length || accel)) {
+    cpu = derivedCpu(cpu, features, spec.cpu.properties ?? {}, filtered, accel);
   }
+  return { cpuName, cpuHostDependent: hostDependent, cpu, filtered };
+}
 
-  // Devices, in their placement class, with what the definition sets.
-  const devices: RuntimeDevice[] = spec.devices.map((d) => {
-    const key = catalogKey(d);
-    const known = probed ? c.deviceOn(machine, key) : undefined;
-    const settings: Record<string, string> = {};
-    for (const [k, v] of Object.entries(d.properties ?? {})) if (!HOST_ONLY_SETTINGS.has(k)) settings[k] = v;
-    let props: Props | null = null;
-    const globals = (spec.globals ?? []).filter((g) => globalApplies(g.driver, d.type));
-    if (known && !Object.keys(settings).length && !globals.length) props = known;
-    else if (known) {
-      props = { ...known };
-      for (const g of globals) if (g.property in props) props[g.property] = typedValue(g.value, props[g.property]);
-      // A setting qtree does not show (an alias onto a child object, such as qemu-xhci's p2) is
-      // compared as written.
-      for (const [k, v] of Object.entries(settings)) props[k] = typedValue(v, props[k] ?? guessType(v));
-      if ('disable-legacy' in settings || 'disable-modern' in settings) for (const k of Object.keys(props)) if (k.startsWith('pci.')) delete props[k];
-    }
-    const why = m.refusedDevices?.[key];
-    if (why && !why.startsWith('placement not probed')) {
-      problems.push(reason('DEVICE_REFUSED', 'error', d.type, `QEMU ${c.version} refuses ${d.type} on ${machine}: ${why}`, { host: host.name, effect: 'impossible' }));
-    }
-    return { type: d.type, id: d.id, placement: isPciType(d.type) ? (d.placement ?? 'root') : 'root', props, settings };
-  });
+/** Features the host cannot give a named model: with enforce QEMU refuses to start (a problem),
+ *  without it drops them silently (returned). */
+function featuresFiltered(spec: GuestSpec, host: TargetHost, cpuName: string, features: ReadonlyMap<string, boolean>, problems: Reason[]): string[] {
+  let missing = missingFeatures(host, cpuName, features);
+  if (!missing) {
+    problems.push(
+      reason('CPU_AVAILABILITY_UNKNOWN', 'warn', cpuName, `${host.name}'s profile does not say whether ${cpuName} can run there: it was probed with another QEMU build, or the build lists no such model`, {
+        host: host.name,
+        effect: 'unknown',
+        remedy: `probe ${host.name} with the QEMU build it runs (guestabi probe --host-only)`,
+      }),
+    );
+    missing = hostLacks(host, features);
+  }
+  if (!missing.length) return [];
+  if (!spec.cpu.enforce) return missing;
+  problems.push(
+    reason('CPU_FEATURE_MISSING', 'error', cpuName, `QEMU refuses to start ${cpuName} with enforce on ${host.name}: ${missing.join(' ')} unavailable`, {
+      host: host.name,
+      details: missing,
+      effect: 'impossible',
+      remedy: `choose a CPU model ${host.name} can run (guestabi resolve), or disable ${missing.join(', ')}`,
+    }),
+  );
+  return [];
+}
 
-  let board: Map<string, Props> | null = null;
-  const all = probed ? c.devicesOn(machine) : undefined;
-  if (all) {
-    board = boardOf(all);
-    // -machine options are the machine object's properties.
-    const mp = board.get('board/machine');
-    if (mp && Object.keys(spec.machine.options ?? {}).length) {
-      const withOptions = { ...mp };
-      for (const [k, v] of Object.entries(spec.machine.options ?? {})) if (k in mp) withOptions[k] = typedValue(v, mp[k]);
-      board = new Map(board).set('board/machine', withOptions);
-    }
+/** A device in its placement class, with what the definition sets; a device QEMU refuses on this
+ *  machine type is a problem. */
+function runtimeDevice(d: GuestSpec['devices'][number], spec: GuestSpec, host: TargetHost, m: MachineType, visibility: GuestVisibility, problems: Reason[]): RuntimeDevice {
+  const c = host.catalog;
+  const key = catalogKey(d, c);
+  const known = m.probe === 'ok' ? c.deviceOn(m.name, key) : undefined;
+  const settings: Record<string, string> = {};
+  for (const [k, v] of Object.entries(d.properties ?? {})) if (!visibility.deviceUnseen.has(k)) settings[k] = v;
+  const globals = (spec.globals ?? []).filter((g) => globalApplies(g.driver, d.type, c));
+  const why = m.refusedDevices?.[key];
+  if (why && !why.startsWith('placement not probed')) {
+    problems.push(reason('DEVICE_REFUSED', 'error', d.type, `QEMU ${c.version} refuses ${d.type} on ${m.name}: ${why}`, { host: host.name, effect: 'impossible' }));
   }
-  if (spec.vcpus.max !== undefined && spec.vcpus.max > m.cpuMax) {
-    problems.push(reason('VCPUS_OVER_MACHINE_LIMIT', 'error', machine, `${machine} takes at most ${m.cpuMax} vCPUs, the guest asks ${spec.vcpus.max}`, { host: host.name, effect: 'impossible' }));
-  }
-  return { ...base, cpuName, cpuHostDependent: hostDependent, cpu, filtered, devices, board, problems };
+  return { type: d.type, id: d.id, placement: placementOf(d, c), props: known ? withSettings(known, settings, globals) : null, settings };
+}
+
+/** The catalog's properties of a device with the -global options and settings that apply to it;
+ *  the catalog's own map when there are none. */
+function withSettings(known: Props, settings: Record<string, string>, globals: NonNullable<GuestSpec['globals']>): Props {
+  if (!Object.keys(settings).length && !globals.length) return known;
+  const props = { ...known };
+  for (const g of globals) if (g.property in props) props[g.property] = typedValue(g.value, props[g.property]);
+  // A setting qtree does not show (an alias onto a child object, such as qemu-xhci's p2) is
+  // compared as written.
+  for (const [k, v] of Object.entries(settings)) props[k] = typedValue(v, props[k] ?? guessType(v));
+  if ('disable-legacy' in settings || 'disable-modern' in settings) for (const k of Object.keys(props)) if (k.startsWith('pci.')) delete props[k];
+  return props;
+}
+
+/** The machine type's own devices, with the -machine options (the machine object's properties). */
+function boardWithOptions(spec: GuestSpec, host: TargetHost, machine: string): Map<string, Props> | null {
+  const all = host.catalog.devicesOn(machine);
+  if (!all) return null;
+  const board = boardOf(all);
+  const mp = board.get('board/machine');
+  if (!mp || !Object.keys(spec.machine.options ?? {}).length) return board;
+  const withOptions = { ...mp };
+  for (const [k, v] of Object.entries(spec.machine.options ?? {})) if (k in mp) withOptions[k] = typedValue(v, mp[k]);
+  return new Map(board).set('board/machine', withOptions);
 }
 
 const derived = new WeakMap<Props, Map<string, Props>>();
@@ -224,10 +239,4 @@ function boardOf(all: Map<string, Props>): Map<string, Props> {
     boards.set(all, board);
   }
   return board;
-}
-
-/** How a value written on a command line most likely reads: on/off as a boolean, digits as a number. */
-function guessType(v: string): PropValue {
-  if (parseOnOff(v) !== undefined && !/^\d+$/.test(v)) return true;
-  return /^(0x[0-9a-f]+|-?\d+)$/i.test(v) ? 0 : '';
 }

@@ -1,16 +1,5 @@
 #!/usr/bin/env node
-import { QmpCommandError, QmpTimeoutError, QmpClosedError } from '../qmp/client.js';
-import { HelpRequested, RunError, UserError } from '../util/errors.js';
-import { catalogCommand } from './commands/catalog.js';
-import { checkCommand } from './commands/check.js';
-import { labCommand } from './commands/lab.js';
-import { overviewCommand } from './commands/overview.js';
-import { probeCommand } from './commands/probe.js';
-import { resolveCommand } from './commands/resolve.js';
-import { schemaCommand } from './commands/schema.js';
-import { serveCommand } from './commands/serve.js';
-import { tierCommand } from './commands/tier.js';
-import { validateCommand } from './commands/validate.js';
+import { GuestabiError, HelpRequested, UserError } from '../util/errors.js';
 
 const HELP = `guestabi: will this guest keep its platform when it starts, migrates or rolls back?
 
@@ -31,6 +20,7 @@ usage: guestabi [COMMAND] [OPTIONS]
   tier              guest OS support tier on a machine type (--os, --machine; --matrix), from osinfo-db
   validate GUEST    vulnerability exposure, best practice and OS tier of a guest on --host: PASS/WARN/FAIL
   schema [NAME]     JSON Schema of guestabi's documents
+  codes             every reason and problem code, with its level, effect and meaning
   serve             the HTTP API and web page over a store (SQLite file, or PostgreSQL)
 
 Every command prints for a person, or exact JSON with --json.
@@ -38,17 +28,20 @@ Exit codes: 0 fine, 1 a negative verdict, 2 bad input or failure to run.`;
 
 type Command = (argv: string[]) => Promise<number> | number;
 
-const COMMANDS: Record<string, Command> = {
-  overview: overviewCommand,
-  probe: probeCommand,
-  resolve: resolveCommand,
-  check: checkCommand,
-  lab: labCommand,
-  tier: tierCommand,
-  validate: validateCommand,
-  catalog: catalogCommand,
-  schema: schemaCommand,
-  serve: serveCommand,
+// Each command's module is imported only when it runs: --help and every other command stay fast
+// (an operator's script calls guestabi once per VM), whatever the other commands import.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  overview: async () => (await import('./commands/overview.js')).overviewCommand,
+  probe: async () => (await import('./commands/probe.js')).probeCommand,
+  resolve: async () => (await import('./commands/resolve.js')).resolveCommand,
+  check: async () => (await import('./commands/check.js')).checkCommand,
+  lab: async () => (await import('./commands/lab.js')).labCommand,
+  tier: async () => (await import('./commands/tier.js')).tierCommand,
+  validate: async () => (await import('./commands/validate.js')).validateCommand,
+  catalog: async () => (await import('./commands/catalog.js')).catalogCommand,
+  schema: async () => (await import('./commands/schema.js')).schemaCommand,
+  codes: async () => (await import('./commands/codes.js')).codesCommand,
+  serve: async () => (await import('./commands/serve.js')).serveCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -57,10 +50,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return 0;
   }
-  if (first === undefined || first.startsWith('-')) return overviewCommand(argv);
-  const command = COMMANDS[first];
-  if (!command) throw new UserError(`unknown command '${first}' (try guestabi --help)`);
-  return command(rest);
+  if (first === undefined || first.startsWith('-')) return (await COMMANDS.overview!())(argv);
+  const load = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
+  if (!load) throw new UserError(`unknown command '${first}' (try guestabi --help)`);
+  return (await load())(rest);
 }
 
 function report(err: unknown): number {
@@ -68,10 +61,12 @@ function report(err: unknown): number {
     process.stdout.write(`usage: ${err.usage}\n`);
     return 0;
   }
-  if (err instanceof UserError || err instanceof RunError || err instanceof QmpCommandError || err instanceof QmpTimeoutError || err instanceof QmpClosedError) {
+  // Every error guestabi means to throw says what went wrong and its own exit code; anything
+  // else is a bug, shown with its stack.
+  if (err instanceof GuestabiError) {
     process.stderr.write(`guestabi: ${err.message}\n`);
     if (process.env.GUESTABI_DEBUG && err.stack) process.stderr.write(err.stack + '\n');
-    return 2;
+    return err.exitCode;
   }
   process.stderr.write(`guestabi: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   return 2;

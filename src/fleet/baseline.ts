@@ -1,13 +1,13 @@
 import type { CatalogIndex } from '../catalog/catalog.js';
 import { compareMachineNames, parseCpuModelName } from '../catalog/names.js';
 import { concreteHostModel } from '../check/check.js';
-import { runtimePlatform } from '../check/runtime.js';
+import { runtimeCpu } from '../check/runtime.js';
 import type { Props } from '../model/common.js';
 import { FLEET_BASELINE_SCHEMA_ID, type Baseline, type BaselineCandidate } from '../model/fleet.js';
 import type { GuestSpec } from '../model/guest.js';
 import type { VulnerabilityMap } from '../model/policy.js';
 import { reason, type Reason } from '../model/reason.js';
-import { HOST_MODEL_EXCLUDED } from '../resolve/cpu.js';
+import { HOST_MODEL_EXCLUDED } from '../resolve/cpu-features.js';
 import { ResolveError, type TargetHost } from '../resolve/target.js';
 import { UserError } from '../util/errors.js';
 import { groupGuests, type ClassGroup, type FleetGuest } from './classes.js';
@@ -169,7 +169,7 @@ function running(cls: ClassGroup): Running {
   const from = cls.from!.host;
   try {
     const spec = cls.spec.cpu.mode === 'host-model' ? concreteHostModel(cls.spec, from).spec : cls.spec;
-    const p = runtimePlatform(spec, from, `guest ${cls.guest}`);
+    const p = runtimeCpu(spec, from, `guest ${cls.guest}`);
     return { machine: p.machine, cpu: p.cpuHostDependent ? null : p.cpu };
   } catch (e) {
     if (e instanceof UserError || e instanceof ResolveError) return { error: e.message };
@@ -204,7 +204,7 @@ function guestsToRestart(c: Candidate, classes: ClassGroup[], kinds: Map<string,
     let same = !('error' in r) && r.machine === c.machine;
     if (same && !('error' in r)) {
       const kind = cls.doc.source!;
-      if (!onKind.has(kind)) onKind.set(kind, runtimePlatform(spec, kinds.get(kind)!.host, 'baseline').cpu);
+      if (!onKind.has(kind)) onKind.set(kind, runtimeCpu(spec, kinds.get(kind)!.host, 'baseline').cpu);
       same = sameProps(r.cpu, onKind.get(kind)!);
     }
     if (!same) out.push(...cls.doc.members);

@@ -1,10 +1,8 @@
 import type { CatalogIndex } from '../catalog/catalog.js';
 import type { CpuModelAvailability, HostProfile } from '../model/host.js';
 import { reason, type Reason } from '../model/reason.js';
+import { ACCELERATOR_FEATURES } from '../resolve/cpu-features.js';
 import { indexHost, type TargetHost } from '../resolve/target.js';
-
-/** Features the accelerator gives (Hyper-V, KVM paravirt): a host CPU expansion cannot vouch for them. */
-const ACCEL_FEATURES = /^(hv-.*|kvm.*)$/;
 
 function featuresOn(e: Record<string, unknown> | undefined, features: ReadonlySet<string>): Set<string> {
   const out = new Set<string>();
@@ -27,7 +25,7 @@ function fromHostCpu(host: TargetHost, to: CatalogIndex, name: string): CpuModel
   if (host.profile.accel !== 'kvm' || !props) return undefined;
   const unavailableFeatures: string[] = [];
   for (const f of featuresOn(to.cpuExpansion(name), to.cpuFeatures())) {
-    if (ACCEL_FEATURES.test(f)) continue;
+    if (ACCELERATOR_FEATURES.test(f)) continue; // a host CPU expansion cannot vouch for them
     if (!(f in props)) return undefined;
     if (props[f] !== true) unavailableFeatures.push(f);
   }

@@ -1,7 +1,7 @@
 import type { GuestDevice, GuestSpec } from '../model/guest.js';
 import type { PropValue } from '../model/common.js';
 import { UserError } from '../util/errors.js';
-import { isPciType, placementBehind, roleOf, ROOT_BUSES } from './device-types.js';
+import { placementBehind, roleOf, ROOT_BUSES } from './device-types.js';
 import { parseMemoryMiB, parseOnOff, parseOpts, shellSplit } from './qemuopts.js';
 
 /** QEMU options that take no argument; every other option takes the next word. */
@@ -38,146 +38,183 @@ export function parseArgvText(text: string, source: string): GuestSpec {
   return parseArgv(words, source);
 }
 
+/** What parsing a command line keeps between options. */
+interface ArgvState {
+  spec: GuestSpec;
+  source: string;
+  /** Every option given, as QEMU names it (-m, not --m). */
+  seen: Set<string>;
+  nodefaults: boolean;
+  vga: string | undefined;
+  /** Each -device with the bus it names, to place it once every device is known. */
+  deviceBuses: Map<GuestDevice, string | undefined>;
+  typeById: Map<string, string>;
+}
+
 /**
  * A QEMU command line as a GuestSpec. What QEMU would add by itself is made explicit where it is
  * guest-visible: without -nodefaults, the default VGA (and that a default NIC and serial exist).
  */
 export function parseArgv(words: string[], source: string): GuestSpec {
-  let i = 0;
-  if (words[0] !== undefined && !words[0].startsWith('-')) i = 1; // the binary
+  const st: ArgvState = {
+    spec: { machine: { type: 'pc' }, cpu: { mode: 'custom' }, memory: { sizeMiB: 128 }, vcpus: { count: 1 }, devices: [] },
+    source,
+    seen: new Set(),
+    nodefaults: false,
+    vga: undefined,
+    deviceBuses: new Map(),
+    typeById: new Map(),
+  };
   const at = (n: number) => `${source}: argument ${n + 1} '${words[n]}'`;
-  const spec: GuestSpec = { machine: { type: 'pc' }, cpu: { mode: 'custom' }, memory: { sizeMiB: 128 }, vcpus: { count: 1 }, devices: [] };
-  let nodefaults = false;
-  let vga: string | undefined;
-  const deviceBuses = new Map<GuestDevice, string | undefined>();
-  const typeById = new Map<string, string>();
-
-  const seen = new Set<string>();
-  for (; i < words.length; i++) {
+  for (let i = words[0] !== undefined && !words[0].startsWith('-') ? 1 : 0; i < words.length; i++) {
     const opt = words[i]!;
     if (!opt.startsWith('-')) throw new UserError(`expected an option, got '${opt}'`, `${source}: argument ${i + 1}`);
     const name = opt.startsWith('--') ? opt.slice(1) : opt;
-    seen.add(name);
+    st.seen.add(name);
     if (FLAGS.has(name)) {
-      if (name === '-nodefaults') nodefaults = true;
-      else if (name === '-enable-kvm') spec.accel = 'kvm';
-      else if (name === '-no-hpet') spec.machine.options = { ...(spec.machine.options ?? {}), hpet: 'off' };
-      else if (name === '-no-acpi') spec.machine.options = { ...(spec.machine.options ?? {}), acpi: 'off' };
-      else if (name === '-usb') spec.machine.options = { ...(spec.machine.options ?? {}), usb: 'on' };
-      else if (!HOST_SIDE_FLAGS.has(name)) spec.unmodelled = [...(spec.unmodelled ?? []), name];
+      applyFlag(st, name);
       continue;
     }
     const arg = words[i + 1];
     if (arg === undefined) throw new UserError(`${opt} needs an argument`, at(i));
-    const where = at(i);
+    applyOption(st, name, arg, at(i));
     i++;
-    switch (name) {
-      case '-machine':
-      case '-M':
-        parseMachine(spec, arg, where);
-        break;
-      case '-accel': {
-        const accel = parseOpts(arg)[0]?.key;
-        if (accel === 'kvm' || accel === 'tcg') spec.accel = accel;
-        break;
-      }
-      case '-cpu':
-        parseCpu(spec, arg, where);
-        break;
-      case '-m': {
-        const opts = parseOpts(arg);
-        const size = opts[0]?.value === undefined ? opts[0]?.key : opts.find((o) => o.key === 'size')?.value;
-        const mib = size === undefined ? undefined : parseMemoryMiB(size);
-        if (mib === undefined) throw new UserError(`not a memory size: '${arg}'`, where);
-        spec.memory = { sizeMiB: mib };
-        const max = opts.find((o) => o.key === 'maxmem')?.value;
-        const slots = opts.find((o) => o.key === 'slots')?.value;
-        if (max !== undefined) {
-          const m = parseMemoryMiB(max);
-          if (m === undefined) throw new UserError(`not a memory size: maxmem=${max}`, where);
-          spec.memory.maxMiB = m;
-        }
-        if (slots !== undefined) spec.memory.slots = Number(slots);
-        break;
-      }
-      case '-smp':
-        parseSmp(spec, arg, where);
-        break;
-      case '-device': {
-        const d = parseDevice(arg, where);
-        const bus = d.properties?.bus;
-        deviceBuses.set(d, bus);
-        if (d.id) typeById.set(d.id, d.type);
-        if (d.type === 'intel-iommu' || d.type === 'amd-iommu' || d.type === 'virtio-iommu-pci') {
-          const { id: _id, ...options } = d.properties ?? {};
-          spec.iommu = { model: d.type.replace(/-iommu(-pci)?$/, ''), options };
-        }
-        spec.devices.push(d);
-        break;
-      }
-      case '-global': {
-        const g = parseGlobal(arg, where);
-        spec.globals = [...(spec.globals ?? []), g];
-        break;
-      }
-      case '-vga':
-        vga = arg;
-        break;
-      case '-object': {
-        const opts = parseOpts(arg);
-        const type = opts[0]?.value === undefined ? opts[0]?.key : opts.find((o) => o.key === 'qom-type')?.value;
-        if (type && LAUNCH_SECURITY_OBJECTS[type]) {
-          const options = Object.fromEntries(opts.slice(1).filter((o) => o.value !== undefined).map((o) => [o.key, o.value!]));
-          spec.launchSecurity = { type: LAUNCH_SECURITY_OBJECTS[type]!, options };
-        }
-        break;
-      }
-      case '-name':
-        spec.name = parseOpts(arg)[0]?.value === undefined ? parseOpts(arg)[0]?.key : parseOpts(arg).find((o) => o.key === 'guest')?.value;
-        break;
-      case '-bios':
-        if (/ovmf|edk2|OVMF/i.test(arg)) spec.firmware = 'efi';
-        break;
-      case '-drive': {
-        const opts = parseOpts(arg);
-        const iface = opts.find((o) => o.key === 'if')?.value ?? 'ide';
-        if (iface === 'pflash') spec.firmware = 'efi';
-        else if (iface === 'virtio') spec.devices.push({ type: 'virtio-blk-pci', role: 'disk', properties: {}, source: `${where} (-drive if=virtio)` });
-        else if (iface !== 'none') spec.unmodelled = [...(spec.unmodelled ?? []), `-drive if=${iface}`]; // a disk on the board's controller
-        break;
-      }
-      case '-nic': {
-        const model = parseOpts(arg).find((o) => o.key === 'model')?.value;
-        if (model && model !== 'none') spec.devices.push(nicDevice(model, where));
-        break;
-      }
-      case '-net': {
-        const opts = parseOpts(arg);
-        if (opts[0]?.key === 'nic') spec.devices.push(nicDevice(opts.find((o) => o.key === 'model')?.value, where));
-        break;
-      }
-      default:
-        // Host-side options (-display, -vnc, -chardev, -netdev, -blockdev...) do not change what
-        // the guest sees; the others are kept as written, so that checks can at least compare them.
-        if (!HOST_SIDE_OPTIONS.has(name)) spec.unmodelled = [...(spec.unmodelled ?? []), `${name} ${arg}`];
-        break;
-    }
   }
+  placeByBus(st);
+  return finish(st, words.includes('-nographic'));
+}
 
-  // Placement: a device's bus is a root bus, a PCIe port or a bridge given earlier.
-  for (const [d, bus] of deviceBuses) {
-    if (!isPciType(d.type)) continue;
+/** A flag (an option without an argument): the few that change the guest, or unmodelled. */
+function applyFlag(st: ArgvState, name: string): void {
+  const spec = st.spec;
+  if (name === '-nodefaults') st.nodefaults = true;
+  else if (name === '-enable-kvm') spec.accel = 'kvm';
+  else if (name === '-no-hpet') spec.machine.options = { ...(spec.machine.options ?? {}), hpet: 'off' };
+  else if (name === '-no-acpi') spec.machine.options = { ...(spec.machine.options ?? {}), acpi: 'off' };
+  else if (name === '-usb') spec.machine.options = { ...(spec.machine.options ?? {}), usb: 'on' };
+  else if (!HOST_SIDE_FLAGS.has(name)) spec.unmodelled = [...(spec.unmodelled ?? []), name];
+}
+
+type OptionReader = (st: ArgvState, arg: string, where: string) => void;
+
+/** The options that say something about the guest, each with its reader. */
+const OPTION_READERS = new Map<string, OptionReader>([
+  ['-machine', (st, arg, where) => parseMachine(st.spec, arg, where)],
+  ['-M', (st, arg, where) => parseMachine(st.spec, arg, where)],
+  ['-accel', (st, arg) => parseAccel(st.spec, arg)],
+  ['-cpu', (st, arg, where) => parseCpu(st.spec, arg, where)],
+  ['-m', (st, arg, where) => parseMemory(st.spec, arg, where)],
+  ['-smp', (st, arg, where) => parseSmp(st.spec, arg, where)],
+  ['-device', (st, arg, where) => addDevice(st, arg, where)],
+  ['-global', (st, arg, where) => {
+    st.spec.globals = [...(st.spec.globals ?? []), parseGlobal(arg, where)];
+  }],
+  ['-vga', (st, arg) => {
+    st.vga = arg;
+  }],
+  ['-object', (st, arg) => parseObject(st.spec, arg)],
+  ['-name', (st, arg) => parseName(st.spec, arg)],
+  ['-bios', (st, arg) => {
+    if (/ovmf|edk2|OVMF/i.test(arg)) st.spec.firmware = 'efi';
+  }],
+  ['-drive', (st, arg, where) => parseDrive(st.spec, arg, where)],
+  ['-nic', (st, arg, where) => parseNic(st.spec, arg, where)],
+  ['-net', (st, arg, where) => parseNet(st.spec, arg, where)],
+]);
+
+function applyOption(st: ArgvState, name: string, arg: string, where: string): void {
+  const read = OPTION_READERS.get(name);
+  if (read) read(st, arg, where);
+  // Host-side options (-display, -vnc, -chardev, -netdev, -blockdev...) do not change what
+  // the guest sees; the others are kept as written, so that checks can at least compare them.
+  else if (!HOST_SIDE_OPTIONS.has(name)) st.spec.unmodelled = [...(st.spec.unmodelled ?? []), `${name} ${arg}`];
+}
+
+function parseAccel(spec: GuestSpec, arg: string): void {
+  const accel = parseOpts(arg)[0]?.key;
+  if (accel === 'kvm' || accel === 'tcg') spec.accel = accel;
+}
+
+function parseMemory(spec: GuestSpec, arg: string, where: string): void {
+  const opts = parseOpts(arg);
+  const size = opts[0]?.value === undefined ? opts[0]?.key : opts.find((o) => o.key === 'size')?.value;
+  const mib = size === undefined ? undefined : parseMemoryMiB(size);
+  if (mib === undefined) throw new UserError(`not a memory size: '${arg}'`, where);
+  spec.memory = { sizeMiB: mib };
+  const max = opts.find((o) => o.key === 'maxmem')?.value;
+  const slots = opts.find((o) => o.key === 'slots')?.value;
+  if (max !== undefined) {
+    const m = parseMemoryMiB(max);
+    if (m === undefined) throw new UserError(`not a memory size: maxmem=${max}`, where);
+    spec.memory.maxMiB = m;
+  }
+  if (slots !== undefined) spec.memory.slots = Number(slots);
+}
+
+function addDevice(st: ArgvState, arg: string, where: string): void {
+  const d = parseDevice(arg, where);
+  st.deviceBuses.set(d, d.properties?.bus);
+  if (d.id) st.typeById.set(d.id, d.type);
+  if (d.type === 'intel-iommu' || d.type === 'amd-iommu' || d.type === 'virtio-iommu-pci') {
+    const { id: _id, ...options } = d.properties ?? {};
+    st.spec.iommu = { model: d.type.replace(/-iommu(-pci)?$/, ''), options };
+  }
+  st.spec.devices.push(d);
+}
+
+function parseObject(spec: GuestSpec, arg: string): void {
+  const opts = parseOpts(arg);
+  const type = opts[0]?.value === undefined ? opts[0]?.key : opts.find((o) => o.key === 'qom-type')?.value;
+  if (type && LAUNCH_SECURITY_OBJECTS[type]) {
+    const options = Object.fromEntries(opts.slice(1).filter((o) => o.value !== undefined).map((o) => [o.key, o.value!]));
+    spec.launchSecurity = { type: LAUNCH_SECURITY_OBJECTS[type]!, options };
+  }
+}
+
+function parseName(spec: GuestSpec, arg: string): void {
+  const opts = parseOpts(arg);
+  spec.name = opts[0]?.value === undefined ? opts[0]?.key : opts.find((o) => o.key === 'guest')?.value;
+}
+
+function parseDrive(spec: GuestSpec, arg: string, where: string): void {
+  const iface = parseOpts(arg).find((o) => o.key === 'if')?.value ?? 'ide';
+  if (iface === 'pflash') spec.firmware = 'efi';
+  else if (iface === 'virtio') spec.devices.push({ type: 'virtio-blk-pci', role: 'disk', properties: {}, source: `${where} (-drive if=virtio)` });
+  else if (iface !== 'none') spec.unmodelled = [...(spec.unmodelled ?? []), `-drive if=${iface}`]; // a disk on the board's controller
+}
+
+function parseNic(spec: GuestSpec, arg: string, where: string): void {
+  const model = parseOpts(arg).find((o) => o.key === 'model')?.value;
+  if (model && model !== 'none') spec.devices.push(nicDevice(model, where));
+}
+
+function parseNet(spec: GuestSpec, arg: string, where: string): void {
+  const opts = parseOpts(arg);
+  if (opts[0]?.key === 'nic') spec.devices.push(nicDevice(opts.find((o) => o.key === 'model')?.value, where));
+}
+
+/**
+ * Placement: a device's bus is a root bus, a PCIe port or a bridge given earlier. Every -device is
+ * placed by the bus it names; whether it is a PCI device at all, and so has a placement class, is
+ * QEMU's to say (the catalog's pciDeviceTypes, device-types.ts placementOn).
+ */
+function placeByBus(st: ArgvState): void {
+  for (const [d, bus] of st.deviceBuses) {
     if (bus === undefined || ROOT_BUSES.has(bus)) d.placement = 'root';
     else {
-      const parent = typeById.get(bus) ?? typeById.get(bus.replace(/\.0$/, ''));
+      const parent = st.typeById.get(bus) ?? st.typeById.get(bus.replace(/\.0$/, ''));
       d.placement = parent === undefined ? 'unknown' : placementBehind(parent);
     }
   }
-  spec.commandLineOptions = [...seen].sort();
+}
+
+function finish(st: ArgvState, nographic: boolean): GuestSpec {
+  const { spec, source, vga } = st;
+  spec.commandLineOptions = [...st.seen].sort();
   // Without -accel or -enable-kvm QEMU runs the guest under TCG.
   spec.accel ??= 'tcg';
   if (vga !== undefined && vga !== 'none') spec.devices.push(vgaDevice(vga, `${source}: -vga ${vga}`));
-  if (!nodefaults) addQemuDefaults(spec, { vga, nographic: words.includes('-nographic'), seen, source });
+  if (!st.nodefaults) addQemuDefaults(spec, { vga, nographic, seen: st.seen, source });
   return spec;
 }
 

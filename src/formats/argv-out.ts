@@ -2,6 +2,7 @@ import type { PropValue } from '../model/common.js';
 import { PINNED_ABI_SCHEMA_ID, type PinnedAbi } from '../model/pinned.js';
 import type { GuestSpec } from '../model/guest.js';
 import { parseMachineName } from '../catalog/names.js';
+import { placementOn, type PciCatalog } from './device-types.js';
 import { formatOpts, shellQuote } from './qemuopts.js';
 import { placeDevices } from './topology.js';
 
@@ -23,7 +24,18 @@ export function pinnedToArgv(p: PinnedAbi, binary = 'qemu-system-x86_64'): strin
   const machineOpts = Object.entries(p.machine.options).map(([k, v]): [string, string] => [k, v]);
   args.push('-machine', formatOpts(p.machine.type, machineOpts));
   if (p.accel) args.push('-accel', p.accel);
+  args.push('-cpu', cpuOption(p));
+  args.push(...sizeArgs(p));
+  args.push('-nodefaults'); // QEMU's own defaults are explicit devices of the pinned guest
+  if (p.launchSecurity) args.push(...launchSecurityArgs(p, args));
+  args.push(...deviceArgs(p));
+  for (const g of p.globals) args.push('-global', `${g.driver}.${g.property}=${g.value}`);
+  // Options guestabi does not model go back as written (board disks from -drive need their backends: the caller's).
+  for (const u of p.unmodelled ?? []) if (!u.startsWith('-drive ')) args.push(...u.split(/ (.*)/s).filter(Boolean));
+  return args;
+}
 
+function cpuOption(p: PinnedAbi): string {
   const cpu = p.cpu;
   const cpuName = cpu.hostDependent ? (cpu.mode === 'maximum' ? 'max' : 'host') : cpu.model!;
   const cpuOpts: [string, string | undefined][] = [
@@ -33,21 +45,31 @@ export function pinnedToArgv(p: PinnedAbi, binary = 'qemu-system-x86_64'): strin
     ...Object.entries(cpu.properties).map(([k, v]): [string, string] => [k, optValue(v)]),
   ];
   if (cpu.enforce) cpuOpts.push(['enforce', undefined]);
-  args.push('-cpu', formatOpts(cpuName, cpuOpts));
+  return formatOpts(cpuName, cpuOpts);
+}
+
+/** -m and -smp. */
+function sizeArgs(p: PinnedAbi): string[] {
   const mem: [string, string][] = [];
   if (p.memory.slots !== undefined) mem.push(['slots', String(p.memory.slots)]);
   if (p.memory.maxMiB !== undefined) mem.push(['maxmem', `${p.memory.maxMiB}M`]);
-  args.push('-m', formatOpts(`${p.memory.sizeMiB}M`, mem));
   const smp: [string, string][] = [];
   for (const k of ['sockets', 'dies', 'cores', 'threads'] as const) if (p.vcpus[k] !== undefined) smp.push([k, String(p.vcpus[k])]);
   if (p.vcpus.max !== undefined) smp.push(['maxcpus', String(p.vcpus.max)]);
-  args.push('-smp', formatOpts(String(p.vcpus.count), smp));
-  args.push('-nodefaults'); // QEMU's own defaults are explicit devices of the pinned guest
-  if (p.launchSecurity) {
-    const type = { sev: 'sev-guest', 'sev-snp': 'sev-snp-guest', tdx: 'tdx-guest', 's390-pv': 's390-pv-guest' }[p.launchSecurity.type] ?? p.launchSecurity.type;
-    args.push('-object', formatOpts(type, [['id', 'lsec0'], ...Object.entries(p.launchSecurity.options ?? {})]));
-    if (!p.machine.options['confidential-guest-support']) args[args.indexOf('-machine') + 1] += ',confidential-guest-support=lsec0';
-  }
+  return ['-m', formatOpts(`${p.memory.sizeMiB}M`, mem), '-smp', formatOpts(String(p.vcpus.count), smp)];
+}
+
+/** The confidential-guest object, named on -machine (already in `args`) unless the guest names one. */
+function launchSecurityArgs(p: PinnedAbi, args: string[]): string[] {
+  const ls = p.launchSecurity!;
+  const type = { sev: 'sev-guest', 'sev-snp': 'sev-snp-guest', tdx: 'tdx-guest', 's390-pv': 's390-pv-guest' }[ls.type] ?? ls.type;
+  if (!p.machine.options['confidential-guest-support']) args[args.indexOf('-machine') + 1] += ',confidential-guest-support=lsec0';
+  return ['-object', formatOpts(type, [['id', 'lsec0'], ...Object.entries(ls.options ?? {})])];
+}
+
+/** A -device for every device, behind the ports and bridges its placement class needs. */
+function deviceArgs(p: PinnedAbi): string[] {
+  const args: string[] = [];
   let chardevs = 0;
   for (const placed of placeDevices(p)) {
     const d = placed.device;
@@ -68,9 +90,6 @@ export function pinnedToArgv(p: PinnedAbi, binary = 'qemu-system-x86_64'): strin
     }
     args.push('-device', formatOpts(d.type, opts));
   }
-  for (const g of p.globals) args.push('-global', `${g.driver}.${g.property}=${g.value}`);
-  // Options guestabi does not model go back as written (board disks from -drive need their backends: the caller's).
-  for (const u of p.unmodelled ?? []) if (!u.startsWith('-drive ')) args.push(...u.split(/ (.*)/s).filter(Boolean));
   return args;
 }
 
@@ -85,9 +104,10 @@ export function argvToText(args: string[]): string {
 
 /**
  * A guest definition in the shape of a PinnedAbi but with nothing resolved (names as written),
- * so that it can be written out as a command line that QEMU resolves itself.
+ * so that it can be written out as a command line that QEMU resolves itself. Given the catalog of
+ * the build it will run on, devices that are not on PCI lose any placement class they were given.
  */
-export function specAsPinned(spec: GuestSpec): PinnedAbi {
+export function specAsPinned(spec: GuestSpec, pci?: PciCatalog): PinnedAbi {
   const hostDependent = spec.cpu.mode === 'host-passthrough' || spec.cpu.mode === 'maximum';
   return {
     schema: PINNED_ABI_SCHEMA_ID,
@@ -106,7 +126,7 @@ export function specAsPinned(spec: GuestSpec): PinnedAbi {
     },
     memory: spec.memory,
     vcpus: spec.vcpus,
-    devices: spec.devices.map((d) => ({ type: d.type, ...(d.id ? { id: d.id } : {}), placement: d.placement ?? 'root', catalogKey: null, explicit: { ...(d.properties ?? {}) } })),
+    devices: spec.devices.map((d) => ({ type: d.type, ...(d.id ? { id: d.id } : {}), placement: pci ? placementOn(d, pci) : (d.placement ?? 'root'), catalogKey: null, explicit: { ...(d.properties ?? {}) } })),
     globals: spec.globals ?? [],
     ...(spec.unmodelled ? { unmodelled: spec.unmodelled } : {}),
     ...(spec.launchSecurity ? { launchSecurity: spec.launchSecurity } : {}),

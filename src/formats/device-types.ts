@@ -3,6 +3,7 @@ import type { GuestPlacement } from '../model/guest.js';
 /**
  * What guestabi knows of QEMU device types by name: which are PCI Express ports and PCI bridges
  * (they decide a device's placement class), and what role a device plays. Names are QEMU's.
+ * Whether a type is a PCI device at all is QEMU's answer, recorded in each catalog.
  */
 export const PCIE_PORT_TYPES = new Set(['pcie-root-port', 'ioh3420', 'xio3130-downstream']);
 export const PCI_BRIDGE_TYPES = new Set(['pci-bridge', 'pci-bridge-seat', 'pcie-pci-bridge', 'i82801b11-bridge']);
@@ -31,9 +32,29 @@ export function roleOf(type: string): string {
   return 'other';
 }
 
-/** Devices that plug into PCI and so have a placement class; the others sit on ISA, USB, SCSI... */
-export function isPciType(type: string): boolean {
-  return /-pci(-transitional|-non-transitional)?$/.test(type) || /^(e1000|e1000e|rtl8139|vmxnet3|igb|VGA|qxl|qxl-vga|virtio-vga|cirrus-vga|bochs-display|qemu-xhci|nec-usb-xhci|ich9-|piix3-usb|lsi53c895a|megasas|i6300esb|intel-hda|AC97|nvme)/.test(type) || PCIE_PORT_TYPES.has(type) || PCI_BRIDGE_TYPES.has(type);
+/** What a catalog knows of PCI: the device types of its build that implement pci-device, as QEMU
+ *  listed them (`qom-list-types implements=pci-device`, recorded by the catalog probe). */
+export interface PciCatalog {
+  readonly pciDeviceTypes: readonly string[];
+}
+
+const pciSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+/** Whether a device plugs into PCI on that build and so has a placement class; the others sit on
+ *  ISA, USB, SCSI, virtio-serial or the system bus. */
+export function isPciType(type: string, catalog: PciCatalog): boolean {
+  let set = pciSets.get(catalog.pciDeviceTypes);
+  if (!set) {
+    set = new Set(catalog.pciDeviceTypes);
+    pciSets.set(catalog.pciDeviceTypes, set);
+  }
+  return set.has(type);
+}
+
+/** The placement class a device has on a build: where it was placed for a PCI device, the root
+ *  for a device on another bus (a parser places every device by the bus it names). */
+export function placementOn(d: { type: string; placement?: GuestPlacement }, catalog: PciCatalog): GuestPlacement {
+  return isPciType(d.type, catalog) ? (d.placement ?? 'root') : 'root';
 }
 
 /** The placement class of a device from the type of the device whose bus it sits on. */

@@ -1,5 +1,5 @@
 import type { PinnedAbi, PinnedDevice } from '../model/pinned.js';
-import { isPciType, PCI_BRIDGE_TYPES, PCIE_PORT_TYPES } from './device-types.js';
+import { PCI_BRIDGE_TYPES, PCIE_PORT_TYPES } from './device-types.js';
 
 export interface PlacedDevice {
   device: PinnedDevice;
@@ -14,7 +14,8 @@ export interface PlacedDevice {
  * Make every device's placement class concrete: devices that already name a bus keep it; a device
  * that must sit behind a PCIe port gets a pcie-root-port of its own, one that must sit behind a
  * PCI bridge goes behind a shared bridge (pcie-pci-bridge on a root port on q35, pci-bridge on
- * i440fx). New ports and bridges are named pci.N, as libvirt names controller N's bus.
+ * i440fx). New ports and bridges are named pci.N, as libvirt names controller N's bus. A pinned
+ * device's placement is its placement class already: the root for one that is not on PCI.
  */
 export function placeDevices(p: PinnedAbi): PlacedDevice[] {
   const q35 = p.machine.family.includes('q35');
@@ -47,7 +48,7 @@ export function placeDevices(p: PinnedAbi): PlacedDevice[] {
   };
   for (const d of p.devices.filter((x) => !isBridge(x))) {
     let bus = busOf(d);
-    if (bus === undefined && isPciType(d.type)) {
+    if (bus === undefined) {
       if (d.placement === 'pcie-port') {
         bus = fresh();
         out.push(synthetic('pcie-root-port', bus, undefined));

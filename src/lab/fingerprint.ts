@@ -1,12 +1,17 @@
 import type { Props, PropValue } from '../model/common.js';
+import type { GuestVisibility } from '../model/visibility.js';
 import { guestVisibleDiff, type Rules } from '../check/rules.js';
 import { parseQtree, walkQtree } from '../probe/qtree.js';
 import type { QmpClient } from '../qmp/client.js';
-import { MACHINE_NOT_GUEST_VISIBLE, readQomProps } from '../qmp/qom.js';
+import { readQomProps } from '../qmp/qom.js';
 
 /**
  * What the guest can see of its platform, read from a running QEMU: every vCPU's QOM properties
- * and the device tree with properties. Normalised only for what the guest cannot see.
+ * and the device tree with properties. Normalised only for what the guest cannot see, as
+ * data/rules/visibility.yaml says it (the checker reads the same file): QOM bookkeeping,
+ * check/enforce and filtered-feature reports of the vCPUs, device ids and backends, how QEMU was
+ * started and host-side policies of the machine. MAC addresses, PCI addresses, BAR assignments
+ * and vCPU topology ids are kept: the guest sees them.
  */
 export interface Fingerprint {
   machine: Props;
@@ -14,31 +19,10 @@ export interface Fingerprint {
   devices: Record<string, Props>;
 }
 
-/**
- * Left out of the vCPU fingerprint, each because the guest cannot see it:
- * - instance and topology ids, QOM links and bookkeeping (apic-id is kept: the guest sees it);
- * - check/enforce: whether QEMU refuses a missing feature, not what the guest gets;
- * - filtered-features/unavailable-features: what the host could not give, reported to the user;
- *   what the guest got is in the feature flags and feature-words, which are kept;
- * - crash-information: a runtime report of a guest crash.
- */
-export const CPU_NOT_GUEST_VISIBLE = new Set([
-  'type', 'parent_bus', 'realized', 'hotplugged', 'hotpluggable', 'memory', 'legacy-memory', 'start-powered-off',
-  'check', 'enforce', 'filtered-features', 'unavailable-features', 'crash-information',
-]);
-
-
-/**
- * Left out of device properties, each host-side or a name only the management layer sees:
- * device ids (QOM names), backends (drive, netdev, chardev, audiodev) and the probe of the
- * QOM tree. MAC addresses, PCI addresses and BAR assignments are kept: the guest sees them.
- */
-export const DEVICE_NOT_GUEST_VISIBLE = new Set(['drive', 'netdev', 'chardev', 'audiodev', 'id']);
-
-export async function fingerprint(qmp: Pick<QmpClient, 'execute'>): Promise<Fingerprint> {
+export async function fingerprint(qmp: Pick<QmpClient, 'execute'>, visibility: GuestVisibility): Promise<Fingerprint> {
   const cpus = await qmp.execute<{ 'cpu-index': number; 'qom-path': string }[]>('query-cpus-fast');
-  const cpuFps = await Promise.all([...cpus].sort((a, b) => a['cpu-index'] - b['cpu-index']).map((c) => readQomProps(qmp, c['qom-path'], CPU_NOT_GUEST_VISIBLE)));
-  const machine = await readQomProps(qmp, '/machine', MACHINE_NOT_GUEST_VISIBLE);
+  const cpuFps = await Promise.all([...cpus].sort((a, b) => a['cpu-index'] - b['cpu-index']).map((c) => readQomProps(qmp, c['qom-path'], visibility.cpuUnseen)));
+  const machine = await readQomProps(qmp, '/machine', visibility.machineUnseen);
   const qtree = parseQtree(await qmp.execute<string>('human-monitor-command', { 'command-line': 'info qtree' }));
   const devices: Record<string, Props> = {};
   const seen = new Map<string, number>();
@@ -50,7 +34,7 @@ export async function fingerprint(qmp: Pick<QmpClient, 'execute'>): Promise<Fing
     const n = (seen.get(base) ?? 0) + 1;
     seen.set(base, n);
     const props: Props = {};
-    for (const [k, v] of Object.entries(device.props)) if (!DEVICE_NOT_GUEST_VISIBLE.has(k)) props[k] = v;
+    for (const [k, v] of Object.entries(device.props)) if (!visibility.deviceUnseen.has(k)) props[k] = v;
     if (device.pci) {
       props['pci.id'] = device.pci.id;
       props['pci.subsystem'] = device.pci.subsystem;

@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { QemuBuild } from '../qmp/build.js';
+import { isQmpFailure } from '../qmp/client.js';
 import { launchQemu, type QemuInstance } from '../qmp/launcher.js';
 import { errorMessage } from '../util/errors.js';
 import type { Rules } from '../check/rules.js';
@@ -48,8 +49,10 @@ async function waitStatus(q: QemuInstance, want: string[], timeoutMs: number): P
     try {
       const s = await q.qmp.execute<{ status: string }>('query-status', undefined, { timeoutMs: 2000 });
       if (want.includes(s.status)) return s.status;
-    } catch {
-      return undefined;
+    } catch (e) {
+      // QEMU died, hung or refused the command: it has no status to wait for.
+      if (isQmpFailure(e)) return undefined;
+      throw e;
     }
     await sleep(20);
   }
@@ -87,7 +90,7 @@ export async function labMigrate(o: LabOptions): Promise<LabRun> {
     await waitStatus(src, ['running'], 10_000);
     // Let the firmware get going, so that the devices and CPU hold state worth moving.
     await sleep(300);
-    const before: Fingerprint = await fingerprint(src.qmp);
+    const before: Fingerprint = await fingerprint(src.qmp, o.rules.visibility);
     const port = await freePort();
     const uri = `tcp:127.0.0.1:${port}`;
     await dest.qmp.execute('migrate-incoming', { uri });
@@ -133,7 +136,7 @@ export async function labMigrate(o: LabOptions): Promise<LabRun> {
         differences: [],
       });
     }
-    const after = await fingerprint(dest.qmp);
+    const after = await fingerprint(dest.qmp, o.rules.visibility);
     const differences = diffFingerprints(before, after, o.rules);
     return run({ observed: differences.length ? 'unsafe' : 'safe', stage: 'compared', destinationStarted: true, migration: 'completed', destinationRunning: true, differences });
   } finally {

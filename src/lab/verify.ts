@@ -1,4 +1,4 @@
-import { findCatalog } from '../catalog/files.js';
+import { findCatalog } from '../io/catalog-files.js';
 import { checkMigration } from '../check/check.js';
 import type { Rules } from '../check/rules.js';
 import { parseArgvText } from '../formats/argv-in.js';

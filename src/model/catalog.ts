@@ -122,6 +122,10 @@ export const Catalog = Type.Object(
       description: 'The CPU properties that are CPUID feature bits (the booleans of a static expansion); other boolean CPU properties are knobs.',
     }),
     deviceTypes: Type.Array(Type.String(), { description: 'Every non-abstract device type of the build.' }),
+    pciDeviceTypes: Type.Array(Type.String(), {
+      description:
+        'The non-abstract device types that are PCI devices (`qom-list-types implements=pci-device`): they plug into a PCI bus and so have a placement class (root bus, behind a PCIe port, behind a PCI bridge); the others sit on ISA, USB, SCSI, virtio-serial or the system bus.',
+    }),
     commandLineOptions: Type.Array(Type.String(), { description: 'The options `qemu -help` lists.' }),
   },
   { additionalProperties: false, $id: 'Catalog' },

@@ -7,6 +7,7 @@ import { Cluster, PinnedAbi } from './pinned.js';
 import { TierMatrix, TierPolicy, TierResult, ValidationReport, VulnerabilityMap } from './policy.js';
 import { Reason } from './reason.js';
 import { CheckResult, MigrationRules } from './verdict.js';
+import { VisibilityRules } from './visibility.js';
 
 /** Every published document type, by the name its JSON Schema file carries. */
 export const SCHEMAS: Record<string, TSchema> = {
@@ -18,6 +19,7 @@ export const SCHEMAS: Record<string, TSchema> = {
   reason: Reason,
   verdict: CheckResult,
   'migration-rules': MigrationRules,
+  'visibility-rules': VisibilityRules,
   tier: TierResult,
   'tier-matrix': TierMatrix,
   'tier-policy': TierPolicy,

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { reasonCodeSchema } from './codes.js';
 import { PropValue } from './common.js';
 import { Reason } from './reason.js';
 
@@ -155,7 +156,7 @@ export const Finding = Type.Object(
   {
     level: FindingLevel,
     check: Type.Union([Type.Literal('vulnerability'), Type.Literal('best-practice'), Type.Literal('guest-os')]),
-    code: Type.String({ description: 'Stable code, e.g. VULNERABILITY_UNMITIGATED, CPU_NOT_PINNED.' }),
+    code: reasonCodeSchema('Stable code, e.g. VULNERABILITY_UNMITIGATED, CPU_NOT_PINNED.'),
     subject: Type.String(),
     message: Type.String(),
     a: Type.Optional(Type.Union([PropValue, Type.Null()], { description: 'What the guest has.' })),

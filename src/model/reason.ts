@@ -1,14 +1,15 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { reasonCodeSchema, type ReasonCode } from './codes.js';
 import { PropValue } from './common.js';
 
 /**
  * One explained fact behind an answer: a stable code, what it is about, the values on both sides
  * where there are two, and what to do about it. Codes are part of guestabi's interface: never
- * reuse one for another meaning.
+ * reuse one for another meaning. Every code is registered in ./codes.ts (guestabi codes).
  */
 export const Reason = Type.Object(
   {
-    code: Type.String({ description: 'Stable reason code, e.g. MACHINE_TYPE_UNKNOWN, CPU_VERSION_PASSED_OVER.' }),
+    code: reasonCodeSchema('Stable reason code, e.g. MACHINE_TYPE_UNKNOWN, CPU_VERSION_PASSED_OVER.'),
     level: Type.Union([Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')]),
     subject: Type.String({ description: 'What the reason is about: a machine type, CPU model, feature, device or property.' }),
     message: Type.String(),
@@ -28,8 +29,9 @@ export const Reason = Type.Object(
 );
 export type Reason = Static<typeof Reason>;
 
+/** A reason; `code` must be registered in ./codes.ts (an unregistered one does not compile). */
 export function reason(
-  code: string,
+  code: ReasonCode,
   level: Reason['level'],
   subject: string,
   message: string,

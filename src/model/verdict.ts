@@ -50,8 +50,6 @@ export const MigrationRules = Type.Object(
     ),
     renamedTypes: Type.Array(Type.Object({ names: Type.Array(Type.String()), why: Type.String(), evidence: Type.String() }, { additionalProperties: false })),
     qtreeOnlyIn: Type.Array(Type.Object({ types: Type.Array(Type.String()), why: Type.String(), evidence: Type.String() }, { additionalProperties: false })),
-    hypervOnly: Type.String(),
-    hostSide: Type.Array(Type.Object({ property: Type.String(), why: Type.String(), evidence: Type.String() }, { additionalProperties: false })),
     properties: Type.Array(
       Type.Object(
         {
@@ -74,6 +72,26 @@ export const MigrationRules = Type.Object(
     ),
     knownBroken: Type.Array(
       Type.Object({ from: Type.String(), to: Type.String(), machines: Type.String(), why: Type.String(), source: Type.String() }, { additionalProperties: false }),
+    ),
+    blockers: Type.Object(
+      {
+        launchSecurity: Type.Object(
+          { why: Type.String({ description: 'The message; {type} stands for the launch security type.' }), source: Type.String() },
+          { additionalProperties: false, description: 'The blocker of every confidential guest (SEV, TDX ...).' },
+        ),
+        devices: Type.Array(
+          Type.Object(
+            {
+              type: Type.String({ description: 'The device type QEMU blocks migration for.' }),
+              why: Type.String({ description: 'The message; {device} stands for the device id (or "a <type> device").' }),
+              remedy: Type.String(),
+              source: Type.String(),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+      },
+      { additionalProperties: false, description: 'Migration blockers QEMU installs whatever the two sides are.' },
     ),
   },
   { additionalProperties: false, $id: 'MigrationRules' },

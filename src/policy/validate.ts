@@ -1,8 +1,9 @@
 import { concreteHostModel } from '../check/check.js';
 import { runtimePlatform, type RuntimePlatform } from '../check/runtime.js';
+import { hostCpuHas } from '../resolve/cpu-features.js';
 import { ResolveError, type TargetHost } from '../resolve/target.js';
-import type { Props } from '../model/common.js';
 import type { GuestSpec } from '../model/guest.js';
+import type { GuestVisibility } from '../model/visibility.js';
 import { VALIDATION_SCHEMA_ID, type Finding, type FindingLevel, type TierPolicy, type TierResult, type ValidationReport, type VulnerabilityMap, type VulnerabilityRow } from '../model/policy.js';
 import type { ResolvedOs } from '../osinfo/db.js';
 import { deviceForms, guestOsTier, osinfoPciId, virtioBase, virtioForm } from './tier.js';
@@ -25,19 +26,19 @@ export interface ValidateInput {
  * The platform QEMU would give the guest on this host. host-model is what libvirt makes of it on
  * this host (a named model and features); when the profile cannot tell, the CPU is unknown.
  */
-export function validationPlatform(spec: GuestSpec, host: TargetHost, source: string): RuntimePlatform {
-  if (spec.cpu.mode !== 'host-model') return runtimePlatform(spec, host, source);
+export function validationPlatform(spec: GuestSpec, host: TargetHost, visibility: GuestVisibility, source: string): RuntimePlatform {
+  if (spec.cpu.mode !== 'host-model') return runtimePlatform(spec, host, visibility, source);
   try {
     const concrete = concreteHostModel(spec, host).spec;
-    return { ...runtimePlatform(concrete, host, source), spec };
+    return { ...runtimePlatform(concrete, host, visibility, source), spec };
   } catch (e) {
     if (!(e instanceof ResolveError)) throw e;
-    const p = runtimePlatform({ ...spec, cpu: { mode: 'host-passthrough' } }, host, source);
+    const p = runtimePlatform({ ...spec, cpu: { mode: 'host-passthrough' } }, host, visibility, source);
     return { ...p, spec, cpuName: 'host-model', cpu: null, cpuHostDependent: false };
   }
 }
 
-function finding(level: FindingLevel, check: Finding['check'], code: string, subject: string, message: string, extra: Partial<Finding> = {}): Finding {
+function finding(level: FindingLevel, check: Finding['check'], code: Finding['code'], subject: string, message: string, extra: Partial<Finding> = {}): Finding {
   const f: Finding = { level, check, code, subject, message };
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) (f as Record<string, unknown>)[k] = v;
   return f;
@@ -113,9 +114,6 @@ function vulnerabilityFindings(input: ValidateInput): Finding[] {
   const host = p.host.profile;
   const out: Finding[] = [];
   const vendor = host.cpu.vendor;
-  const cpu = p.cpu;
-  const has = (f: string) => cpu?.[f] === true;
-  const hostHas = (f: string) => p.host.hostFeatures?.has(f) ?? host.cpu.flags.includes(f.replace(/-/g, '_'));
   const notAffected: string[] = [];
   for (const [vuln, status] of Object.entries(host.vulnerabilities).sort(([a], [b]) => a.localeCompare(b))) {
     if (NOT_AFFECTED.test(status)) {
@@ -131,157 +129,200 @@ function vulnerabilityFindings(input: ValidateInput): Finding[] {
       );
       continue;
     }
-    for (const row of rows) out.push(...rowFindings(row, status, input.vulnerabilityFile, cpu, has, hostHas, p));
+    for (const row of rows) out.push(...rowFindings(rowContext(row, status, input.vulnerabilityFile, p)));
   }
   if (notAffected.length) out.push(finding('pass', 'vulnerability', 'HOST_NOT_AFFECTED', 'host', `the host CPU is not affected by ${notAffected.join(', ')}`));
   return out;
 }
 
-function rowFindings(
-  row: VulnerabilityRow,
-  status: string,
-  file: string,
-  cpu: Props | null,
-  has: (f: string) => boolean,
-  hostHas: (f: string) => boolean,
-  p: RuntimePlatform,
-): Finding[] {
-  const out: Finding[] = [];
-  const source = `${file}#${row.vulnerability}${row.vendor ? `/${row.vendor}` : ''}: ${row.source}`;
+/** One row of the vulnerability map against one guest: what every finding of it says. */
+interface RowContext {
+  row: VulnerabilityRow;
+  /** What the host reports for the vulnerability. */
+  status: string;
+  /** Where the row is, for the findings' source. */
+  source: string;
+  title: string;
+  p: RuntimePlatform;
+  /** Whether the guest CPU has a feature on. */
+  has: (f: string) => boolean;
+  /** Whether the host CPU offers a feature. */
+  hostHas: (f: string) => boolean;
+}
+
+function rowContext(row: VulnerabilityRow, status: string, file: string, p: RuntimePlatform): RowContext {
+  return {
+    row,
+    status,
+    source: `${file}#${row.vulnerability}${row.vendor ? `/${row.vendor}` : ''}: ${row.source}`,
+    title: `${row.title}${row.cves.length ? ` (${row.cves.join(', ')})` : ''}`,
+    p,
+    has: (f) => p.cpu?.[f] === true,
+    hostHas: (f) => hostCpuHas(p.host, f),
+  };
+}
+
+function rowFindings(x: RowContext): Finding[] {
+  const { row, status, source, title } = x;
   const subject = row.vulnerability;
-  const title = `${row.title}${row.cves.length ? ` (${row.cves.join(', ')})` : ''}`;
+  if (!row.guestMitigates) return [hostOnlyFinding(x), ...misreported(x)];
+  if (!row.needs || row.needs.length === 0) {
+    return [finding('pass', 'vulnerability', 'VULNERABILITY_MITIGATED', subject, `${title}: the guest mitigates it in software; the host reports "${status}"${row.note ? ` (${row.note})` : ''}`, { b: status, source }), ...misreported(x)];
+  }
+  if (x.p.cpu === null) {
+    const why = x.p.cpuName === 'host-model' ? 'host-model cannot be resolved from this host profile' : "the host profile has no expansion of the guest's CPU";
+    return [finding('warn', 'vulnerability', 'GUEST_CPU_UNKNOWN', subject, `${title}: the host reports "${status}", and the guest's CPU features are not known (${why})`, { b: status, source }), ...misreported(x)];
+  }
+  return [...guestFeatureFindings(x, row.needs), ...misreported(x)];
+}
+
+/** A vulnerability only the host can mitigate. */
+function hostOnlyFinding({ row, status, source, title }: RowContext): Finding {
   const hostVulnerable = /^Vulnerable/i.test(status);
   const unknown = /^Unknown/i.test(status);
-  if (!row.guestMitigates) {
-    const level: FindingLevel = hostVulnerable || unknown ? 'warn' : 'pass';
+  const level: FindingLevel = hostVulnerable || unknown ? 'warn' : 'pass';
+  return finding(level, 'vulnerability', hostVulnerable || unknown ? 'HOST_VULNERABLE' : 'HOST_MITIGATED', row.vulnerability, `${title}: only the host can mitigate it, and it reports "${status}"${row.note ? `; ${row.note}` : ''}`, {
+    b: status,
+    source,
+    ...(hostVulnerable ? { remedy: 'update the host microcode and kernel' } : {}),
+  });
+}
+
+/** Whether the guest CPU has one of the feature sets its kernel needs to mitigate it, and what
+ *  would make the mitigation better. */
+function guestFeatureFindings(x: RowContext, needs: string[][]): Finding[] {
+  const { row, status, source, title, has, hostHas } = x;
+  const subject = row.vulnerability;
+  const out: Finding[] = [];
+  const met = needs.find((alt) => alt.every(has));
+  if (met) {
+    out.push(finding('pass', 'vulnerability', 'VULNERABILITY_MITIGATED', subject, `${title}: the guest CPU has ${met.join(' + ')}, which its kernel uses to mitigate it`, { a: met.join(','), b: status, source }));
+  } else {
+    const missing = needs[0]!.filter((f) => !has(f));
+    const hostLacks = missing.filter((f) => !hostHas(f));
+    const remedy = hostLacks.length
+      ? `the host CPU does not offer ${hostLacks.join(', ')} either: update the host microcode and kernel, then add ${missing.map((f) => `+${f}`).join(',')}`
+      : `add ${missing.map((f) => `+${f}`).join(',')} to the guest CPU (libvirt <feature policy='require' name='${missing[0]}'/>), or use a CPU model version that has it`;
     out.push(
-      finding(level, 'vulnerability', hostVulnerable || unknown ? 'HOST_VULNERABLE' : 'HOST_MITIGATED', subject, `${title}: only the host can mitigate it, and it reports "${status}"${row.note ? `; ${row.note}` : ''}`, {
+      finding('fail', 'vulnerability', 'VULNERABILITY_UNMITIGATED', subject, `${title}: the host is affected ("${status}") and the guest CPU ${x.p.cpuName ?? ''} lacks ${needs.map((alt) => alt.join(' + ')).join(' or ')}, so the guest cannot mitigate it`, {
+        a: missing.join(','),
         b: status,
+        remedy,
         source,
-        ...(hostVulnerable ? { remedy: 'update the host microcode and kernel' } : {}),
       }),
     );
-  } else if (!row.needs || row.needs.length === 0) {
-    out.push(finding('pass', 'vulnerability', 'VULNERABILITY_MITIGATED', subject, `${title}: the guest mitigates it in software; the host reports "${status}"${row.note ? ` (${row.note})` : ''}`, { b: status, source }));
-  } else if (cpu === null) {
-    const why = p.cpuName === 'host-model' ? 'host-model cannot be resolved from this host profile' : "the host profile has no expansion of the guest's CPU";
-    out.push(finding('warn', 'vulnerability', 'GUEST_CPU_UNKNOWN', subject, `${title}: the host reports "${status}", and the guest's CPU features are not known (${why})`, { b: status, source }));
-  } else {
-    const met = row.needs.find((alt) => alt.every(has));
-    if (met) {
-      out.push(finding('pass', 'vulnerability', 'VULNERABILITY_MITIGATED', subject, `${title}: the guest CPU has ${met.join(' + ')}, which its kernel uses to mitigate it`, { a: met.join(','), b: status, source }));
-    } else {
-      const want = row.needs[0]!;
-      const missing = want.filter((f) => !has(f));
-      const hostLacks = missing.filter((f) => !hostHas(f));
-      const remedy = hostLacks.length
-        ? `the host CPU does not offer ${hostLacks.join(', ')} either: update the host microcode and kernel, then add ${missing.map((f) => `+${f}`).join(',')}`
-        : `add ${missing.map((f) => `+${f}`).join(',')} to the guest CPU (libvirt <feature policy='require' name='${missing[0]}'/>), or use a CPU model version that has it`;
-      out.push(
-        finding('fail', 'vulnerability', 'VULNERABILITY_UNMITIGATED', subject, `${title}: the host is affected ("${status}") and the guest CPU ${p.cpuName ?? ''} lacks ${row.needs.map((alt) => alt.join(' + ')).join(' or ')}, so the guest cannot mitigate it`, {
-          a: missing.join(','),
-          b: status,
-          remedy,
-          source,
-        }),
-      );
-    }
-    const recommendedMissing = (row.recommended ?? []).filter((f) => !has(f));
-    if (met && recommendedMissing.length) {
-      out.push(
-        finding('warn', 'vulnerability', 'VULNERABILITY_FEATURE_RECOMMENDED', subject, `${title}: ${recommendedMissing.join(', ')} would make the guest's mitigation stronger or cheaper`, {
-          a: recommendedMissing.join(','),
-          remedy: recommendedMissing.every(hostHas) ? `add ${recommendedMissing.map((f) => `+${f}`).join(',')}` : 'the host CPU does not offer it',
-          source,
-        }),
-      );
-    }
   }
-  const claims = (row.mustNotClaim ?? []).filter(has);
-  if (claims.length) {
+  const recommendedMissing = (row.recommended ?? []).filter((f) => !has(f));
+  if (met && recommendedMissing.length) {
     out.push(
-      finding('fail', 'vulnerability', 'VULNERABILITY_MISREPORTED', subject, `${title}: the guest CPU has ${claims.join(', ')}, which tells the guest it is not affected, but the host is ("${status}"): the guest will skip its mitigation`, {
-        a: claims.join(','),
-        b: status,
-        remedy: `remove ${claims.map((f) => `-${f}`).join(',')} from the guest CPU`,
+      finding('warn', 'vulnerability', 'VULNERABILITY_FEATURE_RECOMMENDED', subject, `${title}: ${recommendedMissing.join(', ')} would make the guest's mitigation stronger or cheaper`, {
+        a: recommendedMissing.join(','),
+        remedy: recommendedMissing.every(hostHas) ? `add ${recommendedMissing.map((f) => `+${f}`).join(',')}` : 'the host CPU does not offer it',
         source,
       }),
     );
   }
   return out;
+}
+
+/** Features that tell the guest it is not affected while the host is. */
+function misreported({ row, status, source, title, has }: RowContext): Finding[] {
+  const claims = (row.mustNotClaim ?? []).filter(has);
+  if (!claims.length) return [];
+  return [
+    finding('fail', 'vulnerability', 'VULNERABILITY_MISREPORTED', row.vulnerability, `${title}: the guest CPU has ${claims.join(', ')}, which tells the guest it is not affected, but the host is ("${status}"): the guest will skip its mitigation`, {
+      a: claims.join(','),
+      b: status,
+      remedy: `remove ${claims.map((f) => `-${f}`).join(',')} from the guest CPU`,
+      source,
+    }),
+  ];
 }
 
 // --- best practice ----------------------------------------------------------------------------
 
 function bestPracticeFindings(p: RuntimePlatform): Finding[] {
   const out: Finding[] = [];
-  const c = p.host.catalog;
-  const spec = p.spec;
   for (const r of p.problems) out.push(finding('fail', 'best-practice', r.code, r.subject, r.message, r.remedy ? { remedy: r.remedy } : {}));
   if (!p.machine) return out;
-  const m = c.machine(p.machine)!;
-  if (spec.machine.type !== p.machine) {
+  out.push(...machineFindings(p, p.machine));
+  const mode = p.spec.cpu.mode;
+  if (mode === 'host-passthrough' || mode === 'maximum') out.push(hostDependentCpuFinding(p, mode));
+  else if (mode === 'custom' && p.cpuName) out.push(...namedCpuFindings(p, p.machine, p.cpuName));
+  else if (mode === 'host-model') {
+    out.push(finding('warn', 'best-practice', 'CPU_NOT_PINNED', mode, 'host-model becomes a different CPU on every host it starts on', { remedy: 'pin the named model it expands to (guestabi resolve)' }));
+  }
+  return out;
+}
+
+/** A versioned machine type, not deprecated. */
+function machineFindings(p: RuntimePlatform, machine: string): Finding[] {
+  const c = p.host.catalog;
+  const asked = p.spec.machine.type;
+  const out: Finding[] = [];
+  if (asked !== machine) {
     out.push(
-      finding('warn', 'best-practice', 'MACHINE_NOT_PINNED', spec.machine.type, `machine type ${spec.machine.type} is an alias: on QEMU ${c.version} it is ${p.machine}, on another build something else`, {
-        a: spec.machine.type,
-        b: p.machine,
-        remedy: `pin ${p.machine} (guestabi resolve)`,
+      finding('warn', 'best-practice', 'MACHINE_NOT_PINNED', asked, `machine type ${asked} is an alias: on QEMU ${c.version} it is ${machine}, on another build something else`, {
+        a: asked,
+        b: machine,
+        remedy: `pin ${machine} (guestabi resolve)`,
       }),
     );
-  } else out.push(finding('pass', 'best-practice', 'MACHINE_PINNED', p.machine, `machine type ${p.machine} is versioned`));
+  } else out.push(finding('pass', 'best-practice', 'MACHINE_PINNED', machine, `machine type ${machine} is versioned`));
+  const m = c.machine(machine)!;
   if (m.deprecated) {
     const newest = c.family(m.family).filter((x) => !x.deprecated).at(-1);
     out.push(
-      finding('warn', 'best-practice', 'MACHINE_TYPE_DEPRECATED', p.machine, `QEMU ${c.version} deprecates ${p.machine}: a later QEMU will remove it`, {
+      finding('warn', 'best-practice', 'MACHINE_TYPE_DEPRECATED', machine, `QEMU ${c.version} deprecates ${machine}: a later QEMU will remove it`, {
         ...(newest ? { b: newest.name, remedy: `move the guest to ${newest.name} at its next cold boot` } : {}),
       }),
     );
   }
-  const mode = spec.cpu.mode;
-  if (mode === 'host-passthrough' || mode === 'maximum') {
-    // -cpu host,migratable=off reads as a feature turned off; libvirt's migratable='off' as a property.
-    const migratable = spec.cpu.properties?.migratable;
-    const off = migratable === false || migratable === 'off' || spec.cpu.features?.some((f) => f.name === 'migratable' && (f.policy === 'disable' || f.policy === 'forbid'));
-    if (off) {
-      out.push(finding('pass', 'best-practice', 'HOST_DEPENDENT_CPU_NOT_MIGRATED', mode, `${mode} with migratable=off: the guest is not meant to migrate`));
-    } else {
-      out.push(
-        finding('warn', 'best-practice', 'HOST_DEPENDENT_CPU', mode, `${mode} gives the guest whatever this host's CPU is: it can migrate only to an identical host`, {
-          remedy: 'pin a named CPU model every destination can run (guestabi resolve --cluster), or say the guest does not migrate (migratable=off)',
-        }),
-      );
-    }
-  } else if (mode === 'custom' && p.cpuName) {
-    const model = c.cpuModel(p.cpuName);
-    if (model && model.version === null) {
-      const alias = c.cpuAliasOf(p.cpuName, p.machine);
-      out.push(
-        finding('warn', 'best-practice', 'CPU_NOT_PINNED', p.cpuName, `CPU model ${p.cpuName} is a bare name: what it means depends on the machine type and the QEMU build`, {
-          a: p.cpuName,
-          ...(alias ? { b: alias } : {}),
-          remedy: alias ? `pin ${alias}, which it stands for on ${p.machine} (guestabi resolve --policy keep)` : `pin a versioned model (guestabi resolve --policy keep keeps this exact CPU)`,
-        }),
-      );
-    } else if (model) out.push(finding('pass', 'best-practice', 'CPU_PINNED', p.cpuName, `CPU model ${p.cpuName} is versioned`));
-    if (model?.deprecated) {
-      const current = c.cpuVersions(model.base).filter((v) => !v.deprecated).at(-1);
-      out.push(
-        finding('warn', 'best-practice', 'CPU_MODEL_DEPRECATED', p.cpuName, `QEMU ${c.version} deprecates CPU model ${p.cpuName}`, {
-          ...(current ? { b: current.name } : {}),
-          remedy: current ? `use ${current.name}` : 'use a current CPU model (guestabi resolve)',
-        }),
-      );
-    }
-    if (!spec.cpu.enforce) {
-      out.push(
-        finding('warn', 'best-practice', 'CPU_NOT_ENFORCED', p.cpuName, `without enforce, QEMU silently drops CPU features a host lacks${p.filtered.length ? ` (here: ${p.filtered.join(' ')})` : ''}, and the guest's CPU differs from host to host`, {
-          remedy: "add enforce (-cpu ...,enforce; libvirt <cpu check='full'>)",
-        }),
-      );
-    } else out.push(finding('pass', 'best-practice', 'CPU_ENFORCED', p.cpuName, 'enforce: QEMU refuses to start rather than drop a feature'));
-  } else if (mode === 'host-model') {
-    out.push(finding('warn', 'best-practice', 'CPU_NOT_PINNED', mode, 'host-model becomes a different CPU on every host it starts on', { remedy: 'pin the named model it expands to (guestabi resolve)' }));
+  return out;
+}
+
+/** host-passthrough and maximum: fine for a guest that does not migrate. */
+function hostDependentCpuFinding(p: RuntimePlatform, mode: string): Finding {
+  // -cpu host,migratable=off reads as a feature turned off; libvirt's migratable='off' as a property.
+  const migratable = p.spec.cpu.properties?.migratable;
+  const off = migratable === false || migratable === 'off' || p.spec.cpu.features?.some((f) => f.name === 'migratable' && (f.policy === 'disable' || f.policy === 'forbid'));
+  if (off) return finding('pass', 'best-practice', 'HOST_DEPENDENT_CPU_NOT_MIGRATED', mode, `${mode} with migratable=off: the guest is not meant to migrate`);
+  return finding('warn', 'best-practice', 'HOST_DEPENDENT_CPU', mode, `${mode} gives the guest whatever this host's CPU is: it can migrate only to an identical host`, {
+    remedy: 'pin a named CPU model every destination can run (guestabi resolve --cluster), or say the guest does not migrate (migratable=off)',
+  });
+}
+
+/** A named CPU: versioned, current, and enforced. */
+function namedCpuFindings(p: RuntimePlatform, machine: string, cpuName: string): Finding[] {
+  const c = p.host.catalog;
+  const out: Finding[] = [];
+  const model = c.cpuModel(cpuName);
+  if (model && model.version === null) {
+    const alias = c.cpuAliasOf(cpuName, machine);
+    out.push(
+      finding('warn', 'best-practice', 'CPU_NOT_PINNED', cpuName, `CPU model ${cpuName} is a bare name: what it means depends on the machine type and the QEMU build`, {
+        a: cpuName,
+        ...(alias ? { b: alias } : {}),
+        remedy: alias ? `pin ${alias}, which it stands for on ${machine} (guestabi resolve --policy keep)` : `pin a versioned model (guestabi resolve --policy keep keeps this exact CPU)`,
+      }),
+    );
+  } else if (model) out.push(finding('pass', 'best-practice', 'CPU_PINNED', cpuName, `CPU model ${cpuName} is versioned`));
+  if (model?.deprecated) {
+    const current = c.cpuVersions(model.base).filter((v) => !v.deprecated).at(-1);
+    out.push(
+      finding('warn', 'best-practice', 'CPU_MODEL_DEPRECATED', cpuName, `QEMU ${c.version} deprecates CPU model ${cpuName}`, {
+        ...(current ? { b: current.name } : {}),
+        remedy: current ? `use ${current.name}` : 'use a current CPU model (guestabi resolve)',
+      }),
+    );
   }
+  if (!p.spec.cpu.enforce) {
+    out.push(
+      finding('warn', 'best-practice', 'CPU_NOT_ENFORCED', cpuName, `without enforce, QEMU silently drops CPU features a host lacks${p.filtered.length ? ` (here: ${p.filtered.join(' ')})` : ''}, and the guest's CPU differs from host to host`, {
+        remedy: "add enforce (-cpu ...,enforce; libvirt <cpu check='full'>)",
+      }),
+    );
+  } else out.push(finding('pass', 'best-practice', 'CPU_ENFORCED', cpuName, 'enforce: QEMU refuses to start rather than drop a feature'));
   return out;
 }
 

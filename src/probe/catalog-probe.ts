@@ -6,8 +6,9 @@ import { compareMachineNames, parseCpuModelName, parseMachineName } from '../cat
 import { compareVersions } from '../util/versions.js';
 import { RunError, errorMessage } from '../util/errors.js';
 import { QemuStartError } from '../qmp/launcher.js';
-import { MACHINE_NOT_GUEST_VISIBLE, readQomProps } from '../qmp/qom.js';
-import { INSTANCE_PROPERTIES, keyOfProbeId, placeable, placementDeviceArgs, placementId, PLACEMENTS, PROBE_DEVICES, probeDeviceArgs, type ProbeDeviceSpec } from './devices.js';
+import { readQomProps } from '../qmp/qom.js';
+import { guestVisibility } from '../io/rules-files.js';
+import { keyOfProbeId, placeable, placementDeviceArgs, placementId, PLACEMENTS, PROBE_DEVICES, probeDeviceArgs, type ProbeDeviceSpec } from './devices.js';
 import { flattenDevice, parseQtree, walkQtree, type QtreeBus, type QtreeDevice } from './qtree.js';
 import type { QemuSession, QemuStarter } from './session.js';
 import { mapPool } from '../util/pool.js';
@@ -15,29 +16,6 @@ import { mapPool } from '../util/pool.js';
 /** Arguments every probe instance gets: no default devices, no user config, paused, and TCG so
  *  that nothing about this host leaks into a catalog. */
 export const PROBE_BASE_ARGS = ['-nodefaults', '-display', 'none', '-no-user-config', '-S', '-accel', 'tcg'];
-
-/** Properties of a vCPU object that identify the instance or are run-time policy, not the
- *  CPU definition: left out of every expansion. */
-export const CPU_INSTANCE_PROPERTIES = new Set([
-  'apic-id',
-  'core-id',
-  'die-id',
-  'module-id',
-  'cluster-id',
-  'node-id',
-  'socket-id',
-  'thread-id',
-  'memory',
-  'realized',
-  'start-powered-off',
-  'hotplugged',
-  'hotpluggable',
-  'parent_bus',
-  'type',
-  'legacy-memory',
-  'check',
-  'enforce',
-]);
 
 /** Models whose expansion depends on the host and accelerator; they belong in HostProfiles. */
 const HOST_DEPENDENT_MODELS = new Set(['host', 'max']);
@@ -145,7 +123,7 @@ export async function probeCatalog(opts: CatalogProbeOptions): Promise<Catalog> 
       accel: 'tcg',
       devices: PROBE_DEVICES.map((d) => ({ key: d.key, type: d.type, ...(d.parent ? { parent: d.parent } : {}), ...(d.options ? { options: d.options } : {}) })),
       placements: [...PLACEMENTS],
-      instanceProperties: [...INSTANCE_PROPERTIES],
+      instanceProperties: [...guestVisibility().catalogOmits],
     },
     machines,
     families,
@@ -154,6 +132,7 @@ export async function probeCatalog(opts: CatalogProbeOptions): Promise<Catalog> 
     cpuFeatures: build.features,
     commandLineOptions,
     deviceTypes: build.deviceTypes,
+    pciDeviceTypes: build.pciDeviceTypes,
   };
 }
 
@@ -162,6 +141,8 @@ interface BuildFacts {
   machines: QmpMachineInfo[];
   cpuDefinitions: QmpCpuDefinition[];
   deviceTypes: string[];
+  /** The device types that implement pci-device. */
+  pciDeviceTypes: string[];
   /** Alternative feature spelling -> canonical name. */
   aliases: Record<string, string>;
   /** CPUID feature properties. */
@@ -179,6 +160,9 @@ async function probeBuild(starter: QemuStarter): Promise<BuildFacts> {
     const machines = await s.qmp.execute<QmpMachineInfo[]>('query-machines', withCompat ? { 'compat-props': true } : undefined);
     const cpuDefinitions = await s.qmp.execute<QmpCpuDefinition[]>('query-cpu-definitions');
     const types = await s.qmp.execute<{ name: string }[]>('qom-list-types', { implements: 'device', abstract: false });
+    // Which of them are PCI devices is QEMU's type hierarchy (hw/pci/pci.c registers TYPE_PCI_DEVICE, the
+    // abstract parent of every PCI device), not a naming habit.
+    const pciTypes = await s.qmp.execute<{ name: string }[]>('qom-list-types', { implements: 'pci-device', abstract: false });
     const { features, aliases } = await probeFeatureNames(s);
     return {
       version,
@@ -186,6 +170,7 @@ async function probeBuild(starter: QemuStarter): Promise<BuildFacts> {
       machines,
       cpuDefinitions: [...cpuDefinitions].sort((a, b) => a.name.localeCompare(b.name)),
       deviceTypes: types.map((t) => t.name).sort(),
+      pciDeviceTypes: pciTypes.map((t) => t.name).sort(),
       aliases,
     };
   } finally {
@@ -319,7 +304,7 @@ async function probeMachine(starter: QemuStarter, machine: string, modelNames: s
     devices = deviceMap(qtree, true);
     // The machine object's own properties (smm, acpi, pit, the chipset's optional parts, topology).
     // (Topology and memory size are the guest's, given on the command line, not the machine type's.)
-    const machineProps = await readQomProps(session.qmp, '/machine', MACHINE_NOT_GUEST_VISIBLE);
+    const machineProps = await readQomProps(session.qmp, '/machine', guestVisibility().machineUnseen);
     for (const k of Object.keys(machineProps)) if (k.startsWith('smp.') || k.startsWith('memory.')) delete machineProps[k];
     devices.set('board/machine', machineProps);
     pcieRoot = [...walkQtree(qtree)].some((d) => d.device.id.startsWith('probe-') && d.busType === 'PCIE');
@@ -369,10 +354,13 @@ function refusalReason(message: string, id: string): string {
   return (m ? m[1]! : line).trim();
 }
 
+/** A CPU model expansion without what the guest cannot see and one vCPU's ids (data/rules/
+ *  visibility.yaml), and without alias spellings of features. */
 export function cleanCpuProps(props: Record<string, PropValue>, aliases: Record<string, string>): Props {
   const out: Props = {};
+  const omit = guestVisibility().cpuExpansionOmits;
   for (const [k, v] of Object.entries(props)) {
-    if (CPU_INSTANCE_PROPERTIES.has(k) || k in aliases) continue;
+    if (omit.has(k) || k in aliases) continue;
     out[k] = v;
   }
   return out;
@@ -382,7 +370,7 @@ export function cleanCpuProps(props: Record<string, PropValue>, aliases: Record<
  *  devices as board/<type> (#n from the second of a type on). Backends merge into their proxy;
  *  the probe's own ports and bridges (ids infra-*) are left out. */
 function deviceMap(root: QtreeBus, board: boolean): Map<string, Props> {
-  const omit = new Set(INSTANCE_PROPERTIES);
+  const omit = new Set(guestVisibility().catalogOmits);
   const out = new Map<string, Props>();
   const seen = new Map<string, number>();
   const claimed = new Set<QtreeDevice>();

@@ -72,9 +72,6 @@ export const PROBE_DEVICES: ProbeDeviceSpec[] = [
 export const PLACEMENTS = ['pcie-port', 'pci-bridge'] as const;
 export type Placement = 'root' | (typeof PLACEMENTS)[number];
 
-/** Properties that name one instance rather than describe the platform, left out of every map. */
-export const INSTANCE_PROPERTIES = ['addr', 'legacy-addr', 'id', 'drive', 'netdev', 'mac', 'chardev', 'bootindex', 'failover_pair_id', 'busnr', 'chassis', 'slot'];
-
 /** Block node names are limited to 31 characters: number them instead of naming them. */
 function deviceArgs(d: ProbeDeviceSpec, id: string, extra: string, disks: { n: number }): string[] {
   const parentBus = d.parent ? `,bus=probe-${d.parent}.0` : '';

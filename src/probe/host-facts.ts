@@ -1,6 +1,7 @@
 import { constants, accessSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostProfile, IommuUnit } from '../model/host.js';
+import { isSystemError } from '../util/errors.js';
 
 /** Where the host's kernel interfaces are; tests point it at a recorded tree. */
 export interface HostRoots {
@@ -14,8 +15,11 @@ export const REAL_ROOTS: HostRoots = { proc: '/proc', sys: '/sys', dev: '/dev' }
 function readText(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
+  } catch (e) {
+    // procfs and sysfs refuse reads in many ways (ENOENT, EACCES, EIO or EINVAL on some
+    // attributes): a fact the kernel does not give is absent from the profile.
+    if (isSystemError(e)) return undefined;
+    throw e;
   }
 }
 
@@ -58,8 +62,10 @@ export function kvmDevicePresent(roots: HostRoots): boolean {
   try {
     accessSync(join(roots.dev, 'kvm'), constants.R_OK | constants.W_OK);
     return true;
-  } catch {
-    return false;
+  } catch (e) {
+    // No /dev/kvm (ENOENT) or not ours to use (EACCES, EPERM): no KVM here.
+    if (isSystemError(e)) return false;
+    throw e;
   }
 }
 

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { QmpClient, type QmpTranscriptEntry } from '../qmp/client.js';
+import { ignoreQmpFailure, QmpClient, type QmpTranscriptEntry } from '../qmp/client.js';
 import type { QemuBuild } from '../qmp/build.js';
 import { launchQemu, qemuHelp, QemuStartError } from '../qmp/launcher.js';
 import { ReplayTransport } from '../qmp/transport.js';
@@ -103,7 +103,7 @@ export function replayStarter(dir: string): QemuStarter {
       return {
         qmp,
         async stop() {
-          await qmp.execute('quit').catch(() => undefined);
+          await qmp.execute('quit').catch(ignoreQmpFailure);
           qmp.close();
         },
       };

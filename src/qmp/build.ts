@@ -1,7 +1,7 @@
 import { accessSync, constants, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
-import { UserError } from '../util/errors.js';
+import { isSystemError, UserError } from '../util/errors.js';
 import { compareVersions } from '../util/versions.js';
 
 /** How to run one QEMU build: the binary plus what an extracted (not installed) build needs. */
@@ -76,8 +76,9 @@ function systemQemu(): string | undefined {
     try {
       accessSync(candidate, constants.X_OK);
       return candidate;
-    } catch {
-      /* not here */
+    } catch (e) {
+      // Not in this PATH entry (ENOENT), or not executable (EACCES): look in the next one.
+      if (!isSystemError(e)) throw e;
     }
   }
   return undefined;
@@ -119,7 +120,8 @@ export function findQemuBuild(spec?: string): QemuBuild {
   }
   try {
     accessSync(path, constants.X_OK);
-  } catch {
+  } catch (e) {
+    if (!isSystemError(e)) throw e;
     throw new UserError(`not executable: ${path}`, '--qemu');
   }
   // A binary inside a fetched build: use its manifest so that libraries and modules come along.

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { GuestabiError } from '../util/errors.js';
 import { parseQmpJson } from './json.js';
 
 /** One line of a QMP conversation, as recorded for replay. */
@@ -25,8 +26,9 @@ export interface QmpGreeting {
   QMP: { version: { qemu: { major: number; minor: number; micro: number }; package: string }; capabilities: string[] };
 }
 
-/** QEMU answered a command with an error reply. */
-export class QmpCommandError extends Error {
+/** QEMU answered a command with an error reply. A failure to run: exit 2. */
+export class QmpCommandError extends GuestabiError {
+  readonly exitCode = 2;
   constructor(
     readonly command: string,
     readonly errorClass: string,
@@ -37,7 +39,8 @@ export class QmpCommandError extends Error {
   }
 }
 
-export class QmpTimeoutError extends Error {
+export class QmpTimeoutError extends GuestabiError {
+  readonly exitCode = 2;
   constructor(
     readonly command: string,
     readonly timeoutMs: number,
@@ -48,7 +51,8 @@ export class QmpTimeoutError extends Error {
 }
 
 /** The monitor went away (QEMU exited or the socket closed) while a reply was awaited. */
-export class QmpClosedError extends Error {
+export class QmpClosedError extends GuestabiError {
+  readonly exitCode = 2;
   constructor(
     readonly command: string | undefined,
     detail: string,
@@ -56,6 +60,17 @@ export class QmpClosedError extends Error {
     super(command ? `QMP ${command}: connection closed (${detail})` : `QMP connection closed (${detail})`);
     this.name = 'QmpClosedError';
   }
+}
+
+/** Whether `e` is one of the ways a QMP command fails: an error reply, no reply in time, or the
+ *  monitor gone. */
+export function isQmpFailure(e: unknown): e is QmpCommandError | QmpTimeoutError | QmpClosedError {
+  return e instanceof QmpCommandError || e instanceof QmpTimeoutError || e instanceof QmpClosedError;
+}
+
+/** For `quit` on the way out: QEMU exits on it, often before it replies, and is stopped anyway. */
+export function ignoreQmpFailure(e: unknown): void {
+  if (!isQmpFailure(e)) throw e;
 }
 
 interface Pending {
@@ -112,7 +127,10 @@ export class QmpClient {
         let msg: Record<string, unknown>;
         try {
           msg = parseQmpJson(line) as Record<string, unknown>;
-        } catch {
+        } catch (e) {
+          // A line that is not JSON: before the greeting, this is not a QMP monitor; after it,
+          // a stray line (QEMU's own messages) that no reply waits for.
+          if (!(e instanceof SyntaxError)) throw e;
           if (!client) {
             clearTimeout(timer);
             transport.close();

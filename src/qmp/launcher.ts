@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RunError } from '../util/errors.js';
-import { QmpClient, type QmpTranscriptEntry } from './client.js';
+import { isSystemError, RunError } from '../util/errors.js';
+import { ignoreQmpFailure, QmpClient, type QmpTranscriptEntry } from './client.js';
 import { COMPILED_IN_MODULE_DIR, type QemuBuild } from './build.js';
 import { SocketTransport } from './transport.js';
 
@@ -55,8 +55,9 @@ function killAllNow(): void {
   for (const child of live) {
     try {
       child.kill('SIGKILL');
-    } catch {
-      /* already gone */
+    } catch (e) {
+      // Already gone (ESRCH): nothing to kill.
+      if (!isSystemError(e)) throw e;
     }
   }
 }
@@ -168,8 +169,10 @@ export async function launchQemu(build: QemuBuild, args: string[], opts: LaunchO
       try {
         transport = await SocketTransport.connect(socketPath);
         break;
-      } catch {
-        /* not listening yet */
+      } catch (e) {
+        // Not listening yet (ECONNREFUSED, or the socket file not there yet): try again until
+        // QEMU exits or the deadline passes.
+        if (!isSystemError(e)) throw e;
       }
     }
     await sleep(5);
@@ -195,7 +198,7 @@ export async function launchQemu(build: QemuBuild, args: string[], opts: LaunchO
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       if (!exitInfo && !qmp.isClosed) {
-        await qmp.execute('quit', undefined, { timeoutMs: 2000 }).catch(() => undefined);
+        await qmp.execute('quit', undefined, { timeoutMs: 2000 }).catch(ignoreQmpFailure);
       }
       qmp.close();
       const waitExit = (ms: number) => within(exited, ms);

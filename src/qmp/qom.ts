@@ -29,15 +29,3 @@ export async function readQomProps(qmp: Pick<QmpClient, 'execute'>, path: string
   });
   return out;
 }
-
-/**
- * Machine properties the guest does not see: how QEMU was started (kernel, firmware and dtb files,
- * boot order), host-side policies (memory merging, core dumps, the PC speaker's audio backend) and
- * the guest's clock, which keeps running. Topology (smp), memory size, smm, acpi, the chipset's
- * optional devices and the OEM ids in the ACPI tables are guest-visible and kept.
- */
-export const MACHINE_NOT_GUEST_VISIBLE = new Set([
-  'type', 'kernel', 'initrd', 'append', 'dtb', 'dumpdtb', 'firmware', 'dt-compatible', 'phandle-start', 'dump-guest-core', 'mem-merge',
-  'suppress-vmdesc', 'boot', 'rtc-time', 'pcspk-audiodev', 'memory-backend', 'bus-lock-ratelimit', 'sgx-epc', 'cxl-fmw', 'memory-encryption',
-  'confidential-guest-support', 'pflash0', 'pflash1', 'audiodev', 'graphics',
-]);

@@ -1,5 +1,6 @@
 import { createConnection, type Socket } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
+import { GuestabiError } from '../util/errors.js';
 import type { QmpTranscriptEntry, QmpTransport } from './client.js';
 
 /** QMP over a connected stream socket: one JSON document per line. */
@@ -61,7 +62,10 @@ export class SocketTransport implements QmpTransport {
 }
 
 /** A mismatch between what the code under test sent and what was recorded. */
-export class ReplayMismatchError extends Error {}
+export class ReplayMismatchError extends GuestabiError {
+  readonly exitCode = 2;
+  override name = 'ReplayMismatchError';
+}
 
 /**
  * Replays a recorded conversation, as libvirt's capabilities tests do: each command the client

@@ -1,6 +1,6 @@
 import type { Props, PropValue } from '../model/common.js';
 import type { PinnedAbi } from '../model/pinned.js';
-import { PLACEMENT_PROPERTIES } from './devices.js';
+import type { GuestVisibility } from '../model/visibility.js';
 
 export interface AbiDevice {
   type: string;
@@ -15,15 +15,15 @@ export interface AbiDevice {
 /**
  * What a pinned guest is, as the guest sees it: names, settings and effective properties, without
  * how it was reached (provenance), how things are named (device ids, host names) or where the
- * host-side backends are. Devices are in a canonical order. Two pinned guests with equal ABIs are
- * the same platform for guestabi.
+ * host-side backends are (data/rules/visibility.yaml). Devices are in a canonical order. Two
+ * pinned guests with equal ABIs are the same platform for guestabi.
  */
-export function guestAbi(p: PinnedAbi) {
+export function guestAbi(p: PinnedAbi, visibility: GuestVisibility) {
   const devices: AbiDevice[] = p.devices.map((d, i) => ({
     type: d.type,
     placement: d.placement,
     catalogKey: d.catalogKey,
-    settings: Object.fromEntries(Object.entries(d.explicit).filter(([k]) => !PLACEMENT_PROPERTIES.has(k)).sort(([a], [b]) => a.localeCompare(b))),
+    settings: Object.fromEntries(Object.entries(d.explicit).filter(([k]) => !visibility.deviceAsWritten.has(k)).sort(([a], [b]) => a.localeCompare(b))),
     effective: Object.fromEntries(p.effective.map((e) => [e.catalog, e.devices[i] ?? null])),
   }));
   devices.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));

@@ -1,9 +1,10 @@
 import { PINNED_ABI_SCHEMA_ID, type EffectivePlatform, type PinnedAbi, type ResolutionPolicy } from '../model/pinned.js';
 import type { GuestSpec } from '../model/guest.js';
 import { reason, type Reason } from '../model/reason.js';
-import { effectiveCpu, resolveCpu } from './cpu.js';
-import { effectiveDevice, resolveDevices } from './devices.js';
-import { dedupe, resolveMachine } from './machine.js';
+import type { GuestVisibility } from '../model/visibility.js';
+import { effectiveCpu, resolveCpu, type ResolvedCpu } from './cpu.js';
+import { effectiveDevice, resolveDevices, type ResolvedDevices } from './devices.js';
+import { dedupe, resolveMachine, type ResolvedMachine } from './machine.js';
 import type { Target } from './target.js';
 
 export interface PinOptions {
@@ -11,6 +12,8 @@ export interface PinOptions {
   /** When the resolution happened: an input, so that resolving stays a pure function. */
   now: Date;
   tool: string;
+  /** What the guest cannot see (data/rules/visibility.yaml): names and places a device keeps as written. */
+  visibility: GuestVisibility;
   source?: string;
 }
 
@@ -23,33 +26,8 @@ export function pinGuest(spec: GuestSpec, target: Target, opts: PinOptions): Pin
   const source = opts.source ?? 'guest';
   const machine = resolveMachine(spec.machine.type, target, `${source}: machine`);
   const cpu = resolveCpu(spec.cpu, machine.type, target, opts.policy, `${source}: cpu`);
-  const devices = resolveDevices(spec, machine.type, target);
-  const warnings: Reason[] = [...machine.warnings, ...cpu.warnings, ...devices.warnings];
-
-  for (const h of target.hosts) {
-    if (spec.accel && spec.accel !== h.profile.accel) {
-      warnings.push(
-        reason('HOST_PROFILE_ACCEL_DIFFERS', 'warn', h.name, `the guest runs with ${spec.accel.toUpperCase()} but ${h.name}'s profile was probed with ${h.profile.accel.toUpperCase()}: what can run may differ`, {
-          host: h.name,
-          remedy: `probe the host with --accel ${spec.accel}`,
-        }),
-      );
-    }
-  }
-
-  // The effective platform per QEMU build: hosts that share a build share it.
-  const byCatalog = new Map<string, string[]>();
-  for (const h of target.hosts) byCatalog.set(h.catalog.id, [...(byCatalog.get(h.catalog.id) ?? []), ...h.members]);
-  const effective: EffectivePlatform[] = [...byCatalog].map(([id, hosts]) => {
-    const h = target.hosts.find((x) => x.catalog.id === id)!;
-    return {
-      catalog: id,
-      hosts,
-      cpu: cpu.cpu.hostDependent && (target.hosts.length > 1 || target.hosts[0]!.members.length > 1) ? null : effectiveCpu(cpu.cpu, machine.type, h.catalog, h),
-      devices: devices.devices.map((d) => effectiveDevice(d, machine.type, h.catalog)),
-    };
-  });
-
+  const devices = resolveDevices(spec, machine.type, target, opts.visibility);
+  const warnings: Reason[] = [...machine.warnings, ...cpu.warnings, ...devices.warnings, ...accelWarnings(spec, target)];
   const pinned: PinnedAbi = {
     schema: PINNED_ABI_SCHEMA_ID,
     arch: spec.arch ?? 'x86_64',
@@ -59,28 +37,64 @@ export function pinGuest(spec: GuestSpec, target: Target, opts: PinOptions): Pin
     vcpus: { ...spec.vcpus },
     devices: devices.devices,
     globals: [...(spec.globals ?? [])],
-    effective,
-    provenance: {
-      asked: {
-        machine: spec.machine.type,
-        cpuMode: spec.cpu.mode,
-        ...(spec.cpu.model ? { cpuModel: spec.cpu.model } : {}),
-        features: (spec.cpu.features ?? []).map((f) => `${f.policy}:${f.name}`),
-      },
-      against: {
-        kind: target.kind,
-        name: target.name,
-        hosts: target.hosts.flatMap((h) => h.members.map((name) => ({ name, catalog: h.catalog.id, accel: h.profile.accel }))),
-      },
-      policy: opts.policy,
-      resolvedAt: opts.now.toISOString(),
-      tool: opts.tool,
-      decisions: [...machine.decisions, ...cpu.decisions, ...devices.decisions],
-    },
+    effective: effectivePlatforms(target, machine, cpu, devices, opts.visibility),
+    provenance: provenance(spec, target, opts, [...machine.decisions, ...cpu.decisions, ...devices.decisions]),
     warnings: dedupe(warnings),
   };
   for (const k of ['name', 'accel', 'iommu', 'launchSecurity', 'os', 'firmware', 'featureRegisters', 'unmodelled'] as const) {
     if (spec[k] !== undefined) (pinned as Record<string, unknown>)[k] = spec[k];
   }
   return pinned;
+}
+
+/** Hosts probed with another accelerator than the guest runs with. */
+function accelWarnings(spec: GuestSpec, target: Target): Reason[] {
+  const out: Reason[] = [];
+  for (const h of target.hosts) {
+    if (spec.accel && spec.accel !== h.profile.accel) {
+      out.push(
+        reason('HOST_PROFILE_ACCEL_DIFFERS', 'warn', h.name, `the guest runs with ${spec.accel.toUpperCase()} but ${h.name}'s profile was probed with ${h.profile.accel.toUpperCase()}: what can run may differ`, {
+          host: h.name,
+          remedy: `probe the host with --accel ${spec.accel}`,
+        }),
+      );
+    }
+  }
+  return out;
+}
+
+/** The effective platform per QEMU build: hosts that share a build share it. */
+function effectivePlatforms(target: Target, machine: ResolvedMachine, cpu: ResolvedCpu, devices: ResolvedDevices, visibility: GuestVisibility): EffectivePlatform[] {
+  const byCatalog = new Map<string, string[]>();
+  for (const h of target.hosts) byCatalog.set(h.catalog.id, [...(byCatalog.get(h.catalog.id) ?? []), ...h.members]);
+  return [...byCatalog].map(([id, hosts]) => {
+    const h = target.hosts.find((x) => x.catalog.id === id)!;
+    return {
+      catalog: id,
+      hosts,
+      cpu: cpu.cpu.hostDependent && (target.hosts.length > 1 || target.hosts[0]!.members.length > 1) ? null : effectiveCpu(cpu.cpu, machine.type, h.catalog, h),
+      devices: devices.devices.map((d) => effectiveDevice(d, machine.type, h.catalog, visibility)),
+    };
+  });
+}
+
+/** What was asked, against what, under which policy and when, and every decision made. */
+function provenance(spec: GuestSpec, target: Target, opts: PinOptions, decisions: Reason[]): PinnedAbi['provenance'] {
+  return {
+    asked: {
+      machine: spec.machine.type,
+      cpuMode: spec.cpu.mode,
+      ...(spec.cpu.model ? { cpuModel: spec.cpu.model } : {}),
+      features: (spec.cpu.features ?? []).map((f) => `${f.policy}:${f.name}`),
+    },
+    against: {
+      kind: target.kind,
+      name: target.name,
+      hosts: target.hosts.flatMap((h) => h.members.map((name) => ({ name, catalog: h.catalog.id, accel: h.profile.accel }))),
+    },
+    policy: opts.policy,
+    resolvedAt: opts.now.toISOString(),
+    tool: opts.tool,
+    decisions,
+  };
 }

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { CatalogIndex } from '../catalog/catalog.js';
 import type { HostProfile } from '../model/host.js';
 import type { Props } from '../model/common.js';
 import type { Reason } from '../model/reason.js';
+import { GuestabiError, type ErrorJson } from '../util/errors.js';
 
 /**
  * One host indexed for resolving (its profile, the catalog of its QEMU, sets built once), or a
@@ -49,14 +49,10 @@ function accelDelta(profile: HostProfile, catalog: CatalogIndex): Props | null {
   return delta;
 }
 
-/** What decides how a guest resolves on a host. */
+/** What decides how a guest resolves on a host, as one text: hosts with equal texts resolve alike.
+ *  Kept whole rather than hashed (a Map key compares it exactly, and no hash needs node:crypto). */
 function signature(h: TargetHost): string {
-  const digest = createHash('sha1');
-  digest.update(`${h.catalog.id}\u0000${h.profile.accel}\u0000${h.profile.arch}\u0000`);
-  digest.update(JSON.stringify(h.profile.cpuModels));
-  digest.update(JSON.stringify(h.profile.hostCpu));
-  digest.update(JSON.stringify(h.profile.accelCpu ?? null));
-  return digest.digest('hex');
+  return [h.catalog.id, h.profile.accel, h.profile.arch, JSON.stringify(h.profile.cpuModels), JSON.stringify(h.profile.hostCpu), JSON.stringify(h.profile.accelCpu ?? null)].join('\u0000');
 }
 
 export function describeMembers(members: string[]): string {
@@ -78,12 +74,18 @@ export function groupHosts(hosts: TargetHost[]): TargetHost[] {
 
 /** The answer could not be given as asked: no runnable CPU version, a machine type a host lacks...
  *  A negative result (exit 1), not bad input; carries the reasons. */
-export class ResolveError extends Error {
+export class ResolveError extends GuestabiError {
+  readonly exitCode = 1;
   constructor(
     message: string,
     readonly reasons: Reason[],
   ) {
     super(message);
     this.name = 'ResolveError';
+  }
+
+  /** As resolve --json prints it: the message and the reasons. */
+  override toJSON(): ErrorJson & { reasons: Reason[] } {
+    return { ...super.toJSON(), reasons: this.reasons };
   }
 }

@@ -1,6 +1,6 @@
 import type { CatalogIndex } from '../catalog/catalog.js';
-import { findCatalog, shippedCatalogs } from '../catalog/files.js';
-import { migrationRules } from '../check/rules-file.js';
+import { findCatalog, shippedCatalogs } from '../io/catalog-files.js';
+import { migrationRules } from '../io/rules-files.js';
 import type { Rules } from '../check/rules.js';
 import { parseGuestText, type GuestFormat, type LoadedGuest } from '../formats/guest-input.js';
 import type { GuestSpec } from '../model/guest.js';
@@ -45,7 +45,9 @@ export class ServerContext {
   catalogForProfile(profile: HostProfile, where: string): CatalogIndex {
     try {
       return findCatalog(profile.qemu.catalog);
-    } catch {
+    } catch (e) {
+      // No catalog by that id, or a catalog file that does not load: either way the build is not known here.
+      if (!(e instanceof UserError)) throw e;
       throw new HttpProblem(422, 'CATALOG_UNKNOWN', `${where}: there is no catalog ${profile.qemu.catalog} for this host's QEMU: probe the build with 'guestabi probe --catalog-out FILE'`);
     }
   }

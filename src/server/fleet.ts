@@ -14,11 +14,11 @@ export interface FleetView {
   members: Map<PreGroupedClass, string[]>;
 }
 
-function pick<T extends { name: string }>(all: T[], names: readonly string[] | undefined, what: string): T[] {
+function pick<T extends { name: string }>(all: T[], names: readonly string[] | undefined, what: 'host' | 'guest'): T[] {
   if (!names) return all;
   const byName = new Map(all.map((x) => [x.name, x]));
   const missing = names.find((n) => !byName.has(n));
-  if (missing !== undefined) throw new HttpProblem(404, `${what.toUpperCase()}_UNKNOWN`, `${what}s: no ${what} called '${missing}'`);
+  if (missing !== undefined) throw new HttpProblem(404, what === 'host' ? 'HOST_UNKNOWN' : 'GUEST_UNKNOWN', `${what}s: no ${what} called '${missing}'`);
   return [...new Set(names)].map((n) => byName.get(n)!);
 }
 

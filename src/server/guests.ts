@@ -1,5 +1,5 @@
 import type { CatalogIndex } from '../catalog/catalog.js';
-import { shippedCatalogs } from '../catalog/files.js';
+import { shippedCatalogs } from '../io/catalog-files.js';
 import { parseGuestText } from '../formats/guest-input.js';
 import type { GuestSpec } from '../model/guest.js';
 import type { PinnedAbi, ResolutionPolicy } from '../model/pinned.js';

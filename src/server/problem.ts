@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Code } from '../model/codes.js';
 import type { Reason } from '../model/reason.js';
 import { ResolveError } from '../resolve/target.js';
 import { RunError, UserError } from '../util/errors.js';
@@ -10,7 +11,7 @@ import { RunError, UserError } from '../util/errors.js';
 export class HttpProblem extends UserError {
   constructor(
     readonly status: number,
-    readonly code: string,
+    override readonly code: Code,
     message: string,
     readonly extra: Record<string, unknown> = {},
   ) {

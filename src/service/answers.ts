@@ -1,11 +1,12 @@
 import { relative } from 'node:path';
-import { catalogForMachine } from '../catalog/files.js';
+import { catalogForMachine } from '../io/catalog-files.js';
 import { UserError } from '../util/errors.js';
 import type { GuestSpec } from '../model/guest.js';
 import type { PinnedAbi, ResolutionPolicy } from '../model/pinned.js';
 import type { TierPolicy, TierResult, ValidationReport, VulnerabilityMap } from '../model/policy.js';
 import { openOsinfoDb, resolveOs, type OsinfoDb, type ResolvedOs } from '../osinfo/db.js';
-import { loadTierPolicy, loadVulnerabilityMap, TIER_POLICY_FILE, VULNERABILITY_FILE } from '../policy/policy-file.js';
+import { loadTierPolicy, loadVulnerabilityMap, TIER_POLICY_FILE, VULNERABILITY_FILE } from '../io/policy-files.js';
+import { guestVisibility } from '../io/rules-files.js';
 import { guestOsTier } from '../policy/tier.js';
 import { validateGuest, validationPlatform } from '../policy/validate.js';
 import { pinGuest } from '../resolve/pin.js';
@@ -91,7 +92,7 @@ export function answerValidate(q: ValidateQuestion): ValidationReport {
   const osName = q.os ?? q.spec.os?.shortId ?? q.spec.os?.id;
   const os = osName ? lookupOs(osName, q.os ? (q.osField ?? '--os') : `${q.source}: libosinfo:os`, q.osinfo) : null;
   return validateGuest({
-    platform: validationPlatform(q.spec, q.host, q.source),
+    platform: validationPlatform(q.spec, q.host, guestVisibility(), q.source),
     vulnerabilities: vulnerabilityMap(file),
     vulnerabilityFile: relativeName(file),
     os,
@@ -101,7 +102,7 @@ export function answerValidate(q: ValidateQuestion): ValidationReport {
 }
 
 export function answerResolve(spec: GuestSpec, target: Target, policy: ResolutionPolicy, source: string): PinnedAbi {
-  return pinGuest(spec, target, { policy, now: new Date(), tool: toolVersion(), source });
+  return pinGuest(spec, target, { policy, now: new Date(), tool: toolVersion(), visibility: guestVisibility(), source });
 }
 
 /** Today as the user gives it (--today YYYY-MM-DD) or from the clock: the only clock read. */

@@ -6,7 +6,7 @@ export type StoredKind = 'host' | 'guest';
 /** A precondition failed: the write named a version (If-Match) that is not the current one. HTTP 412. */
 export class VersionConflict extends UserError {
   readonly status = 412;
-  readonly code = 'VERSION_CONFLICT';
+  override readonly code = 'VERSION_CONFLICT';
   constructor(
     readonly kind: StoredKind,
     readonly resource: string,
@@ -27,7 +27,7 @@ export class VersionConflict extends UserError {
 /** A write would replace or delete an existing resource without naming the version it is based on. HTTP 428. */
 export class PreconditionRequired extends UserError {
   readonly status = 428;
-  readonly code = 'PRECONDITION_REQUIRED';
+  override readonly code = 'PRECONDITION_REQUIRED';
   constructor(
     readonly kind: StoredKind,
     readonly resource: string,
@@ -41,21 +41,21 @@ export class PreconditionRequired extends UserError {
 /** The resource does not exist (deleting a missing host or guest). HTTP 404. */
 export class NotFound extends UserError {
   readonly status = 404;
-  readonly code: string;
+  override readonly code: 'HOST_UNKNOWN' | 'GUEST_UNKNOWN';
   constructor(
     readonly kind: StoredKind,
     readonly resource: string,
   ) {
     super(`no ${kind} called '${resource}'`);
     this.name = 'NotFound';
-    this.code = `${kind.toUpperCase()}_UNKNOWN`;
+    this.code = kind === 'host' ? 'HOST_UNKNOWN' : 'GUEST_UNKNOWN';
   }
 }
 
 /** The database was written by a newer guestabi, whose schema this one does not know. */
 export class SchemaTooNew extends RunError {
   constructor(
-    readonly where: string,
+    override readonly where: string,
     readonly found: number,
     readonly known: number,
   ) {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { migrationRules } from '../../src/check/rules-file.js';
+import { migrationRules } from '../../src/io/rules-files.js';
 import { ScenarioFile } from '../../src/lab/scenarios.js';
 import { verifyScenarios } from '../../src/lab/verify.js';
 import { validate } from '../../src/model/validate.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CatalogIndex } from '../../src/catalog/catalog.js';
-import { findCatalog } from '../../src/catalog/files.js';
+import { findCatalog } from '../../src/io/catalog-files.js';
 import { sortKeysDeep } from '../../src/catalog/props.js';
 import { HostProfile } from '../../src/model/host.js';
 import { isValid } from '../../src/model/validate.js';
@@ -16,14 +16,12 @@ for (const version of ['5.2', '7.2', '10.0']) {
   test(`QEMU ${version}: probing the real build reproduces the shipped catalog exactly`, async (t) => {
     const build = requireQemu(t, version);
     if (!build) return;
-    const started = Date.now();
+    // How long it takes is a figure of npm run bench:commands -- --probe, not a test.
     const fresh = await probeCatalog({ starter: liveStarter(build), toolVersion: 'live-test' });
-    const seconds = (Date.now() - started) / 1000;
     const shipped = findCatalog(version).data;
     // Everything but the version of the tool that probed it.
     const strip = (c: typeof shipped) => sortKeysDeep({ ...c, probe: { ...c.probe, tool: '' } });
     assert.deepEqual(strip(fresh), strip(shipped), 'npm run catalog:regen would change data/catalog: the probe or QEMU changed');
-    assert.ok(seconds < 60, `a whole build probes well under a minute (took ${seconds.toFixed(1)} s)`);
   });
 
   test(`QEMU ${version}: the catalog's device properties are what qom-get reads on a live instance`, async (t) => {

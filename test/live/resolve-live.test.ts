@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findCatalog } from '../../src/catalog/files.js';
+import { findCatalog } from '../../src/io/catalog-files.js';
 import { pinnedToArgv } from '../../src/formats/argv-out.js';
 import { parseArgvText } from '../../src/formats/argv-in.js';
 import { launchQemu } from '../../src/qmp/launcher.js';
 import { probeHost } from '../../src/probe/host-probe.js';
 import { liveStarter } from '../../src/probe/session.js';
 import { pinGuest } from '../../src/resolve/pin.js';
+import { guestVisibility } from '../../src/io/rules-files.js';
 import { groupHosts, indexHost, ResolveError, type Target } from '../../src/resolve/target.js';
 import type { QemuBuild } from '../../src/qmp/build.js';
 import { requireQemu } from '../helpers.js';
@@ -40,7 +41,7 @@ test('live: q35 on QEMU 10.0 and on a 7.2 + 10.0 cluster; bare CPU names pinned 
     ['7.2', b72],
     ['10.0', b100],
   ]);
-  const opts = { policy: 'highest-runnable' as const, now: new Date(), tool: 'live-test' };
+  const opts = { policy: 'highest-runnable' as const, now: new Date(), tool: 'live-test', visibility: guestVisibility() };
   assert.equal(pinGuest(parseArgvText('-machine q35 -cpu qemu64', 'live'), only100, opts).machine.type, 'pc-q35-10.0');
   assert.equal(pinGuest(parseArgvText('-machine q35 -cpu qemu64', 'live'), both, opts).machine.type, 'pc-q35-7.2');
 

@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { CatalogIndex } from '../../src/catalog/catalog.js';
 import { Catalog } from '../../src/model/catalog.js';
 import { isValid } from '../../src/model/validate.js';
-import { CPU_INSTANCE_PROPERTIES, probeCatalog } from '../../src/probe/catalog-probe.js';
+import { probeCatalog } from '../../src/probe/catalog-probe.js';
+import { guestVisibility } from '../../src/io/rules-files.js';
 import { flattenDevice, parseQtree, walkQtree } from '../../src/probe/qtree.js';
-import { INSTANCE_PROPERTIES, keyOfProbeId } from '../../src/probe/devices.js';
+import { keyOfProbeId } from '../../src/probe/devices.js';
 import { replayStarter } from '../../src/probe/session.js';
 import { FIXTURES, RECORDED_MACHINES } from '../helpers.js';
 import { machineOf, readRecordings, replyTo, type Recording } from '../recording.js';
@@ -67,11 +68,11 @@ function checkMachine(index: CatalogIndex, rec: Recording): void {
     if (d.name === 'host' || d.name === 'max') continue;
     assert.equal(index.cpuAliasOf(d.name, machine) ?? undefined, d['alias-of'], `${machine}: alias of ${d.name}`);
     const reply = replyTo<Expansion>(rec, 'query-cpu-model-expansion', (a) => (a as { model: { name: string } }).model.name === d.name);
-    const expected = Object.fromEntries(Object.entries(reply.model.props).filter(([k]) => !CPU_INSTANCE_PROPERTIES.has(k) && !(k in aliases)));
+    const expected = Object.fromEntries(Object.entries(reply.model.props).filter(([k]) => !guestVisibility().cpuExpansionOmits.has(k) && !(k in aliases)));
     assert.deepEqual(index.cpuOnMachine(d.name, machine), expected, `${machine}: expansion of ${d.name}`);
   }
   const qtree = replyTo<string>(rec, 'human-monitor-command');
-  const omit = new Set(INSTANCE_PROPERTIES);
+  const omit = new Set(guestVisibility().catalogOmits);
   for (const { device, busType } of walkQtree(parseQtree(qtree))) {
     const key = keyOfProbeId(device.id);
     if (!key) continue;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diffCatalogs } from '../../src/catalog/diff.js';
-import { findCatalog, shippedCatalogs } from '../../src/catalog/files.js';
+import { findCatalog, shippedCatalogs } from '../../src/io/catalog-files.js';
 import type { PropValue } from '../../src/model/common.js';
 
 test('the three shipped catalogs load, validate and resolve every CPU model version', () => {

@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findCatalog } from '../../src/catalog/files.js';
+import { findCatalog } from '../../src/io/catalog-files.js';
 import { checkMigration } from '../../src/check/check.js';
-import { migrationRules } from '../../src/check/rules-file.js';
+import { guestVisibility, migrationRules } from '../../src/io/rules-files.js';
 import { argvToText, pinnedToArgv } from '../../src/formats/argv-out.js';
 import { parseGuestText } from '../../src/formats/guest-input.js';
 import { patchLibvirtXml, pinnedToLibvirtXml } from '../../src/formats/libvirt-out.js';
 import { ScenarioFile } from '../../src/lab/scenarios.js';
 import { HostProfile } from '../../src/model/host.js';
 import { validate } from '../../src/model/validate.js';
-import { canonicalFeature } from '../../src/resolve/cpu.js';
+import { canonicalFeature } from '../../src/resolve/cpu-features.js';
 import { pinGuest } from '../../src/resolve/pin.js';
 import { groupHosts, indexHost, ResolveError, type Target, type TargetHost } from '../../src/resolve/target.js';
 import { answerTier, answerValidate } from '../../src/service/answers.js';
@@ -80,7 +80,7 @@ const TARGETS: Record<string, () => Target> = {
 
 function outputs(text: string, name: string, target: Target) {
   const loaded = parseGuestText(text, name);
-  const pinned = pinGuest(loaded.spec, target, { policy: 'highest-runnable', now: new Date(0), tool: 'guestabi (golden)', source: name });
+  const pinned = pinGuest(loaded.spec, target, { policy: 'highest-runnable', now: new Date(0), tool: 'guestabi (golden)', visibility: guestVisibility(), source: name });
   const catalog = target.hosts[0]!.catalog;
   const userSpelling = new Map((loaded.spec.cpu.features ?? []).map((f) => [canonicalFeature(f.name, catalog), f.name]));
   const o = { libvirtFeatures: undefined, featureAliases: catalog.data.cpuFeatureAliases, userSpelling };

@@ -3,13 +3,14 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findCatalog } from '../../src/catalog/files.js';
+import { findCatalog } from '../../src/io/catalog-files.js';
 import { parseGuestText } from '../../src/formats/guest-input.js';
-import { hostTarget } from '../../src/hosts/load.js';
+import { hostTarget } from '../../src/io/host-files.js';
 import { TierMatrix, ValidationReport, type TierPolicy, type TierResult } from '../../src/model/policy.js';
 import { validate } from '../../src/model/validate.js';
 import { openOsinfoDb, resolveOs, type OsinfoDb } from '../../src/osinfo/db.js';
-import { loadTierPolicy, loadVulnerabilityMap, VULNERABILITY_FILE } from '../../src/policy/policy-file.js';
+import { loadTierPolicy, loadVulnerabilityMap, VULNERABILITY_FILE } from '../../src/io/policy-files.js';
+import { guestVisibility } from '../../src/io/rules-files.js';
 import { guestOsTier } from '../../src/policy/tier.js';
 import { validateGuest, validationPlatform } from '../../src/policy/validate.js';
 import { cli, FIXTURES, OSINFO_DIR, requireOsinfo } from '../helpers.js';
@@ -190,7 +191,7 @@ function validateFixture(guest: string, host: string, opts: { os?: boolean; host
   const db = opts.os === false ? null : openOsinfoDb(OSINFO_DIR);
   const osName = g.spec.os?.shortId ?? g.spec.os?.id;
   return validateGuest({
-    platform: validationPlatform(g.spec, h, guest),
+    platform: validationPlatform(g.spec, h, guestVisibility(), guest),
     vulnerabilities: loadVulnerabilityMap(),
     vulnerabilityFile: 'data/policy/vulnerabilities.yaml',
     os: db && osName ? resolveOs(db, db.get(osName)) : null,

@@ -2,12 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { parseArgvText } from '../../src/formats/argv-in.js';
-import { clusterTarget, hostTarget } from '../../src/hosts/load.js';
+import { clusterTarget, hostTarget } from '../../src/io/host-files.js';
 import type { GuestSpec } from '../../src/model/guest.js';
 import { PinnedAbi, type ResolutionPolicy } from '../../src/model/pinned.js';
 import { isValid } from '../../src/model/validate.js';
 import { effectiveCpu } from '../../src/resolve/cpu.js';
 import { pinGuest } from '../../src/resolve/pin.js';
+import { guestVisibility } from '../../src/io/rules-files.js';
 import { ResolveError, type Target } from '../../src/resolve/target.js';
 import { UserError } from '../../src/util/errors.js';
 import { FIXTURES } from '../helpers.js';
@@ -17,7 +18,7 @@ const host = (v: string) => hostTarget(join(HOSTS, `host-${v}.json`), 'x86_64');
 const cluster = (name: string) => clusterTarget(join(HOSTS, name), 'x86_64');
 const NOW = new Date('2026-11-21T12:00:00Z');
 const pin = (argv: string, target: Target, policy: ResolutionPolicy = 'highest-runnable') =>
-  pinGuest(parseArgvText(argv, 'test'), target, { policy, now: NOW, tool: 'test' });
+  pinGuest(parseArgvText(argv, 'test'), target, { policy, now: NOW, tool: 'test', visibility: guestVisibility() });
 const codes = (p: PinnedAbi) => [...p.provenance.decisions, ...p.warnings].map((r) => r.code);
 
 test('q35 on QEMU 10.0 is pc-q35-10.0; on a 7.2 + 10.0 cluster it is pc-q35-7.2, held back by the 7.2 host', () => {
@@ -115,7 +116,7 @@ test('host-model is a named runnable model plus the features the hosts share; ho
   assert.equal(p.cpu.hostDependent, false);
   const spec = parseArgvText('-machine q35 -nodefaults', 'x');
   const hm: GuestSpec = { ...spec, cpu: { mode: 'host-model' } };
-  const r = pinGuest(hm, t, { policy: 'highest-runnable', now: NOW, tool: 'test' });
+  const r = pinGuest(hm, t, { policy: 'highest-runnable', now: NOW, tool: 'test', visibility: guestVisibility() });
   assert.ok(t.hosts[0]!.profile.cpuModels[r.cpu.model!]!.runnable);
   const maxProps = t.hosts[0]!.profile.hostCpu.props!;
   for (const [f, on] of Object.entries(r.cpu.features)) assert.equal(maxProps[f] === true, on, `${f} is on in -cpu max iff host-model sets it`);

@@ -7,17 +7,18 @@ import { join } from 'node:path';
 import { argvToText, pinnedToArgv } from '../../src/formats/argv-out.js';
 import { parseGuestText, type LoadedGuest } from '../../src/formats/guest-input.js';
 import { patchLibvirtXml, pinnedToLibvirtXml } from '../../src/formats/libvirt-out.js';
-import { hostTarget } from '../../src/hosts/load.js';
+import { hostTarget } from '../../src/io/host-files.js';
 import { guestAbi } from '../../src/resolve/abi.js';
 import { pinGuest } from '../../src/resolve/pin.js';
+import { guestVisibility } from '../../src/io/rules-files.js';
 import type { Target } from '../../src/resolve/target.js';
 import { FIXTURES, requireTool } from '../helpers.js';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
 const target = (v: string) => hostTarget(join(FIXTURES, 'hosts', `host-${v}.json`), 'x86_64');
-const resolve = (g: LoadedGuest, t: Target) => pinGuest(g.spec, t, { policy: 'highest-runnable', now: NOW, tool: 'test' });
+const resolve = (g: LoadedGuest, t: Target) => pinGuest(g.spec, t, { policy: 'highest-runnable', now: NOW, tool: 'test', visibility: guestVisibility() });
 
-const platform = guestAbi;
+const platform = (p: Parameters<typeof guestAbi>[0]) => guestAbi(p, guestVisibility());
 
 const ARGV_GUESTS = [
   '-machine q35 -cpu Nehalem,+aes,-x2apic -m 2048 -smp 4,sockets=1,cores=2,threads=2 -nodefaults -device pcie-root-port,id=rp1,chassis=1 -device virtio-net-pci,id=net0,bus=rp1,mq=on,vectors=6 -device virtio-blk-pci-transitional,id=d0,drive=x -device qemu-xhci,id=usb -device usb-tablet -device virtio-balloon-pci,iommu_platform=on',

@@ -4,8 +4,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { parseGuestText } from '../../src/formats/guest-input.js';
-import { hostTarget } from '../../src/hosts/load.js';
+import { hostTarget } from '../../src/io/host-files.js';
 import { pinGuest } from '../../src/resolve/pin.js';
+import { guestVisibility } from '../../src/io/rules-files.js';
 import {
   migrateToLatest,
   NotFound,
@@ -153,14 +154,14 @@ function guestTests(target: StoreTarget): void {
     withStore(target, async (store) => {
       const text = readFileSync(join(FIXTURES, 'libvirt', 'westmere.xml'), 'utf8');
       const loaded = parseGuestText(text, 'westmere.xml');
-      const pinned = pinGuest(loaded.spec, hostTarget(HOST_FIXTURE, 'x86_64'), { policy: 'highest-runnable', now: T(0), tool: 'test' });
+      const pinned = pinGuest(loaded.spec, hostTarget(HOST_FIXTURE, 'x86_64'), { policy: 'highest-runnable', now: T(0), tool: 'test', visibility: guestVisibility() });
       const g = guestInput('w', 1, { host: 'h', format: 'libvirt', definition: text, spec: loaded.spec, pinned, pinnedMachine: pinned.machine.type, pinnedCpu: pinned.cpu.model, os: 'rhel6.10' });
       await store.putGuest('w', g, SRC);
-      await store.putGuest('e', guestInput('e', 1, { pinError: { message: 'no', reasons: [{ code: 'X', level: 'error', subject: 's', message: 'm' }] } }), SRC);
+      await store.putGuest('e', guestInput('e', 1, { pinError: { message: 'no', reasons: [{ code: 'CPU_NO_RUNNABLE_VERSION', level: 'error', subject: 's', message: 'm' }] } }), SRC);
       const got = await store.getGuest('w');
       assert.equal(JSON.stringify(got!.pinned), JSON.stringify(pinned));
       assert.deepEqual(content(got!), content(g));
-      assert.equal((await store.getGuest('e'))?.pinError?.reasons[0]?.code, 'X');
+      assert.equal((await store.getGuest('e'))?.pinError?.reasons[0]?.code, 'CPU_NO_RUNNABLE_VERSION');
       const list = await store.listGuests();
       assert.deepEqual(
         list.map((s) => s.name),

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { CatalogIndex } from '../../catalog/catalog.js';
 import { diffCatalogs, type CatalogDiff, type PropertyChange, type SubjectChanges } from '../../catalog/diff.js';
-import { catalogFileName, findCatalog, SHIPPED_CATALOG_DIR, shippedCatalogFiles, shippedCatalogs, writeCatalogFile } from '../../catalog/files.js';
+import { catalogFileName, findCatalog, SHIPPED_CATALOG_DIR, shippedCatalogFiles, shippedCatalogs, writeCatalogFile } from '../../io/catalog-files.js';
 import { cachedBuilds, findQemuBuild } from '../../qmp/build.js';
 import { probeCatalog } from '../../probe/catalog-probe.js';
 import { liveStarter } from '../../probe/session.js';

@@ -1,9 +1,9 @@
 import type { CatalogIndex } from '../../catalog/catalog.js';
-import { loadCatalogFile } from '../../catalog/files.js';
+import { loadCatalogFile } from '../../io/catalog-files.js';
 import { checkMigration } from '../../check/check.js';
-import { migrationRules } from '../../check/rules-file.js';
+import { migrationRules } from '../../io/rules-files.js';
 import { loadGuest } from '../../formats/guest-input.js';
-import { hostTarget } from '../../hosts/load.js';
+import { hostTarget } from '../../io/host-files.js';
 import type { CheckResult, Verdict } from '../../model/verdict.js';
 import { UserError } from '../../util/errors.js';
 import { GUEST_OPTIONS, loadOneGuest, parseCommandArgs } from '../args.js';

@@ -1,4 +1,4 @@
-import { migrationRules } from '../../check/rules-file.js';
+import { migrationRules } from '../../io/rules-files.js';
 import { argvToText, pinnedToArgv, specAsPinned } from '../../formats/argv-out.js';
 import { loadGuest } from '../../formats/guest-input.js';
 import { shellSplit } from '../../formats/qemuopts.js';

@@ -1,7 +1,7 @@
 import { diffCatalogs } from '../../catalog/diff.js';
-import { findCatalog, shippedCatalogs } from '../../catalog/files.js';
+import { findCatalog, shippedCatalogs } from '../../io/catalog-files.js';
 import { findQemuBuild } from '../../qmp/build.js';
-import { UserError } from '../../util/errors.js';
+import { CatalogNotFound, UserError } from '../../util/errors.js';
 import { parseCommandArgs } from '../args.js';
 import { print, printJson } from '../output.js';
 import { printDiff } from './catalog.js';
@@ -20,7 +20,8 @@ export async function overviewCommand(argv: string[]): Promise<number> {
   try {
     findQemuBuild(values.qemu);
   } catch (e) {
-    if (values.qemu) throw e;
+    // No QEMU here (findQemuBuild's UserError): show the shipped catalogs instead, unless one was asked for.
+    if (values.qemu || !(e instanceof UserError)) throw e;
     haveQemu = false;
   }
   if (haveQemu) {
@@ -32,7 +33,9 @@ export async function overviewCommand(argv: string[]): Promise<number> {
     let catalog;
     try {
       catalog = findCatalog(host.qemu.catalog);
-    } catch {
+    } catch (e) {
+      // A build with no shipped catalog: the summary goes without what the catalog adds.
+      if (!(e instanceof CatalogNotFound)) throw e;
       catalog = undefined;
     }
     printHostSummary(host, catalog);

@@ -1,5 +1,5 @@
 import { CatalogIndex } from '../../catalog/catalog.js';
-import { findCatalog, writeCatalogFile } from '../../catalog/files.js';
+import { findCatalog, writeCatalogFile } from '../../io/catalog-files.js';
 import type { Accel } from '../../model/common.js';
 import type { Catalog } from '../../model/catalog.js';
 import type { HostProfile } from '../../model/host.js';
@@ -8,7 +8,7 @@ import { probeCatalog } from '../../probe/catalog-probe.js';
 import { kvmDevicePresent, REAL_ROOTS } from '../../probe/host-facts.js';
 import { probeHost } from '../../probe/host-probe.js';
 import { liveStarter } from '../../probe/session.js';
-import { errorMessage, RunError, UserError } from '../../util/errors.js';
+import { CatalogNotFound, errorMessage, RunError, UserError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/files.js';
 import { toolVersion } from '../../util/tool.js';
 import { oneOf, parseCommandArgs } from '../args.js';
@@ -84,7 +84,8 @@ function pushTarget(url: string): URL {
   let u: URL;
   try {
     u = new URL(url);
-  } catch {
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e; // ERR_INVALID_URL
     throw new UserError(`not a URL: '${url}' (e.g. http://127.0.0.1:8080)`, '--push');
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UserError(`expected an http:// or https:// URL, not '${url}'`, '--push');
@@ -101,6 +102,7 @@ async function pushHost(base: URL, host: HostProfile, token: string | undefined)
     throw new RunError(`--push ${base.href}: ${errorMessage((e as Error).cause ?? e)}`);
   }
   if (!res.ok) {
+    // A refusal without a JSON problem body (a proxy's page): the status says it alone.
     const body = (await res.json().catch(() => ({}))) as { detail?: string };
     throw new RunError(`--push ${url.href}: HTTP ${res.status}${body.detail ? `: ${body.detail}` : ''}${res.status === 401 ? ' (give --token or GUESTABI_TOKEN)' : ''}`);
   }
@@ -110,7 +112,9 @@ async function pushHost(base: URL, host: HostProfile, token: string | undefined)
 function shippedCatalogFor(host: HostProfile): CatalogIndex | undefined {
   try {
     return findCatalog(host.qemu.catalog);
-  } catch {
+  } catch (e) {
+    // A build with no shipped catalog: the summary goes without what the catalog adds.
+    if (!(e instanceof CatalogNotFound)) throw e;
     return undefined;
   }
 }

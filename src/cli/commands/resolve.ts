@@ -1,13 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { CatalogIndex } from '../../catalog/catalog.js';
-import { loadCatalogFile } from '../../catalog/files.js';
+import { loadCatalogFile } from '../../io/catalog-files.js';
 import { argvToText, pinnedToArgv } from '../../formats/argv-out.js';
 import type { LoadedGuest } from '../../formats/guest-input.js';
 import { patchLibvirtXml, pinnedToLibvirtXml, type LibvirtOutOptions } from '../../formats/libvirt-out.js';
-import { clusterTarget, hostTarget } from '../../hosts/load.js';
+import { clusterTarget, hostTarget } from '../../io/host-files.js';
+import { guestVisibility } from '../../io/rules-files.js';
 import type { PinnedAbi, ResolutionPolicy } from '../../model/pinned.js';
 import type { Reason } from '../../model/reason.js';
-import { canonicalFeature } from '../../resolve/cpu.js';
+import { canonicalFeature } from '../../resolve/cpu-features.js';
 import { pinGuest } from '../../resolve/pin.js';
 import { ResolveError, type Target } from '../../resolve/target.js';
 import { UserError } from '../../util/errors.js';
@@ -59,7 +60,7 @@ export async function resolveCommand(argv: string[]): Promise<number> {
   const target = loadTarget(values, guest.spec.arch ?? 'x86_64');
   let pinned: PinnedAbi;
   try {
-    pinned = pinGuest(guest.spec, target, { policy: policy as ResolutionPolicy, now: new Date(), tool: toolVersion(), source: guest.source });
+    pinned = pinGuest(guest.spec, target, { policy: policy as ResolutionPolicy, now: new Date(), tool: toolVersion(), visibility: guestVisibility(), source: guest.source });
   } catch (e) {
     if (!(e instanceof ResolveError)) throw e;
     if (values.json || output === 'json') printJson({ error: e.message, reasons: e.reasons });

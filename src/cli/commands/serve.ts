@@ -47,7 +47,9 @@ async function probeIntoStore(put: (name: string, profile: HostProfile) => Promi
   const { findQemuBuild } = await import('../../qmp/build.js');
   try {
     findQemuBuild(undefined);
-  } catch {
+  } catch (e) {
+    // findQemuBuild's UserError: no QEMU on this machine, which serve runs without.
+    if (!(e instanceof UserError)) throw e;
     print('No QEMU on this machine: no host probed (apt-get install qemu-system-x86, then guestabi probe --push URL).');
     return;
   }
@@ -75,11 +77,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const { startServer } = await import('../../server/index.js');
   const server = await startServer({ db: values.db ?? DEFAULT_DB, listen: values.listen, tokensFile, bodyLimit, rateLimit });
   print(`guestabi serve: ${values.db?.replace(/\/\/[^@/]*@/, '//***@') ?? DEFAULT_DB} (${server.store.db}), ${tokensFile ? `tokens from ${tokensFile}` : 'no tokens: read-only'}`);
-  const catalogs = (await import('../../catalog/files.js')).shippedCatalogs().map((c) => c.version);
+  const catalogs = (await import('../../io/catalog-files.js')).shippedCatalogs().map((c) => c.version);
   print(`Catalogs: QEMU ${catalogs.join(', ')}`);
   if (!values['no-probe']) {
     const { hostColumns } = await import('../../server/summaries.js');
-    const { findCatalog } = await import('../../catalog/files.js');
+    const { findCatalog } = await import('../../io/catalog-files.js');
     await probeIntoStore(async (name, profile) => void (await server.store.putHost(name, { profile, ...hostColumns(profile, findCatalog(profile.qemu.catalog)) }, { source: 'probe', ifMatch: '*' })));
   }
   print(`Open ${server.url}/  (API: ${server.url}/api, reference: ${server.url}/docs)`);

@@ -1,6 +1,6 @@
 import type { CatalogIndex } from '../../catalog/catalog.js';
-import { loadCatalogFile } from '../../catalog/files.js';
-import { hostTarget } from '../../hosts/load.js';
+import { loadCatalogFile } from '../../io/catalog-files.js';
+import { hostTarget } from '../../io/host-files.js';
 import type { Finding, ValidationReport } from '../../model/policy.js';
 import { answerValidate, todayOption } from '../../service/answers.js';
 import { UserError } from '../../util/errors.js';

@@ -1,12 +1,12 @@
 import { dirname, resolve as resolvePath } from 'node:path';
 import type { CatalogIndex } from '../catalog/catalog.js';
-import { findCatalog } from '../catalog/files.js';
 import { HostProfile } from '../model/host.js';
 import { Cluster } from '../model/pinned.js';
 import { validate } from '../model/validate.js';
 import { groupHosts, indexHost, type Target, type TargetHost } from '../resolve/target.js';
-import { UserError } from '../util/errors.js';
+import { CatalogNotFound, UserError } from '../util/errors.js';
 import { parseJsonOrYaml, readUserFile } from '../util/files.js';
+import { findCatalog } from './catalog-files.js';
 
 export function loadHostProfile(path: string): HostProfile {
   return validate(HostProfile, parseJsonOrYaml(readUserFile(path, 'host profile'), path), path);
@@ -16,7 +16,9 @@ export function loadHostProfile(path: string): HostProfile {
 function catalogFor(profile: HostProfile, where: string, extra: CatalogIndex[]): CatalogIndex {
   try {
     return findCatalog(profile.qemu.catalog, extra);
-  } catch {
+  } catch (e) {
+    // Only "no such catalog" becomes this message; a catalog file that does not load says why.
+    if (!(e instanceof CatalogNotFound)) throw e;
     const v = profile.qemu.version;
     throw new UserError(
       `host '${profile.name}' runs QEMU ${v.major}.${v.minor}.${v.micro}, and there is no catalog ${profile.qemu.catalog}: ` +

@@ -1,0 +1,29 @@
+import { fileURLToPath } from 'node:url';
+import { compileRules, type Rules } from '../check/rules.js';
+import { validate } from '../model/validate.js';
+import { MigrationRules } from '../model/verdict.js';
+import { compileVisibility, VisibilityRules, type GuestVisibility } from '../model/visibility.js';
+import { readDataFile } from './data-files.js';
+
+export const MIGRATION_RULES_FILE = fileURLToPath(new URL('../../../data/rules/migration.yaml', import.meta.url));
+export const VISIBILITY_FILE = fileURLToPath(new URL('../../../data/rules/visibility.yaml', import.meta.url));
+
+let cachedVisibility: GuestVisibility | undefined;
+let cachedRules: Rules | undefined;
+
+/** What the guest cannot see (data/rules/visibility.yaml), validated and compiled once. */
+export function guestVisibility(file = VISIBILITY_FILE): GuestVisibility {
+  if (file === VISIBILITY_FILE && cachedVisibility) return cachedVisibility;
+  const v = compileVisibility(validate(VisibilityRules, readDataFile(file, 'visibility rules'), file), file);
+  if (file === VISIBILITY_FILE) cachedVisibility = v;
+  return v;
+}
+
+/** The migration rules (data/rules/migration.yaml, or a site's --rules FILE) with the shipped
+ *  visibility rules, validated and compiled once. */
+export function migrationRules(file = MIGRATION_RULES_FILE): Rules {
+  if (file === MIGRATION_RULES_FILE && cachedRules) return cachedRules;
+  const rules = compileRules(validate(MigrationRules, readDataFile(file, 'migration rules'), file), guestVisibility());
+  if (file === MIGRATION_RULES_FILE) cachedRules = rules;
+  return rules;
+}

@@ -1,0 +1,102 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { UserError } from '../util/errors.js';
+
+/**
+ * What the guest cannot see of its platform, and what names one device or vCPU rather than
+ * describing the platform: data/rules/visibility.yaml. The catalog probe, the resolver, the
+ * checker and the lab's fingerprint all read it, so that a prediction and a measurement leave
+ * out the same things.
+ */
+
+const Cited = {
+  why: Type.String({ description: 'Why the guest cannot see it (or why it is one instance, not the platform).' }),
+  source: Type.String({ description: 'Where that comes from: a QEMU source path, or a lab scenario.' }),
+};
+
+const PropertyGroup = <K extends TSchema>(kind: K) =>
+  Type.Object({ names: Type.Array(Type.String(), { minItems: 1 }), kind, ...Cited }, { additionalProperties: false });
+
+export const VisibilityRules = Type.Object(
+  {
+    devices: Type.Object(
+      {
+        properties: Type.Array(
+          PropertyGroup(
+            Type.Union([Type.Literal('host'), Type.Literal('implementation'), Type.Literal('instance')], {
+              description:
+                'host: names a host-side or QOM object (backend, id, bus); implementation: how QEMU implements the device on the host; both unseen by the guest. instance: seen by the guest, but it places or names this one device.',
+            }),
+          ),
+        ),
+        catalogOmits: Type.Array(Type.String(), {
+          description:
+            'The device properties the catalog probe leaves out of every map, in order (recorded in each catalog as probe.instanceProperties): part of the catalog format, changed only with a catalog regen. Each is a host or instance property above.',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    cpu: Type.Object(
+      {
+        properties: Type.Array(
+          PropertyGroup(
+            Type.Union([Type.Literal('unseen'), Type.Literal('instance')], {
+              description: "unseen: the guest cannot see it; instance: the guest sees it, but it is one vCPU's (its topology ids), not the CPU model's.",
+            }),
+          ),
+        ),
+        hypervOnly: Type.Object({ match: Type.String({ description: 'A regular expression over CPU property names.' }), ...Cited }, { additionalProperties: false }),
+      },
+      { additionalProperties: false },
+    ),
+    machine: Type.Object(
+      {
+        properties: Type.Array(PropertyGroup(Type.Literal('unseen', { description: 'unseen: the guest cannot see it.' }))),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false, $id: 'VisibilityRules' },
+);
+export type VisibilityRules = Static<typeof VisibilityRules>;
+
+/** The visibility rules as the questions the probe, resolver, checker and lab ask them. */
+export interface GuestVisibility {
+  data: VisibilityRules;
+  /** Device properties the guest cannot see (host-side names and implementation): never compared. */
+  deviceUnseen: ReadonlySet<string>;
+  /** Device properties that name a host-side object or place or name one device: a pinned device
+   *  keeps them as written, outside its effective properties and its ABI. */
+  deviceAsWritten: ReadonlySet<string>;
+  /** What the catalog probe leaves out of every device map, in the catalog's order. */
+  catalogOmits: readonly string[];
+  /** vCPU properties the guest cannot see: left out of the lab's fingerprint and of catalogs. */
+  cpuUnseen: ReadonlySet<string>;
+  /** vCPU properties of one instance (topology ids): the lab compares them vCPU by vCPU. */
+  cpuInstance: ReadonlySet<string>;
+  /** What a CPU model expansion (catalogs, host profiles) leaves out: both of the above. */
+  cpuExpansionOmits: ReadonlySet<string>;
+  /** CPU properties the guest sees only with a Hyper-V enlightenment on. */
+  hypervOnly: RegExp;
+  /** Machine (QOM /machine) properties the guest cannot see. */
+  machineUnseen: ReadonlySet<string>;
+}
+
+/** Compile the rules; a catalog omission that no property group explains is refused. */
+export function compileVisibility(data: VisibilityRules, file = 'visibility rules'): GuestVisibility {
+  const names = <K extends string>(groups: { names: string[]; kind: K }[], ...kinds: K[]) =>
+    new Set(groups.filter((g) => kinds.includes(g.kind)).flatMap((g) => g.names));
+  const deviceAsWritten = names(data.devices.properties, 'host', 'instance');
+  const unexplained = data.devices.catalogOmits.filter((n) => !deviceAsWritten.has(n));
+  if (unexplained.length) throw new UserError(`devices.catalogOmits names ${unexplained.join(', ')}, which no host or instance property group lists`, file);
+  return {
+    data,
+    deviceUnseen: names(data.devices.properties, 'host', 'implementation'),
+    deviceAsWritten,
+    catalogOmits: [...data.devices.catalogOmits],
+    cpuUnseen: names(data.cpu.properties, 'unseen'),
+    cpuInstance: names(data.cpu.properties, 'instance'),
+    cpuExpansionOmits: names(data.cpu.properties, 'unseen', 'instance'),
+    hypervOnly: new RegExp(data.cpu.hypervOnly.match),
+    machineUnseen: names(data.machine.properties, 'unseen'),
+  };
+}

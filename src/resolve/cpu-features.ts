@@ -1,0 +1,90 @@
+import type { CatalogIndex } from '../catalog/catalog.js';
+import type { Props } from '../model/common.js';
+import type { GuestSpec } from '../model/guest.js';
+import { UserError } from '../util/errors.js';
+import type { TargetHost } from './target.js';
+
+/**
+ * The rules for a guest's CPU features, in one place: the resolver (what can run where), the
+ * checker (what QEMU does at start: refuse with enforce, filter without) and validation (what the
+ * host CPU offers) ask the same questions here, so they cannot disagree. It lives in resolve, the
+ * layer check and policy build on.
+ */
+
+/** Hyper-V enlightenments and KVM paravirt leaves come from the accelerator, not the CPU: a host
+ *  CPU expansion shows them off by default, so it cannot say whether the host supports them.
+ *  QEMU target/i386/kvm/kvm.c sets them (hyperv_fill_cpuids(), kvm_arch_get_supported_cpuid()). */
+export const ACCELERATOR_FEATURES = /^(hv-.*|kvm.*)$/;
+
+/**
+ * Features host-model leaves out even when the host has them, as libvirt does for a migratable
+ * host-model CPU: invariant TSC (ties the guest to the host's TSC), the nested-VMX capability
+ * words, the paravirt and Hyper-V leaves (set by the accelerator and the domain's <features>), and
+ * QEMU-internal switches.
+ */
+export const HOST_MODEL_EXCLUDED = /^(invtsc|vmx-.*|kvm.*|hv-.*|x-.*|pmu|tcg-cpuid|hypervisor|lbr-fmt|full-cpuid-auto-level|cpuid-0xb|fill-mtrr-mask|l3-cache|legacy-cache|vmware-cpuid-freq|host-.*|check|enforce|migratable)$/;
+
+/** A feature the user named, in QEMU's canonical spelling (libvirt and legacy spellings too). */
+export function canonicalFeature(name: string, catalog: CatalogIndex): string {
+  return catalog.data.cpuFeatureAliases[name] ?? name;
+}
+
+export interface AskedFeatures {
+  /** Canonical name -> on/off, as the user set them. */
+  set: Map<string, boolean>;
+  optional: string[];
+}
+
+/**
+ * The features a definition sets, by canonical name. With a reference expansion (the model as
+ * the catalog gives it), a name that is not a feature there is refused, as QEMU refuses it
+ * ("Property '...' not found").
+ */
+export function askedFeatures(features: GuestSpec['cpu']['features'], catalog: CatalogIndex, reference: Props | undefined, source: string): AskedFeatures {
+  const set = new Map<string, boolean>();
+  const optional: string[] = [];
+  for (const f of features ?? []) {
+    const name = canonicalFeature(f.name, catalog);
+    if (reference && typeof reference[name] !== 'boolean') {
+      throw new UserError(`unknown CPU feature '${f.name}' (not a feature of QEMU ${catalog.version})`, `${source}: cpu feature`);
+    }
+    if (f.policy === 'optional') optional.push(name);
+    else set.set(name, f.policy === 'require' || f.policy === 'force');
+  }
+  return { set, optional };
+}
+
+/** Features the guest turns on that the host CPU lacks. Those the accelerator gives are left to
+ *  it; with no host CPU expansion in the profile, nothing is known to be lacking. */
+export function hostLacks(host: TargetHost, asked: ReadonlyMap<string, boolean>): string[] {
+  const out: string[] = [];
+  for (const [f, on] of asked) if (on && !ACCELERATOR_FEATURES.test(f) && host.hostFeatures && !host.hostFeatures.has(f)) out.push(f);
+  return out;
+}
+
+/**
+ * What keeps `model` from running on `host` with the features the guest sets: the features the
+ * host's QEMU reports unavailable for it (less those the guest turns off), then those the guest
+ * turns on that the host CPU lacks. undefined when the host's QEMU does not list the model.
+ */
+export function missingFeatures(host: TargetHost, model: string, asked: ReadonlyMap<string, boolean>): string[] | undefined {
+  const unavailable = host.unavailable.get(model);
+  if (!unavailable) return undefined;
+  const out = [...unavailable].filter((f) => asked.get(canonicalFeature(f, host.catalog)) !== false);
+  for (const f of hostLacks(host, asked)) if (!out.includes(f)) out.push(f);
+  return out;
+}
+
+/** Whether the host CPU offers a feature: its CPU expansion when the profile has one, else the
+ *  flags of /proc/cpuinfo (which spell QEMU's '-' as '_'). */
+export function hostCpuHas(host: TargetHost, feature: string): boolean {
+  return host.hostFeatures?.has(feature) ?? host.profile.cpu.flags.includes(feature.replace(/-/g, '_'));
+}
+
+const modelFeatures = new WeakMap<Props, string[]>();
+/** The features a catalog expansion has on that host-model can carry, worked out once per expansion. */
+export function hostModelFeatures(e: Props): string[] {
+  let on = modelFeatures.get(e);
+  if (!on) modelFeatures.set(e, (on = Object.keys(e).filter((k) => e[k] === true && !HOST_MODEL_EXCLUDED.test(k))));
+  return on;
+}
