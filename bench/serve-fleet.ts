@@ -13,6 +13,7 @@ import { openStore, type GuestPut, type Store } from '../src/store/index.js';
 import { abiClass, cpuAsWritten, hostColumns } from '../src/server/summaries.js';
 import { addToken } from '../src/server/tokens.js';
 import { postgresDatabase } from '../test/databases.js';
+import { stopServe } from '../test/server-helpers.js';
 import { generateFleet, type Fleet } from './fleet-gen.js';
 import { serveProcess } from './serve.js';
 
@@ -69,9 +70,7 @@ async function run(db: string, label: string, fleet: Fleet): Promise<void> {
     await timeMatrix(url, 'first request: profiles read and indexed, classes grouped in SQL');
     await timeMatrix(url, 'again: indexed hosts cached, check caches cold');
   } finally {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
+    await stopServe(child);
     rmSync(dir, { recursive: true, force: true });
   }
 }

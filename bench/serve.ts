@@ -3,7 +3,6 @@
  * the path: guestabi serve runs in its own process, as in production; figures only, no assertions.
  *   node dist/bench/serve.js [--pg URL] [--seconds N] [--connections N]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,24 +11,14 @@ import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 import { addToken } from '../src/server/tokens.js';
 import { postgresDatabase } from '../test/databases.js';
-import { api, HOST_FIXTURES, loadFixtures } from '../test/server-helpers.js';
+import { api, HOST_FIXTURES, loadFixtures, spawnServe, stopServe } from '../test/server-helpers.js';
 
 const require = createRequire(import.meta.url);
 const autocannon = require('autocannon') as (opts: object) => Promise<{ requests: { average: number; total: number }; latency: { p50: number; p99: number; average: number }; non2xx: number; errors: number }>;
 
-const BIN = fileURLToPath(new URL('../../bin/guestabi.js', import.meta.url));
-
-export function serveProcess(db: string, tokensFile: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--db', db, '--listen', '127.0.0.1:0', '--no-probe', '--tokens', tokensFile, '--rate-limit', '0', '--max-body', String(512 * 1024 * 1024)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /Open (http:\/\/\S+?)\/ /.exec(out);
-      if (m) resolve({ child, url: m[1]! });
-    });
-    child.on('exit', (code) => reject(new Error(`guestabi serve exited ${code}: ${out}`)));
-  });
+/** guestabi serve over `db` for a benchmark: no probe, no rate limit, large bodies allowed. */
+export function serveProcess(db: string, tokensFile: string) {
+  return spawnServe(['--db', db, '--listen', '127.0.0.1:0', '--no-probe', '--tokens', tokensFile, '--rate-limit', '0', '--max-body', String(512 * 1024 * 1024)], { stderr: 'inherit' });
 }
 
 async function load(name: string, url: string, path: string, body: unknown, seconds: number, connections: number): Promise<void> {
@@ -49,9 +38,7 @@ async function run(db: string, label: string, seconds: number, connections: numb
     await load('POST /api/check (both ways + fence)', url, '/api/check', { guest: 'argv-0', from: 'host-7.2-tcg', to: 'host-10.0-tcg', bothWays: true }, seconds, connections);
     await load('POST /api/check (definition in the request)', url, '/api/check', { definition: '-machine pc-q35-7.2 -cpu Westmere -m 2G -nodefaults -device virtio-net-pci', from: HOST_FIXTURES[1], to: HOST_FIXTURES[2] }, seconds, connections);
   } finally {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
+    await stopServe(child);
     rmSync(dir, { recursive: true, force: true });
   }
 }

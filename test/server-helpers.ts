@@ -1,6 +1,8 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { FIXTURES } from './helpers.js';
 import { addToken } from '../src/server/tokens.js';
 import { startServer, type RunningServer } from '../src/server/index.js';
@@ -73,4 +75,29 @@ export async function loadFixtures(put: Api): Promise<void> {
     const r = await put('PUT', `/api/guests/argv-${i}`, { definition: a, host: i === 2 ? 'host-5.2-tcg' : 'host-7.2-tcg' });
     if (r.status !== 201) throw new Error(`PUT guest argv-${i}: ${r.status} ${JSON.stringify(r.json)}`);
   }
+}
+
+const BIN = fileURLToPath(new URL('../../bin/guestabi.js', import.meta.url));
+
+/** `guestabi serve ARGS` in its own process, as an operator runs it: resolves with its address once it prints it. */
+export function spawnServe(args: string[], opts: { cwd?: string; stderr?: 'pipe' | 'inherit' } = {}): Promise<{ child: ChildProcess; url: string; output: string }> {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', opts.stderr ?? 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      const m = /Open (http:\/\/\S+?)\/ /.exec(out);
+      if (m) resolve({ child, url: m[1]!, output: out });
+    });
+    child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
+    child.on('exit', (code) => reject(new Error(`guestabi serve exited ${code}: ${out}`)));
+  });
+}
+
+/** Stop a spawned server and wait until it is gone. */
+export async function stopServe(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
 }

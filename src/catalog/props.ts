@@ -48,3 +48,15 @@ export function sortKeysDeep<T>(value: T): T {
   }
   return value;
 }
+
+/** Whether two property maps hold the same values (null and undefined: only equal to themselves). */
+export function sameProps(a: Props | null | undefined, b: Props | null | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  let n = 0;
+  for (const k in a) {
+    if (a[k] !== b[k]) return false;
+    n++;
+  }
+  return n === Object.keys(b).length;
+}

@@ -3,6 +3,7 @@ import { compareMachineNames, parseCpuModelName } from '../catalog/names.js';
 import { concreteHostModel } from '../check/check.js';
 import { runtimeCpu } from '../check/runtime.js';
 import type { Props } from '../model/common.js';
+import { sameProps } from '../catalog/props.js';
 import { FLEET_BASELINE_SCHEMA_ID, type Baseline, type BaselineCandidate } from '../model/fleet.js';
 import type { GuestSpec } from '../model/guest.js';
 import type { VulnerabilityMap } from '../model/policy.js';
@@ -150,16 +151,6 @@ function mitigationsLost(c: Candidate, kinds: Kind[], map: VulnerabilityMap | un
   return [...lost.values()];
 }
 
-function sameProps(a: Props | null, b: Props | null): boolean {
-  if (a === b) return true;
-  if (!a || !b) return false;
-  let n = 0;
-  for (const k in a) {
-    if (a[k] !== b[k]) return false;
-    n++;
-  }
-  return n === Object.keys(b).length;
-}
 
 type Running = { machine: string | null; cpu: Props | null } | { error: string };
 

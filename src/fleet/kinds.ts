@@ -1,5 +1,5 @@
 import type { HostKind } from '../model/fleet.js';
-import type { Props } from '../model/common.js';
+import { sameProps } from '../catalog/props.js';
 import type { TargetHost } from '../resolve/target.js';
 import { UserError } from '../util/errors.js';
 import { canonicalJson, shortHash } from './hash.js';
@@ -41,16 +41,6 @@ function sameUnavailable(a: TargetHost['unavailable'], b: TargetHost['unavailabl
   return true;
 }
 
-function sameProps(a: Props | null | undefined, b: Props | null | undefined): boolean {
-  if (a === b) return true;
-  if (!a || !b) return false;
-  let n = 0;
-  for (const k in a) {
-    if (a[k] !== b[k]) return false;
-    n++;
-  }
-  return n === Object.keys(b).length;
-}
 
 /** Whether two hosts check alike (see HostKinds). */
 export function sameKind(a: TargetHost, b: TargetHost): boolean {

@@ -1,15 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { sqliteDatabase } from '../databases.js';
 import { cli, cliAsync, requireQemu } from '../helpers.js';
-import { api, testServer, testTokens } from '../server-helpers.js';
-
-const BIN = fileURLToPath(new URL('../../../bin/guestabi.js', import.meta.url));
+import { api, spawnServe, stopServe, testServer, testTokens } from '../server-helpers.js';
 
 test('guestabi probe --push stores this host in a running service; a bad URL is refused before probing, a read-only token by the service', async (t) => {
   if (!requireQemu(t, '7.2')) return;
@@ -40,22 +36,13 @@ test('guestabi probe --push stores this host in a running service; a bad URL is 
 test('guestabi serve with no arguments: an embedded database in the working folder, a token, this host probed in', async (t) => {
   if (!requireQemu(t, '7.2')) return;
   const cwd = mkdtempSync(join(tmpdir(), 'guestabi-serve-'));
-  const child = spawn(process.execPath, [BIN, 'serve', '--listen', '127.0.0.1:0'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const served = spawnServe(['--listen', '127.0.0.1:0'], { cwd });
   try {
-    const out = await new Promise<string>((resolve, reject) => {
-      let text = '';
-      child.stdout.on('data', (b: Buffer) => {
-        text += b.toString();
-        if (/Open http:\S+/.test(text)) resolve(text);
-      });
-      child.stderr.on('data', (b: Buffer) => (text += b.toString()));
-      child.on('exit', (code) => reject(new Error(`exited ${code}: ${text}`)));
-    });
+    const { output: out, url } = await served;
     assert.match(out, /Created guestabi-tokens\.yaml with a read-write token/);
     assert.match(out, /guestabi serve: guestabi\.db \(sqlite\)/);
     assert.match(out, /Catalogs: QEMU 5\.2\.0, 7\.2\.22, 10\.0\.2/);
     assert.match(out, /Host '.+' stored: QEMU /);
-    const url = /Open (http:\S+?)\/ /.exec(out)![1]!;
     const hosts = (await api(url)('GET', '/api/hosts')).json.items as { source: string }[];
     assert.equal(hosts.length, 1);
     assert.equal(hosts[0]!.source, 'probe');
@@ -65,8 +52,7 @@ test('guestabi serve with no arguments: an embedded database in the working fold
     assert.equal(page.status, 200);
     assert.match(await page.text(), /<title>guestabi<\/title>/);
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await served.then((s) => stopServe(s.child), () => undefined);
     rmSync(cwd, { recursive: true, force: true });
   }
 });

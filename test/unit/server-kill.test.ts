@@ -1,25 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { databaseKinds } from '../databases.js';
-import { api, hostFixture, testTokens, type TestTokens } from '../server-helpers.js';
+import { api, hostFixture, spawnServe, stopServe, testTokens, type TestTokens } from '../server-helpers.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/guestabi.js', import.meta.url));
-
-/** `guestabi serve` in its own process, as an operator runs it; resolves with its address. */
-function serve(db: string, tokens: TestTokens): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--db', db, '--listen', '127.0.0.1:0', '--no-probe', '--tokens', tokens.file, '--rate-limit', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /Open (http:\/\/\S+?)\/ /.exec(out);
-      if (m) resolve({ child, url: m[1]! });
-    });
-    child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-    child.on('exit', (code) => reject(new Error(`guestabi serve exited ${code}: ${out}`)));
-  });
+function serve(db: string, tokens: TestTokens) {
+  return spawnServe(['--db', db, '--listen', '127.0.0.1:0', '--no-probe', '--tokens', tokens.file, '--rate-limit', '0']);
 }
 
 const definition = (i: number) => `-machine pc-q35-7.2 -cpu Westmere -m ${256 + i} -nodefaults -device virtio-net-pci,mac=52:54:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
@@ -64,7 +50,7 @@ for (const db of databaseKinds()) {
         assert.deepEqual(lost, [], 'every acknowledged write is there');
         for (const [name, i] of [...acked].slice(0, 20)) assert.equal((await get('GET', `/api/guests/${name}`)).json.definition, definition(i));
       } finally {
-        second.child.kill('SIGTERM');
+        await stopServe(second.child);
       }
     } finally {
       await d.drop();

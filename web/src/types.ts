@@ -29,35 +29,9 @@ export interface CatalogSummary {
   deprecatedMachines: number | string[];
 }
 
-export interface HostSummary {
-  name: string;
-  version: number;
-  updatedAt: string;
-  source: string;
-  arch: string;
-  qemu: string;
-  catalog: string;
-  accel: string;
-  cpu: string;
-  kernel: string;
-  kind: string;
-}
-
-export interface GuestSummary {
-  name: string;
-  version: number;
-  updatedAt: string;
-  source: string;
-  host: string | null;
-  format: 'libvirt' | 'argv' | 'spec';
-  machine: string;
-  cpu: string;
-  pinnedMachine: string | null;
-  pinnedCpu: string | null;
-  abiClass: string | null;
-  os: string | null;
-  flags: string[];
-}
+// The list envelopes are the store's own summaries (type-only: nothing of the store is bundled).
+import type { GuestSummary, HostSummary } from '../../src/store/store.js';
+export type { GuestSummary, HostSummary };
 
 export interface GuestDoc {
   name: string;
