@@ -22,6 +22,7 @@ usage: guestabi [COMMAND] [OPTIONS]
   schema [NAME]     JSON Schema of guestabi's documents
   codes             every reason and problem code, with its level, effect and meaning
   serve             the HTTP API and web page over a store (SQLite file, or PostgreSQL)
+  plan              fleet plans from an inventory: matrix, upgrade waves, baseline, admit a host
 
 Every command prints for a person, or exact JSON with --json.
 Exit codes: 0 fine, 1 a negative verdict, 2 bad input or failure to run.`;
@@ -42,6 +43,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   schema: async () => (await import('./commands/schema.js')).schemaCommand,
   codes: async () => (await import('./commands/codes.js')).codesCommand,
   serve: async () => (await import('./commands/serve.js')).serveCommand,
+  plan: async () => (await import('./commands/plan.js')).planCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

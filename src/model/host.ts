@@ -98,6 +98,12 @@ export const HostProfile = Type.Object(
     ),
     probedAt: Type.String({ format: 'date-time' }),
     tool: Type.String(),
+    described: Type.Optional(
+      Type.Object(
+        { arch: Arch, qemu: Type.String(), accel: Accel, kernel: Type.Optional(Type.String()), cpu: Type.String() },
+        { additionalProperties: false, description: 'Present when the host was described for planning, not probed: its CPU models are derived from the catalog, and nothing else about it is known.' },
+      ),
+    ),
   },
   { additionalProperties: false, $id: 'HostProfile' },
 );

@@ -3,6 +3,7 @@ import { Catalog } from './catalog.js';
 import { Baseline, FleetMatrix, UpgradePlan } from './fleet.js';
 import { GuestSpec } from './guest.js';
 import { HostProfile } from './host.js';
+import { Inventory } from './inventory.js';
 import { Cluster, PinnedAbi } from './pinned.js';
 import { TierMatrix, TierPolicy, TierResult, ValidationReport, VulnerabilityMap } from './policy.js';
 import { Reason } from './reason.js';
@@ -28,4 +29,5 @@ export const SCHEMAS: Record<string, TSchema> = {
   'fleet-matrix': FleetMatrix,
   'fleet-upgrade': UpgradePlan,
   'fleet-baseline': Baseline,
+  inventory: Inventory,
 };
