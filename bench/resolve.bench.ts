@@ -6,6 +6,7 @@ import type { HostProfile } from '../src/model/host.js';
 import { pinGuest } from '../src/resolve/pin.js';
 import { guestVisibility } from '../src/io/rules-files.js';
 import { groupHosts, indexHost, type Target } from '../src/resolve/target.js';
+import { makeHosts } from './fleet-gen.js';
 import { bench, type BenchResult } from './harness.js';
 
 const HOSTS = fileURLToPath(new URL('../../test/fixtures/hosts/', import.meta.url));
@@ -30,6 +31,8 @@ export function resolveBenches(): BenchResult[] {
   const big = cluster(1000);
   const varied = cluster(1000, 50);
   const distinct = cluster(1000, 1000);
+  // 50 kinds that differ in what resolving reads (CPU generations of 5.2, 7.2 and 10.0 hosts).
+  const generations: Target = { kind: 'cluster', name: 'generations', hosts: groupHosts(makeHosts(1000, 50, true).hosts.filter((h) => h.profile.accel === 'tcg')) };
   const one = cluster(1);
   const now = new Date();
   const guests = {
@@ -45,6 +48,7 @@ export function resolveBenches(): BenchResult[] {
       ['1,000 hosts of 2 kinds', big],
       ['1,000 hosts of 50 kinds', varied],
       ['1,000 distinct hosts', distinct],
+      ['600 TCG hosts of 30 CPU generations', generations],
     ] as const;
     for (const [tname, target] of targets) {
       results.push(

@@ -30,10 +30,22 @@ export interface CheckInput {
 export interface CheckCache {
   platforms: WeakMap<GuestSpec, WeakMap<TargetHost, RuntimePlatform>>;
   hostModels: WeakMap<GuestSpec, WeakMap<TargetHost, ReturnType<typeof concreteHostModel>>>;
+  /** The definition sent back on rollback: the destination's, with the machine type it resolved. */
+  rollbackSpecs: WeakMap<GuestSpec, Map<string, GuestSpec>>;
 }
 
 export function newCheckCache(): CheckCache {
-  return { platforms: new WeakMap(), hostModels: new WeakMap() };
+  return { platforms: new WeakMap(), hostModels: new WeakMap(), rollbackSpecs: new WeakMap() };
+}
+
+function rollbackSpec(dstSpec: GuestSpec, machine: string, cache: CheckCache | undefined): GuestSpec {
+  const make = () => ({ ...dstSpec, machine: { ...dstSpec.machine, type: machine } });
+  if (!cache) return make();
+  let byMachine = cache.rollbackSpecs.get(dstSpec);
+  if (!byMachine) cache.rollbackSpecs.set(dstSpec, (byMachine = new Map()));
+  let back = byMachine.get(machine);
+  if (!back) byMachine.set(machine, (back = make()));
+  return back;
 }
 
 function memo<V>(map: WeakMap<GuestSpec, WeakMap<TargetHost, V>> | undefined, spec: GuestSpec, host: TargetHost, make: () => V): V {
@@ -126,8 +138,8 @@ export function checkMigration(input: CheckInput): CheckResult {
       reasons: [reason('ROLLBACK_NEEDS_FORWARD', 'error', 'migration', 'the guest never gets to the destination, so there is nothing to roll back', { effect: 'impossible' })],
     };
   } else {
-    const back = { ...dstSpec, machine: { ...dstSpec.machine, type: forward.dst.machine } };
-    result.rollback = migrate('rollback', back, back, input.to, input.from, input.rules, []).v;
+    const back = rollbackSpec(dstSpec, forward.dst.machine, cache);
+    result.rollback = migrate('rollback', back, back, input.to, input.from, input.rules, [], cache).v;
   }
   if (result.rollback.outcome === 'safe') result.fence = fence(forward.src, forward.dst);
   result.outcome = worse(result.forward.outcome, result.rollback.outcome);

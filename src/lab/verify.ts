@@ -53,7 +53,8 @@ export class LabHosts {
   }
 }
 
-function labArgs(text: string, accel: Accel): string[] {
+/** A guest's command line as the lab starts it: with the accelerator asked for unless it names one. */
+export function labArgs(text: string, accel: Accel): string[] {
   const words = shellSplit(text);
   const hasAccel = words.some((w, i) => w === '-accel' || w === '-enable-kvm' || (w === '-machine' && /accel=/.test(words[i + 1] ?? '')));
   return hasAccel ? words : [...words, '-accel', accel];

@@ -5,7 +5,7 @@ import type { GuestVisibility } from '../model/visibility.js';
 import { effectiveCpu, resolveCpu, type ResolvedCpu } from './cpu.js';
 import { effectiveDevice, resolveDevices, type ResolvedDevices } from './devices.js';
 import { dedupe, resolveMachine, type ResolvedMachine } from './machine.js';
-import type { Target } from './target.js';
+import type { Target, TargetHost } from './target.js';
 
 export interface PinOptions {
   policy: ResolutionPolicy;
@@ -63,15 +63,33 @@ function accelWarnings(spec: GuestSpec, target: Target): Reason[] {
   return out;
 }
 
+type AgainstHosts = PinnedAbi['provenance']['against']['hosts'];
+
+/**
+ * A target's host lists, made once per target and shared (frozen) by every guest pinned against
+ * it: a cluster of 10,000 hosts would otherwise cost 10,000 objects a pin.
+ */
+const targetLists = new WeakMap<TargetHost[], { byCatalog: [string, readonly string[]][]; against: AgainstHosts }>();
+
+function listsOf(target: Target): { byCatalog: [string, readonly string[]][]; against: AgainstHosts } {
+  let l = targetLists.get(target.hosts);
+  if (!l) {
+    const byCatalog = new Map<string, string[]>();
+    for (const h of target.hosts) byCatalog.set(h.catalog.id, [...(byCatalog.get(h.catalog.id) ?? []), ...h.members]);
+    const against = target.hosts.flatMap((h) => h.members.map((name) => Object.freeze({ name, catalog: h.catalog.id, accel: h.profile.accel })));
+    l = { byCatalog: [...byCatalog].map(([id, hosts]) => [id, Object.freeze(hosts)]), against: Object.freeze(against) as AgainstHosts };
+    targetLists.set(target.hosts, l);
+  }
+  return l;
+}
+
 /** The effective platform per QEMU build: hosts that share a build share it. */
 function effectivePlatforms(target: Target, machine: ResolvedMachine, cpu: ResolvedCpu, devices: ResolvedDevices, visibility: GuestVisibility): EffectivePlatform[] {
-  const byCatalog = new Map<string, string[]>();
-  for (const h of target.hosts) byCatalog.set(h.catalog.id, [...(byCatalog.get(h.catalog.id) ?? []), ...h.members]);
-  return [...byCatalog].map(([id, hosts]) => {
+  return listsOf(target).byCatalog.map(([id, hosts]) => {
     const h = target.hosts.find((x) => x.catalog.id === id)!;
     return {
       catalog: id,
-      hosts,
+      hosts: hosts as string[],
       cpu: cpu.cpu.hostDependent && (target.hosts.length > 1 || target.hosts[0]!.members.length > 1) ? null : effectiveCpu(cpu.cpu, machine.type, h.catalog, h),
       devices: devices.devices.map((d) => effectiveDevice(d, machine.type, h.catalog, visibility)),
     };
@@ -90,7 +108,7 @@ function provenance(spec: GuestSpec, target: Target, opts: PinOptions, decisions
     against: {
       kind: target.kind,
       name: target.name,
-      hosts: target.hosts.flatMap((h) => h.members.map((name) => ({ name, catalog: h.catalog.id, accel: h.profile.accel }))),
+      hosts: listsOf(target).against,
     },
     policy: opts.policy,
     resolvedAt: opts.now.toISOString(),

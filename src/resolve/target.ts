@@ -51,8 +51,17 @@ function accelDelta(profile: HostProfile, catalog: CatalogIndex): Props | null {
 
 /** What decides how a guest resolves on a host, as one text: hosts with equal texts resolve alike.
  *  Kept whole rather than hashed (a Map key compares it exactly, and no hash needs node:crypto). */
+/**
+ * What resolving reads of a host, as text: hosts with equal signatures resolve alike and are
+ * resolved once. The build, accelerator and architecture; which features each CPU model lacks; the
+ * host CPU's vendor and the features it has (host-model; the other properties of the expansion,
+ * such as model-id or ucode-rev, are read only for a single host's host-passthrough, and a group of
+ * two or more hosts has no single host CPU); and what the accelerator adds to every model.
+ */
 function signature(h: TargetHost): string {
-  return [h.catalog.id, h.profile.accel, h.profile.arch, JSON.stringify(h.profile.cpuModels), JSON.stringify(h.profile.hostCpu), JSON.stringify(h.profile.accelCpu ?? null)].join('\u0000');
+  const cpu = h.profile.hostCpu;
+  const hostCpu = [cpu.model, cpu.error ?? '', String(cpu.props?.vendor ?? ''), h.hostFeatures ? [...h.hostFeatures].sort().join(' ') : '(unknown)'];
+  return [h.catalog.id, h.profile.accel, h.profile.arch, JSON.stringify(h.profile.cpuModels), JSON.stringify(hostCpu), JSON.stringify(h.accelCpuDelta)].join('\u0000');
 }
 
 export function describeMembers(members: string[]): string {
