@@ -13,6 +13,11 @@ export interface FleetGuest {
   /** A caller's id for the guest's ABI (the store's abiClass): guests that share it are checked
    *  as one. Without it, guests are grouped by their definition. */
   abiClass?: string;
+  /** running/paused guests migrate; shut-off ones restart from their definition; saved ones
+   *  resume a memory state (a migration stream). Default running. */
+  state?: 'running' | 'paused' | 'shut-off' | 'saved';
+  /** Snapshots that hold memory state: each loads like a migration stream. */
+  memorySnapshots?: number;
 }
 
 /** Guests already grouped by the caller (the store): `count` guests of ABI `abiClass` on `host`,

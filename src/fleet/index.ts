@@ -5,7 +5,7 @@
  */
 export { hostKinds, hostKindContent, hostKindId, sameKind, type HostKinds, type KindOptions } from './kinds.js';
 export { guestSpecKey, type FleetGuest, type PreGroupedClass } from './classes.js';
-export { planMatrix, matrixFromClasses, effectCodes, type MatrixInput, type ClassMatrixInput } from './matrix.js';
+export { planMatrix, matrixFromClasses, effectCodes, type MatrixInput, type ClassMatrixInput, type Progress } from './matrix.js';
 export { planUpgrade, type UpgradeInput } from './upgrade.js';
 export { plannedHost, type PlannedHost } from './upgraded.js';
 export { planBaseline, type BaselineInput } from './baseline.js';

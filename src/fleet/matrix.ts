@@ -8,6 +8,9 @@ import { UserError } from '../util/errors.js';
 import { groupGuests, mergeClasses, type ClassGroup, type FleetGuest, type PreGroupedClass } from './classes.js';
 import { hostKinds, type HostKinds, type KindOptions } from './kinds.js';
 
+/** Told how far a long plan has come (cells or guests done of all): a terminal shows it. */
+export type Progress = (done: number, total: number) => void;
+
 export interface MatrixInput {
   /** One TargetHost per host (indexHost), named. */
   hosts: TargetHost[];
@@ -15,6 +18,7 @@ export interface MatrixInput {
   rules: Rules;
   /** Host-kind ids the caller keeps per host (hostKindId): see KindOptions. */
   kindOf?: KindOptions['kindOf'];
+  progress?: Progress;
 }
 
 export interface ClassMatrixInput {
@@ -22,6 +26,7 @@ export interface ClassMatrixInput {
   classes: PreGroupedClass[];
   rules: Rules;
   kindOf?: KindOptions['kindOf'];
+  progress?: Progress;
 }
 
 /** The codes of the reasons that have an effect, each once, in the order they came. */
@@ -74,16 +79,18 @@ function checkCell(c: ClassGroup, kind: HostKind, kinds: HostKinds, rules: Rules
   return cell;
 }
 
-function buildMatrix(kinds: HostKinds, classes: ClassGroup[], rules: Rules): FleetMatrix {
+function buildMatrix(kinds: HostKinds, classes: ClassGroup[], rules: Rules, progress?: Progress): FleetMatrix {
   const cells: MatrixCell[] = [];
   const byOutcome: ByOutcome = { safe: 0, unsafe: 0, impossible: 0, unknown: 0 };
   const cache = newCheckCache();
+  const total = classes.length * kinds.kinds.length;
   for (const c of classes) {
     for (const kind of kinds.kinds) {
       const cell = checkCell(c, kind, kinds, rules, cache);
       byOutcome[cell.outcome]++;
       cells.push(cell);
     }
+    progress?.(cells.length, total);
   }
   return {
     schema: FLEET_MATRIX_SCHEMA_ID,
@@ -108,12 +115,12 @@ function buildMatrix(kinds: HostKinds, classes: ClassGroup[], rules: Rules): Fle
  */
 export function planMatrix(input: MatrixInput): FleetMatrix {
   const kinds = hostKinds(input.hosts, { kindOf: input.kindOf });
-  return buildMatrix(kinds, groupGuests(input.guests, kinds), input.rules);
+  return buildMatrix(kinds, groupGuests(input.guests, kinds), input.rules, input.progress);
 }
 
 /** The matrix from classes the caller grouped already (the store: ABI, host, count, a sample), so
  *  that a large fleet is never materialised guest by guest. */
 export function matrixFromClasses(input: ClassMatrixInput): FleetMatrix {
   const kinds = hostKinds(input.hosts, { kindOf: input.kindOf });
-  return buildMatrix(kinds, mergeClasses(input.classes, kinds), input.rules);
+  return buildMatrix(kinds, mergeClasses(input.classes, kinds), input.rules, input.progress);
 }

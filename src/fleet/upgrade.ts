@@ -10,7 +10,7 @@ import type { TargetHost } from '../resolve/target.js';
 import { UserError } from '../util/errors.js';
 import { groupGuests, type ClassGroup, type FleetGuest } from './classes.js';
 import { hostKindId, hostKinds, type HostKinds, type KindOptions } from './kinds.js';
-import { effectCodes, failedCheck } from './matrix.js';
+import { effectCodes, failedCheck, type Progress } from './matrix.js';
 import { plannedHost } from './upgraded.js';
 
 export interface UpgradeInput {
@@ -26,6 +26,7 @@ export interface UpgradeInput {
   upgradedProfile?: (host: TargetHost) => TargetHost;
   /** Host-kind ids the caller keeps per host (hostKindId): see KindOptions. */
   kindOf?: KindOptions['kindOf'];
+  progress?: Progress;
 }
 
 interface Upgraded {
@@ -170,7 +171,9 @@ function guestRow(ctx: Ctx, g: FleetGuest, cls: ClassGroup, t: WaveTargets): Upg
   const key = `${cls.key}\u0000${u.kind}\u0000${r.kind}`;
   let v = ctx.verdicts.get(key);
   if (!v) ctx.verdicts.set(key, (v = rowVerdict(ctx, cls.spec, h.host, u, { host: r.host, sameKind: r.kind === h.kind })));
-  const row: UpgradeRow = { guest: g.name, host: name, forwardTo, rollbackTo, forward: v.forward, rollback: v.rollback, codes: v.codes, fence: v.fence, machine: v.machine, machineStatus: v.machineStatus };
+  const state = g.state ?? 'running';
+  const memorySnapshots = g.memorySnapshots ?? 0;
+  const row: UpgradeRow = { guest: g.name, host: name, forwardTo, rollbackTo, forward: v.forward, rollback: v.rollback, codes: v.codes, fence: v.fence, machine: v.machine, machineStatus: v.machineStatus, state, memorySnapshots };
   if (v.suggestedMachine) row.suggestedMachine = v.suggestedMachine;
   if (v.error !== undefined) row.error = v.error;
   return row;
@@ -186,6 +189,7 @@ function summary(waves: UpgradePlan['waves']): UpgradePlan['summary'] {
     loseRollback: count((r) => r.rollback !== 'safe'),
     deprecatedMachines: count((r) => r.machineStatus === 'deprecated'),
     removedMachines: count((r) => r.machineStatus === 'removed'),
+    loseSavedState: count((r) => (r.state === 'saved' || r.memorySnapshots > 0) && r.forward !== 'safe'),
   };
 }
 
@@ -209,6 +213,8 @@ export function planUpgrade(input: UpgradeInput): UpgradePlan {
   }
   const ctx: Ctx = { input, kinds, cache: newCheckCache(), upgraded: new Map(), planned: new Map(), verdicts: new Map() };
   const done = new Set<string>();
+  const total = input.waves.flat().reduce((n, h) => n + (onHost.get(h)?.length ?? 0), 0);
+  let rowsDone = 0;
   const waves = input.waves.map((wave, i) => {
     for (const name of wave) done.add(name);
     const targets = new Map<string, WaveTargets>();
@@ -216,7 +222,9 @@ export function planUpgrade(input: UpgradeInput): UpgradePlan {
       const kind = kinds.byName.get(name)!.kind;
       let t = targets.get(kind);
       if (!t) targets.set(kind, (t = waveTargets(kinds, kind, done)));
-      return (onHost.get(name) ?? []).map((g) => guestRow(ctx, g, classOf.get(g.name)!, t!));
+      const hostRows = (onHost.get(name) ?? []).map((g) => guestRow(ctx, g, classOf.get(g.name)!, t!));
+      input.progress?.((rowsDone += hostRows.length), total);
+      return hostRows;
     });
     return { index: i + 1, hosts: [...wave], guests: rows };
   });

@@ -48,7 +48,8 @@ function uniqueNames<T extends { name: string }>(items: T[], what: string, where
 
 function guestEntry(text: string, source: string, entry: InventoryGuest, fallbackName: string): InventoryGuestEntry {
   const spec = parseGuestText(text, source).spec;
-  return { name: entry.name ?? spec.name ?? fallbackName, spec, host: entry.host ?? null, state: entry.state ?? 'running', snapshots: entry.snapshots ?? [], source };
+  const snapshots = entry.snapshots ?? [];
+  return { name: entry.name ?? spec.name ?? fallbackName, spec, host: entry.host ?? null, state: entry.state ?? 'running', snapshots, memorySnapshots: snapshots.filter((x) => x.memory).length, source };
 }
 
 /** An inventory file (YAML/JSON, schema `inventory`): hosts probed or described, guests and where they run. */

@@ -97,6 +97,10 @@ export const UpgradeRow = Type.Object(
     fence: Type.Array(Reason, { description: 'For a safe rollback: the re-pinning after which there is no way back.' }),
     machine: Type.String({ description: 'The machine type the guest runs, as its host resolves it.' }),
     machineStatus: MachineStatus,
+    state: Type.Union([Type.Literal('running'), Type.Literal('paused'), Type.Literal('shut-off'), Type.Literal('saved')], {
+      description: 'running/paused: it migrates (forward, rollback); shut-off: it restarts from its definition on the new build, which forward answers; saved: its memory state is loaded there like a migration stream (forward).',
+    }),
+    memorySnapshots: Type.Integer({ minimum: 0, description: 'Snapshots with memory state: each loads like a migration stream, on the new build (forward) and, taken there, back on the old one (rollback).' }),
     suggestedMachine: Type.Optional(Type.String({ description: 'The newest type of its family in the new build, when it is not the one the guest runs (re-pinning to it is the fence).' })),
     error: Type.Optional(Type.String({ description: 'Why no verdict could be made: forward and rollback are then unknown.' })),
   },
@@ -116,6 +120,7 @@ export const UpgradePlan = Type.Object(
         loseRollback: Type.Integer({ description: 'Guests whose rollback is not safe (or has nowhere to go).' }),
         deprecatedMachines: Type.Integer({ description: 'Guests whose machine type the new build deprecates.' }),
         removedMachines: Type.Integer({ description: 'Guests whose machine type the new build no longer has.' }),
+        loseSavedState: Type.Integer({ description: 'Guests with a saved state or memory snapshots that the new build cannot load safely (forward not safe).' }),
       },
       { additionalProperties: false },
     ),

@@ -28,7 +28,7 @@ hosts:
 guests:
   - {file: ${join(FIXTURES, 'libvirt', 'westmere.xml')}, host: a72}
   - {argv: "-machine pc-q35-7.2 -cpu Westmere-v1 -m 1G -nodefaults", name: vm3, host: a72, state: shut-off}
-  - {argv: "-machine pc-i440fx-5.2 -cpu qemu64 -m 512 -nodefaults", name: vm4, host: c52}
+  - {argv: "-machine pc-i440fx-5.2 -cpu qemu64 -m 512 -nodefaults", name: vm4, host: c52, snapshots: [{name: before, memory: true}, {name: disk-only, memory: false}]}
 `,
   );
   return { dir, file };
@@ -95,8 +95,11 @@ test('plan matrix, upgrade, baseline and admit from the command line; the matrix
     const table = cli(['plan', 'matrix', '--inventory', file]);
     assert.match(table.stdout, /S safe, U unsafe/);
     const up = cli(['plan', 'upgrade', '--inventory', file, '--to', '10.0', '--wave', 'a72', '--wave', 'c52', '--json']);
-    const plan = JSON.parse(up.stdout) as { summary: { guests: number; deprecatedMachines: number } };
+    const plan = JSON.parse(up.stdout) as { summary: { guests: number; deprecatedMachines: number; loseSavedState: number }; waves: { guests: { guest: string; state: string; memorySnapshots: number; forward: string }[] }[] };
     assert.equal(plan.summary.guests, 3);
+    const rows = plan.waves.flatMap((w) => w.guests);
+    assert.deepEqual(rows.map((r) => [r.guest, r.state, r.memorySnapshots]), [['rhel9-westmere', 'running', 0], ['vm3', 'shut-off', 0], ['vm4', 'running', 1]]);
+    assert.equal(plan.summary.loseSavedState, rows.filter((r) => r.memorySnapshots > 0 && r.forward !== 'safe').length);
     assert.equal(plan.summary.deprecatedMachines, 1, 'pc-i440fx-5.2 is deprecated in 10.0');
     assert.equal(up.code, 1, 'a guest loses its way forward or back: exit 1');
     const base = cli(['plan', 'baseline', '--inventory', file, '--json']);
@@ -106,6 +109,8 @@ test('plan matrix, upgrade, baseline and admit from the command line; the matrix
     const admit = cli(['plan', 'admit', join(HOSTS, 'host-10.0-tcg.json'), '--inventory', file]);
     assert.equal(admit.code, 0, admit.stdout + admit.stderr);
     assert.match(admit.stdout, /^ADMIT/);
+    const held = JSON.parse(cli(['plan', 'admit', join(HOSTS, 'host-10.0-tcg.json'), '--cluster', join(HOSTS, 'cluster-5.2-7.2-10.0.yaml'), '--json']).stdout) as { heldBy: { hosts: string[]; gains: string[] }[] };
+    assert.ok(held.heldBy.some((h) => h.gains.includes('avx2')), 'the 5.2 host holds back a baseline with avx2');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

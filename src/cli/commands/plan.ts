@@ -1,15 +1,15 @@
 import type { CatalogIndex } from '../../catalog/catalog.js';
-import { planBaseline, planMatrix, planUpgrade } from '../../fleet/index.js';
+import { hostKinds, planBaseline, planMatrix, planUpgrade } from '../../fleet/index.js';
 import { findCatalog, loadCatalogFile } from '../../io/catalog-files.js';
 import { clusterTarget, loadHostProfile } from '../../io/host-files.js';
 import { loadInventory, type LoadedInventory } from '../../io/inventory-files.js';
 import { migrationRules } from '../../io/rules-files.js';
-import type { Baseline, FleetMatrix, UpgradePlan } from '../../model/fleet.js';
+import type { Baseline, BaselineCandidate, FleetMatrix, UpgradePlan } from '../../model/fleet.js';
 import { indexHost, type TargetHost } from '../../resolve/target.js';
 import { vulnerabilityMap } from '../../service/answers.js';
 import { UserError } from '../../util/errors.js';
 import { oneOf, parseCommandArgs } from '../args.js';
-import { print, printJson, table } from '../output.js';
+import { print, printJson, progressReporter, table } from '../output.js';
 
 const USAGE = `guestabi plan matrix --inventory FILE|DIR [--format table|json|csv]
        guestabi plan upgrade --inventory FILE|DIR --to VERSION --wave HOST,HOST... [--wave ...] [--json]
@@ -28,6 +28,12 @@ const OPTIONS = {
 } as const;
 
 type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
+
+/** A progress bar on a terminal for plans that take more than a moment (nothing when piped). */
+function cellsProgress(label: string, what: string): (done: number, total: number) => void {
+  const bar = progressReporter(label);
+  return (done, total) => bar(done, total, what);
+}
 
 const LETTER = { safe: 'S', unsafe: 'U', impossible: 'X', unknown: '?' } as const;
 
@@ -71,7 +77,7 @@ function matrixCsv(m: FleetMatrix): string {
 function matrixCommand(values: Values, extra: CatalogIndex[]): number {
   const format = oneOf(values.format, ['table', 'json', 'csv'] as const, '--format') ?? (values.json ? 'json' : 'table');
   const inv = fleet(values, extra, true);
-  const m = planMatrix({ hosts: inv.hosts, guests: inv.guests, rules: migrationRules() });
+  const m = planMatrix({ hosts: inv.hosts, guests: inv.guests, rules: migrationRules(), progress: cellsProgress('matrix', 'cells') });
   if (format === 'json') printJson(m);
   else if (format === 'csv') process.stdout.write(matrixCsv(m));
   else printMatrix(m);
@@ -83,17 +89,16 @@ function waves(values: Values): string[][] {
   return values.wave.map((w) => w.split(',').map((s) => s.trim()).filter(Boolean));
 }
 
-function printUpgrade(p: UpgradePlan, inv: LoadedInventory): void {
+function printUpgrade(p: UpgradePlan): void {
   const s = p.summary;
   print(`Upgrade to ${p.to}, ${s.waves} wave(s), ${s.guests} guests on their hosts:`);
-  print(`  ${s.loseForward} cannot move forward safely, ${s.loseRollback} cannot roll back safely; machine type deprecated for ${s.deprecatedMachines}, removed for ${s.removedMachines}`);
+  print(`  ${s.loseForward} cannot move forward safely, ${s.loseRollback} cannot roll back safely, ${s.loseSavedState} cannot load their saved state or memory snapshots safely;`);
+  print(`  machine type deprecated for ${s.deprecatedMachines}, removed for ${s.removedMachines}`);
   for (const n of p.notes) print(`  note: ${n.message}`);
-  const state = new Map(inv.guests.map((g) => [g.name, g]));
   for (const w of p.waves) {
     print(`\nWave ${w.index}: ${w.hosts.join(', ')}`);
     const rows = w.guests.map((g) => {
-      const e = state.get(g.guest);
-      const st = e ? `${e.state}${e.snapshots.some((x) => x.memory) ? ` +${e.snapshots.filter((x) => x.memory).length} mem snapshots` : ''}` : '';
+      const st = `${g.state}${g.memorySnapshots ? ` +${g.memorySnapshots} memory snapshots` : ''}`;
       const machine = g.machineStatus === 'ok' ? g.machine : `${g.machine} (${g.machineStatus}${g.suggestedMachine ? `; newest ${g.suggestedMachine}` : ''})`;
       return [g.guest, st, machine, `${g.forward} -> ${g.forwardTo}`, `${g.rollback} -> ${g.rollbackTo}`, g.error ?? g.codes.join(' ')];
     });
@@ -105,9 +110,9 @@ function upgradeCommand(values: Values, extra: CatalogIndex[]): number {
   if (!values.to) throw new UserError(`give --to VERSION (a QEMU build: 10.0, or a catalog id)\nusage: ${USAGE}`);
   const inv = fleet(values, extra, true);
   const to = findCatalog(values.to, extra);
-  const plan = planUpgrade({ hosts: inv.hosts, guests: inv.guests, to, waves: waves(values), rules: migrationRules() });
+  const plan = planUpgrade({ hosts: inv.hosts, guests: inv.guests, to, waves: waves(values), rules: migrationRules(), progress: cellsProgress('upgrade', 'guests') });
   if (values.json) printJson(plan);
-  else printUpgrade(plan, inv);
+  else printUpgrade(plan);
   return plan.summary.loseForward || plan.summary.loseRollback ? 1 : 0;
 }
 
@@ -126,6 +131,31 @@ function baselineCommand(values: Values, extra: CatalogIndex[]): number {
   return b.candidates.length ? 0 : 1;
 }
 
+/** The CPU features a candidate gives the guest: its model's on the machine type, and the extras. */
+function candidateFeatures(c: BaselineCandidate, host: TargetHost): Set<string> {
+  const e = host.catalog.cpuOnMachine(c.cpu, c.machine) ?? {};
+  const known = host.catalog.cpuFeatures();
+  const on = new Set(Object.keys(e).filter((k) => e[k] === true && known.has(k)));
+  for (const [f, v] of Object.entries(c.features)) if (v) on.add(f);
+  else on.delete(f);
+  return on;
+}
+
+/** Host kinds without which the fleet's best baseline would give more: they hold it back. */
+function holdingBack(hosts: TargetHost[], current: BaselineCandidate): { kind: string; hosts: string[]; baseline: string; gains: string[] }[] {
+  const have = candidateFeatures(current, hosts[0]!);
+  const kinds = hostKinds(hosts);
+  const out = [];
+  for (const k of kinds.kinds) {
+    const rest = hosts.filter((h) => !k.members.includes(h.name));
+    const better = rest.length ? planBaseline({ hosts: rest, vulnerabilityMap: vulnerabilityMap() }).candidates[0] : undefined;
+    if (!better) continue;
+    const gains = [...candidateFeatures(better, rest[0]!)].filter((f) => !have.has(f)).sort();
+    if (gains.length) out.push({ kind: k.label, hosts: k.members, baseline: better.cpu, gains });
+  }
+  return out;
+}
+
 /** EVC-style admission: can HOST join under the fleet's current best baseline, and what holds the baseline back. */
 function admitCommand(values: Values, extra: CatalogIndex[], file: string): number {
   const inv = fleet(values, extra, false);
@@ -135,10 +165,14 @@ function admitCommand(values: Values, extra: CatalogIndex[], file: string): numb
   const blocked = current ? [...(host.unavailable.get(current.cpu) ?? ['(model unknown to this host)'])] : [];
   const extraMissing = current ? Object.entries(current.features).filter(([f, on]) => on && host.hostFeatures && !host.hostFeatures.has(f)).map(([f]) => f) : [];
   const admitted = current !== undefined && blocked.length === 0 && extraMissing.length === 0;
-  const result = { host: profile.name, baseline: current ?? null, admitted, missing: [...blocked, ...extraMissing] };
+  const heldBy = current ? holdingBack(inv.hosts, current) : [];
+  const result = { host: profile.name, baseline: current ?? null, admitted, missing: [...blocked, ...extraMissing], heldBy };
   if (values.json) printJson(result);
   else if (!current) print('The fleet has no baseline every host can run.');
-  else print(`${admitted ? 'ADMIT' : 'REFUSE'} ${profile.name} under ${current.cpu} on ${current.machine}${admitted ? '' : `: it lacks ${result.missing.join(' ')}`}`);
+  else {
+    print(`${admitted ? 'ADMIT' : 'REFUSE'} ${profile.name} under ${current.cpu} on ${current.machine}${admitted ? '' : `: it lacks ${result.missing.join(' ')}`}`);
+    for (const h of heldBy) print(`  held back by ${h.hosts.join(', ')} (${h.kind}): without them, ${h.baseline} would add ${h.gains.join(' ')}`);
+  }
   return admitted ? 0 : 1;
 }
 
