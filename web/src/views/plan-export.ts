@@ -8,14 +8,14 @@ function csvField(v: string | number): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-const COLUMNS = ['wave', 'guest', 'host', 'machine', 'machineStatus', 'suggestedMachine', 'forward', 'forwardTo', 'rollback', 'rollbackTo', 'codes', 'fence'];
+const COLUMNS = ['wave', 'guest', 'host', 'state', 'memorySnapshots', 'machine', 'machineStatus', 'suggestedMachine', 'forward', 'forwardTo', 'rollback', 'rollbackTo', 'codes', 'fence'];
 
 /** One line per guest and wave, with every column of the plan's guest rows. */
 export function planCsv(plan: UpgradePlan): string {
   const lines = [COLUMNS.join(',')];
   for (const w of plan.waves) {
     for (const g of w.guests) {
-      const row = [w.index, g.guest, g.host, g.machine, g.machineStatus, g.suggestedMachine ?? '', g.forward, g.forwardTo, g.rollback, g.rollbackTo, g.codes.join(' '), g.fence.map(fenceText).join('; ')];
+      const row = [w.index, g.guest, g.host, g.state, g.memorySnapshots, g.machine, g.machineStatus, g.suggestedMachine ?? '', g.forward, g.forwardTo, g.rollback, g.rollbackTo, g.codes.join(' '), g.fence.map(fenceText).join('; ')];
       lines.push(row.map(csvField).join(','));
     }
   }

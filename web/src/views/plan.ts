@@ -11,6 +11,7 @@ const SUMMARY: [keyof UpgradePlan['summary'], string, string][] = [
   ['waves', 'Waves', ''],
   ['loseForward', 'Lose forward', 'cannot move forward safely in some wave'],
   ['loseRollback', 'Lose rollback', 'cannot go back once moved'],
+  ['loseSavedState', 'Lose saved state', 'a saved state or memory snapshot the new build cannot load safely'],
   ['deprecatedMachines', 'Deprecated machines', 'machine types the target deprecates'],
   ['removedMachines', 'Removed machines', 'machine types the target no longer has'],
 ];
