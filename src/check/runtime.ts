@@ -68,8 +68,10 @@ export function runtimePlatform(spec: GuestSpec, host: TargetHost, visibility: G
   const cpu = cpuOnHost(spec, host, m, source, problems);
   const devices = spec.devices.map((d) => runtimeDevice(d, spec, host, m, visibility, problems));
   const board = m.probe === 'ok' ? boardWithOptions(spec, host, machine) : null;
-  if (spec.vcpus.max !== undefined && spec.vcpus.max > m.cpuMax) {
-    problems.push(reason('VCPUS_OVER_MACHINE_LIMIT', 'error', machine, `${machine} takes at most ${m.cpuMax} vCPUs, the guest asks ${spec.vcpus.max}`, { host: host.name, effect: 'impossible' }));
+  // maxcpus is the vCPU count when not given (hw/core/machine-smp.c); QEMU refuses more than cpu-max.
+  const asked = spec.vcpus.max ?? spec.vcpus.count;
+  if (asked > m.cpuMax) {
+    problems.push(reason('VCPUS_OVER_MACHINE_LIMIT', 'error', machine, `${machine} takes at most ${m.cpuMax} vCPUs, the guest asks ${asked}`, { host: host.name, effect: 'impossible' }));
   }
   return { ...base, ...cpu, devices, board, problems };
 }

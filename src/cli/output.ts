@@ -39,15 +39,33 @@ export function wrapList(items: string[], indent = '  ', width = 100): string {
   return lines.join('\n');
 }
 
-/** Progress on stderr when it is a terminal: one line, rewritten. Silent otherwise. */
-export function progressReporter(label: string): (done: number, total: number, what: string) => void {
-  if (!process.stderr.isTTY) return () => undefined;
+/**
+ * Progress on stderr. On a terminal: one line, rewritten. Piped (a log, CI, `2>file`): silent,
+ * unless `lines` is set, then one line at the start, at every tenth and at the end, so that a run
+ * of minutes shows that it is alive without filling the log.
+ */
+export function progressReporter(label: string, opts: { lines?: boolean } = {}): (done: number, total: number, what: string) => void {
+  if (!process.stderr.isTTY) {
+    if (!opts.lines) return () => undefined;
+    let shown = -1;
+    return (done, total, what) => {
+      const tenth = total ? Math.floor((done / total) * 10) : 10;
+      if (tenth === shown && done !== total) return;
+      shown = tenth;
+      process.stderr.write(`${label}: ${done}/${total} ${what}\n`);
+    };
+  }
   return (done, total, what) => {
     const width = 24;
     const filled = total ? Math.round((done / total) * width) : 0;
     process.stderr.write(`\r\x1b[K${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${what}`);
     if (done === total) process.stderr.write('\r\x1b[K');
   };
+}
+
+/** One line on stderr saying what a long command does now (stdout stays the result). */
+export function stage(line: string): void {
+  process.stderr.write(`${line}\n`);
 }
 
 export function fmtValue(v: unknown): string {

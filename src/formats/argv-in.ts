@@ -2,7 +2,7 @@ import type { GuestDevice, GuestSpec } from '../model/guest.js';
 import type { PropValue } from '../model/common.js';
 import { UserError } from '../util/errors.js';
 import { placementBehind, roleOf, ROOT_BUSES } from './device-types.js';
-import { parseMemoryMiB, parseOnOff, parseOpts, shellSplit } from './qemuopts.js';
+import { parseMemoryMiB, parseOnOff, parseOpts, QEMU_DEFAULT_RAM_MIB, shellSplit } from './qemuopts.js';
 
 /** QEMU options that take no argument; every other option takes the next word. */
 const FLAGS = new Set([
@@ -135,20 +135,32 @@ function parseAccel(spec: GuestSpec, arg: string): void {
   if (accel === 'kvm' || accel === 'tcg') spec.accel = accel;
 }
 
+/**
+ * -m as QEMU reads it (system/vl.c parse_memory_options): `-m N`, `-m size=N,maxmem=M,slots=S`;
+ * sizes through qemu_strtosz (memoryBytes); 0 or no size is the machine's default_ram_size, 128 MiB
+ * (hw/core/machine.c machine_class_init: "backward compatibility behaviour for case -m 0").
+ */
 function parseMemory(spec: GuestSpec, arg: string, where: string): void {
   const opts = parseOpts(arg);
+  for (const [idx, o] of opts.entries()) {
+    if (!(idx === 0 && o.value === undefined) && !['size', 'maxmem', 'slots'].includes(o.key)) throw new UserError(`-m has no parameter '${o.key}' (size, maxmem, slots)`, where);
+  }
   const size = opts[0]?.value === undefined ? opts[0]?.key : opts.find((o) => o.key === 'size')?.value;
-  const mib = size === undefined ? undefined : parseMemoryMiB(size);
-  if (mib === undefined) throw new UserError(`not a memory size: '${arg}'`, where);
-  spec.memory = { sizeMiB: mib };
+  if (size === '') throw new UserError("missing 'size' option value", where);
+  const mib = size === undefined ? 0 : parseMemoryMiB(size);
+  if (mib === undefined) throw new UserError(`not a memory size: '${arg}' (a number of MiB, or with a suffix B, K, M, G, T, P, E)`, where);
+  spec.memory = { sizeMiB: mib === 0 ? QEMU_DEFAULT_RAM_MIB : mib };
   const max = opts.find((o) => o.key === 'maxmem')?.value;
   const slots = opts.find((o) => o.key === 'slots')?.value;
   if (max !== undefined) {
     const m = parseMemoryMiB(max);
-    if (m === undefined) throw new UserError(`not a memory size: maxmem=${max}`, where);
+    if (m === undefined || m === 0) throw new UserError(`not a memory size: maxmem=${max}`, where);
     spec.memory.maxMiB = m;
   }
-  if (slots !== undefined) spec.memory.slots = Number(slots);
+  if (slots !== undefined) {
+    if (!/^\d+$/.test(slots)) throw new UserError(`slots must be a number, not '${slots}'`, where);
+    spec.memory.slots = Number(slots);
+  }
 }
 
 function addDevice(st: ArgvState, arg: string, where: string): void {
@@ -295,23 +307,34 @@ function parseCpu(spec: GuestSpec, arg: string, where: string): void {
   if (enforce !== undefined) spec.cpu.enforce = enforce;
 }
 
+/** Members of -smp that x86 machine types do not model (QEMU refuses them > 1 on most boards). */
+const SMP_UNMODELLED = new Set(['clusters', 'modules', 'books', 'drawers']);
+
+/**
+ * -smp as QEMU reads it (hw/core/machine-smp.c): `-smp N` or cpus=, maxcpus=, sockets, dies,
+ * cores, threads, each a positive integer. Without cpus the count is maxcpus, or the product of
+ * the members given. How missing members are computed depends on the machine type
+ * (src/resolve/limits.ts qemuSmp); whether they fit is checked after parsing.
+ */
 function parseSmp(spec: GuestSpec, arg: string, where: string): void {
   const opts = parseOpts(arg);
   const v: GuestSpec['vcpus'] = { count: 1 };
   const num = (s: string | undefined, k: string) => {
     const n = Number(s);
-    if (!Number.isInteger(n) || n < 1) throw new UserError(`-smp ${k} must be a positive integer, not '${s}'`, where);
+    if (s === undefined || !/^\d+$/.test(s) || !Number.isSafeInteger(n) || n < 1) throw new UserError(`-smp ${k} must be a positive integer, not '${s}'`, where);
     return n;
   };
+  let cpus: number | undefined;
   for (const [idx, o] of opts.entries()) {
-    if (idx === 0 && o.value === undefined) v.count = num(o.key, 'cpus');
-    else if (o.key === 'cpus') v.count = num(o.value, 'cpus');
+    if (idx === 0 && o.value === undefined) cpus = num(o.key, 'cpus');
+    else if (o.key === 'cpus') cpus = num(o.value, 'cpus');
     else if (o.key === 'maxcpus') v.max = num(o.value, 'maxcpus');
     else if (o.key === 'sockets' || o.key === 'dies' || o.key === 'cores' || o.key === 'threads') v[o.key] = num(o.value, o.key);
+    else if (SMP_UNMODELLED.has(o.key)) {
+      if (num(o.value, o.key) > 1) spec.unmodelled = [...(spec.unmodelled ?? []), `-smp ${o.key}=${o.value}`];
+    } else throw new UserError(`-smp has no parameter '${o.key}' (cpus, maxcpus, sockets, dies, cores, threads)`, where);
   }
-  if (!opts.some((o, idx) => (idx === 0 && o.value === undefined) || o.key === 'cpus')) {
-    v.count = (v.sockets ?? 1) * (v.dies ?? 1) * (v.cores ?? 1) * (v.threads ?? 1);
-  }
+  v.count = cpus ?? v.max ?? (v.sockets ?? 1) * (v.dies ?? 1) * (v.cores ?? 1) * (v.threads ?? 1);
   spec.vcpus = v;
 }
 

@@ -2,9 +2,9 @@ import type { PropValue } from '../model/common.js';
 import { PINNED_ABI_SCHEMA_ID, type PinnedAbi } from '../model/pinned.js';
 import type { GuestSpec } from '../model/guest.js';
 import { parseMachineName } from '../catalog/names.js';
-import { placementOn, type PciCatalog } from './device-types.js';
+import { PCI_BRIDGE_TYPES, PCIE_PORT_TYPES, placementOn, type PciCatalog } from './device-types.js';
 import { formatOpts, shellQuote } from './qemuopts.js';
-import { placeDevices } from './topology.js';
+import { placeDevices, type PlacedDevice } from './topology.js';
 
 function optValue(v: PropValue): string {
   return typeof v === 'boolean' ? (v ? 'on' : 'off') : String(v);
@@ -67,30 +67,90 @@ function launchSecurityArgs(p: PinnedAbi, args: string[]): string[] {
   return ['-object', formatOpts(type, [['id', 'lsec0'], ...Object.entries(ls.options ?? {})])];
 }
 
-/** A -device for every device, behind the ports and bridges its placement class needs. */
+/** Disks that QEMU will not start without a block backend (a CD-ROM may be empty). */
+const NEEDS_DRIVE = /^(virtio-blk|scsi-hd$|ide-hd$|usb-storage$|nvme$)/;
+/** Sound devices and codecs: QEMU 10.0 has no default audio backend ("no default audio driver available"). */
+const NEEDS_AUDIODEV = /^(hda-|AC97$|ES1370$|sb16$|usb-audio$)/;
+
+/**
+ * A -device for every device, behind the ports and bridges its placement class needs. Host ends
+ * the guest does not name are made so that the command line starts: a null chardev for a serial
+ * or parallel port, a `none` audiodev for sound, and for a disk without drive= a null-co block
+ * node called gabi-placeholder-diskN, to be replaced by the caller's own backend.
+ */
 function deviceArgs(p: PinnedAbi): string[] {
   const args: string[] = [];
-  let chardevs = 0;
-  for (const placed of placeDevices(p)) {
+  const n = { chr: 0, disk: 0, snd: 0 };
+  const placedAll = placeDevices(p);
+  const slots = slotFacts(placedAll);
+  for (const placed of placedAll) {
     const d = placed.device;
     if (NOT_A_DEVICE.test(d.type)) continue;
     const opts: [string, string][] = [];
     if (placed.id) opts.push(['id', placed.id]);
     if (placed.bus) opts.push(['bus', placed.bus]);
-    // Ports and bridges added here take chassis numbers from 100 up, clear of the guest's own.
-    if (placed.added && d.type === 'pcie-root-port') opts.push(['chassis', String(100 + Number(placed.id!.replace(/^pci\./, '')))]);
-    if (placed.added && d.type === 'pci-bridge') opts.push(['chassis_nr', String(100 + Number(placed.id!.replace(/^pci\./, '')))]);
+    opts.push(...slots.extra(placed));
     if (placed.added && d.type !== 'pcie-root-port' && placed.bus) opts.push(['addr', '0x0']);
     for (const [k, v] of Object.entries(d.explicit)) if (k !== 'bus' && k !== 'id') opts.push([k, optValue(v)]);
     // Serial and parallel ports need a host end to start; a null one keeps the guest's port.
     if ((d.type === 'isa-parallel' || d.type === 'isa-serial') && d.explicit.chardev === undefined) {
-      const id = `gabi-chr${chardevs++}`;
+      const id = `gabi-chr${n.chr++}`;
       args.push('-chardev', `null,id=${id}`);
       opts.push(['chardev', id]);
+    }
+    if (NEEDS_DRIVE.test(d.type) && d.explicit.drive === undefined) {
+      const id = `gabi-placeholder-disk${n.disk++}`;
+      args.push('-blockdev', `null-co,node-name=${id},read-zeroes=on`);
+      opts.push(['drive', id]);
+    }
+    if (NEEDS_AUDIODEV.test(d.type) && d.explicit.audiodev === undefined) {
+      const id = `gabi-snd${n.snd++}`;
+      args.push('-audiodev', `none,id=${id}`);
+      opts.push(['audiodev', id]);
     }
     args.push('-device', formatOpts(d.type, opts));
   }
   return args;
+}
+
+/**
+ * What QEMU needs of slots and ports that a pinned guest does not say (libvirt's XML says them
+ * in attributes its reader keeps apart): `multifunction=on` on function 0 of a slot whose other
+ * functions are used (else "PCI: single function device can't be populated in function x.y",
+ * hw/pci/pci.c), and a chassis number of its own for each PCIe port and PCI bridge (else "Can't
+ * add chassis slot, error -16", hw/pci/shpc.c / pcie.c): libvirt's, the controller index N of
+ * pci.N, or a free one; ports and bridges added here take 100+N, clear of the guest's own.
+ */
+function slotFacts(placed: PlacedDevice[]): { extra: (pd: PlacedDevice) => [string, string][] } {
+  const slotOf = (pd: PlacedDevice) => {
+    const a = pd.device.explicit.addr;
+    if (typeof a !== 'string' && typeof a !== 'number') return undefined;
+    const [slot, fn] = String(a).split('.');
+    return { key: `${pd.bus ?? 'root'}/${Number(slot)}`, fn: fn === undefined ? 0 : Number(fn) };
+  };
+  const shared = new Set(placed.map(slotOf).filter((x) => x && x.fn > 0).map((x) => x!.key));
+  const indexOf = (pd: PlacedDevice) => (/^pci\.\d+$/.test(pd.id ?? '') ? Number(pd.id!.slice(4)) : undefined);
+  const taken = new Set(placed.filter((pd) => !pd.added).map(indexOf).filter((x): x is number => x !== undefined));
+  let free = 1;
+  return {
+    extra: (pd) => {
+      const out: [string, string][] = [];
+      const chassisProp = PCIE_PORT_TYPES.has(pd.device.type) ? 'chassis' : PCI_BRIDGE_TYPES.has(pd.device.type) && (pd.device.type === 'pci-bridge' || pd.device.type === 'pci-bridge-seat') ? 'chassis_nr' : undefined;
+      if (chassisProp && pd.device.explicit[chassisProp] === undefined) {
+        let chassis = indexOf(pd);
+        if (pd.added) chassis = 100 + chassis!;
+        else if (chassis === undefined) {
+          while (taken.has(free)) free++;
+          taken.add(free);
+          chassis = free;
+        }
+        out.push([chassisProp, String(chassis)]);
+      }
+      const slot = slotOf(pd);
+      if (slot && slot.fn === 0 && shared.has(slot.key) && pd.device.explicit.multifunction === undefined) out.push(['multifunction', 'on']);
+      return out;
+    },
+  };
 }
 
 export function argvToText(args: string[]): string {

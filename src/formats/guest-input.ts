@@ -5,6 +5,7 @@ import { UserError } from '../util/errors.js';
 import { parseJsonOrYaml, readUserFile } from '../util/files.js';
 import { parseArgvText } from './argv-in.js';
 import { parseLibvirtXml } from './libvirt-in.js';
+import { checkGuestLimits } from '../resolve/limits.js';
 
 export type GuestFormat = 'libvirt' | 'argv' | 'spec';
 
@@ -26,6 +27,13 @@ export function detectFormat(text: string): GuestFormat {
 }
 
 export function parseGuestText(text: string, source: string, format: GuestFormat = detectFormat(text)): LoadedGuest {
+  const loaded = parseGuestForm(text, source, format);
+  // QEMU's own bounds and guestabi's limits, the same for every form, before any work.
+  checkGuestLimits(loaded.spec, source);
+  return loaded;
+}
+
+function parseGuestForm(text: string, source: string, format: GuestFormat): LoadedGuest {
   switch (format) {
     case 'libvirt': {
       const { spec, document } = parseLibvirtXml(text, source);

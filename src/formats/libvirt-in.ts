@@ -6,6 +6,7 @@ import { placementBehind } from './device-types.js';
 import { parseArgv } from './argv-in.js';
 import { parseDevices } from './libvirt-in-devices.js';
 import { child, children, line, text } from './xml.js';
+import { checkLimit } from '../resolve/limits.js';
 
 export const LIBOSINFO_NS = 'http://libosinfo.org/xmlns/libvirt/domain/1.0';
 export const QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0';
@@ -39,8 +40,10 @@ export function parseLibvirtXml(xml: string, source: string): LibvirtDomain {
   parseVcpus(root, spec, at);
   parseFirmware(root, spec);
   parseCpu(root, spec, at);
-  parseFeatures(root, spec);
+  parseFeatures(root, spec, at);
   const devices = child(root, 'devices');
+  // Counted before they are read: a domain of 870,000 interfaces is refused at once.
+  if (devices) checkLimit('devices', children(devices).length, '<devices> has too many elements', at(devices));
   if (devices) parseDevices(devices, spec, spec.machine.type, at);
   parseQemuNamespace(root, spec, source);
   parseLaunchSecurity(root, spec);
@@ -49,15 +52,22 @@ export function parseLibvirtXml(xml: string, source: string): LibvirtDomain {
 }
 
 function parseDocument(xml: string, source: string): Document {
+  // xmldom wraps what onError throws in its own error ("Reporting fatalError ... caused ..."):
+  // keep the first error as guestabi words it, and throw that alone.
+  let first: UserError | undefined;
   try {
-    return new DOMParser({
+    const doc = new DOMParser({
       onError: (level, message, context) => {
         if (level === 'warning') return;
         const loc = (context as { locator?: { lineNumber?: number; columnNumber?: number } } | undefined)?.locator;
-        throw new UserError(`malformed XML${loc?.lineNumber ? ` at line ${loc.lineNumber}, column ${loc.columnNumber}` : ''}: ${message}`, source);
+        first ??= new UserError(`malformed XML${loc?.lineNumber ? ` at line ${loc.lineNumber}, column ${loc.columnNumber}` : ''}: ${message}`, source);
+        throw first;
       },
     }).parseFromString(xml, 'text/xml');
+    if (first) throw first;
+    return doc;
   } catch (e) {
+    if (first) throw first;
     if (e instanceof UserError) throw e;
     throw new UserError(`malformed XML: ${(e as Error).message}`, source);
   }
@@ -87,7 +97,11 @@ function parseMemory(root: Element, spec: GuestSpec, source: string, at: At): vo
   const maxMemory = child(root, 'maxMemory');
   if (maxMemory && text(maxMemory)) {
     spec.memory.maxMiB = toMiB(text(maxMemory)!, maxMemory.getAttribute('unit'), at(maxMemory));
-    if (maxMemory.getAttribute('slots') !== null) spec.memory.slots = Number(maxMemory.getAttribute('slots'));
+    const slots = maxMemory.getAttribute('slots');
+    if (slots !== null) {
+      if (!/^\d+$/.test(slots)) throw new UserError(`slots must be a number, not '${slots}'`, at(maxMemory));
+      spec.memory.slots = Number(slots);
+    }
   }
 }
 
@@ -97,6 +111,7 @@ function parseVcpus(root: Element, spec: GuestSpec, at: At): void {
   const max = Number(text(vcpu));
   const current = vcpu.getAttribute('current');
   if (!Number.isInteger(max) || max < 1) throw new UserError(`<vcpu> must be a positive integer, not '${text(vcpu)}'`, at(vcpu));
+  if (current && !(/^\d+$/.test(current) && Number(current) >= 1)) throw new UserError(`<vcpu current> must be a positive integer, not '${current}'`, at(vcpu));
   spec.vcpus = current ? { count: Number(current), max } : { count: max };
 }
 
@@ -160,7 +175,7 @@ function parseCpu(root: Element, spec: GuestSpec, at: At): void {
 }
 
 /** <features>: machine options and the Hyper-V and KVM CPUID leaves libvirt turns into -cpu properties. */
-function parseFeatures(root: Element, spec: GuestSpec): void {
+function parseFeatures(root: Element, spec: GuestSpec, at: At): void {
   const features = child(root, 'features');
   if (!features) return;
   const options: Record<string, string> = {};
@@ -183,7 +198,11 @@ function parseFeatures(root: Element, spec: GuestSpec): void {
         for (const h of children(f)) {
           if (h.getAttribute('state') === 'off') continue;
           const hv = `hv-${h.localName === 'spinlocks' ? 'spinlocks' : h.localName!.replace(/_/g, '-')}`;
-          if (h.localName === 'spinlocks') props['hv-spinlocks'] = Number(h.getAttribute('retries') ?? 8191);
+          if (h.localName === 'spinlocks') {
+            const retries = h.getAttribute('retries') ?? '8191';
+            if (!/^\d+$/.test(retries)) throw new UserError(`spinlocks retries must be a number, not '${retries}'`, at(h));
+            props['hv-spinlocks'] = Number(retries);
+          }
           else if (h.localName === 'vendor_id') props['hv-vendor-id'] = h.getAttribute('value') ?? '';
           else flags.push({ name: hv, policy: 'require' });
         }

@@ -22,6 +22,17 @@ export function libvirtFeatureName(canonical: string, o: LibvirtOutOptions): str
   return alias ? alias[0] : canonical;
 }
 
+/**
+ * A pinned CPU model as libvirt can start it: libvirt 9.0 knows its cpu_map's names, which are
+ * unversioned, and refuses the others at start ("Unknown CPU model Westmere-v1"). Version 1 is
+ * what QEMU makes of an unversioned name on every versioned pc and q35 machine type
+ * (default_cpu_version, target/i386/cpu.c; every catalog's machines agree), so X-v1 is written X.
+ * Later versions stay as they are: no unversioned name means them.
+ */
+export function libvirtModelName(model: string): string {
+  return model.replace(/-v1$/, '');
+}
+
 /** CPU properties libvirt sets from <features> (Hyper-V enlightenments, the KVM signature). */
 const DOMAIN_FEATURE = /^(hv-.*|kvm)$/;
 
@@ -29,7 +40,7 @@ const DOMAIN_FEATURE = /^(hv-.*|kvm)$/;
 function cpuParts(p: PinnedAbi, o: LibvirtOutOptions): { attrs: Attrs; children: [string, Attrs, string?][] } {
   const c = p.cpu;
   const kids: [string, Attrs, string?][] = [];
-  if (!c.hostDependent) kids.push(['model', { fallback: 'forbid' }, c.model!]);
+  if (!c.hostDependent) kids.push(['model', { fallback: 'forbid' }, libvirtModelName(c.model!)]);
   if ((['sockets', 'dies', 'cores', 'threads'] as const).some((k) => p.vcpus[k] !== undefined)) {
     const t = { sockets: 1, dies: 1, cores: 1, threads: 1, ...p.vcpus };
     kids.push(['topology', { sockets: t.sockets, dies: t.dies, cores: t.cores, threads: t.threads }]);

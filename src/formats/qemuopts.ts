@@ -117,13 +117,28 @@ export function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 
-/** Memory sizes as QEMU reads them: a bare number is MiB; K, M, G, T suffixes (and B for bytes). */
-export function parseMemoryMiB(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)[bB]?$/.exec(text.trim());
+/** QEMU's default memory (mc->default_ram_size, hw/core/machine.c machine_class_init): `-m 0` or no -m. */
+export const QEMU_DEFAULT_RAM_MIB = 128;
+
+/**
+ * A size as QEMU's qemu_strtosz reads it (util/cutils.c): a number, fractions allowed, with one
+ * suffix B, K, M, G, T, P or E (either case, powers of 1024); a bare number is bytes there, but
+ * -m takes it as MiB (system/vl.c: "Fix up legacy suffix-less format"). Returns bytes.
+ */
+export function memoryBytes(text: string, bareUnit = 1024 * 1024): number | undefined {
+  const m = /^(\d+(?:\.\d*)?|\.\d+)([bBkKmMgGtTpPeE]?)$/.exec(text.trim());
   if (!m) return undefined;
-  const n = Number(m[1]);
-  const unit = (m[2] || 'M').toUpperCase();
-  const factor: Record<string, number> = { K: 1 / 1024, M: 1, G: 1024, T: 1024 * 1024 };
-  const mib = n * factor[unit]!;
-  return Number.isInteger(mib) ? mib : Math.round(mib);
+  const shift: Record<string, number> = { B: 0, K: 10, M: 20, G: 30, T: 40, P: 50, E: 60 };
+  const factor = m[2] ? 2 ** shift[m[2].toUpperCase()]! : bareUnit;
+  const bytes = Number(m[1]) * factor;
+  // QEMU refuses what does not fit in 64 bits ("too large 'size' option value").
+  return Number.isFinite(bytes) && bytes < 2 ** 64 ? bytes : undefined;
+}
+
+/** Memory sizes as -m reads them, in MiB (QEMU aligns to 8 KiB; guestabi keeps whole MiB, at least 1 when not 0). */
+export function parseMemoryMiB(text: string): number | undefined {
+  const bytes = memoryBytes(text);
+  if (bytes === undefined) return undefined;
+  if (bytes === 0) return 0;
+  return Math.max(1, Math.round(bytes / (1024 * 1024)));
 }

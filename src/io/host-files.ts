@@ -6,6 +6,7 @@ import { validate } from '../model/validate.js';
 import { groupHosts, indexHost, type Target, type TargetHost } from '../resolve/target.js';
 import { CatalogNotFound, UserError } from '../util/errors.js';
 import { parseJsonOrYaml, readUserFile } from '../util/files.js';
+import { checkLimit } from '../resolve/limits.js';
 import { findCatalog } from './catalog-files.js';
 
 export function loadHostProfile(path: string): HostProfile {
@@ -41,6 +42,7 @@ export function hostTarget(path: string, arch: string, extra: CatalogIndex[] = [
 /** A cluster file (YAML or JSON) lists host profiles, by path relative to itself. */
 export function clusterTarget(path: string, arch: string, extra: CatalogIndex[] = []): Target {
   const cluster = validate(Cluster, parseJsonOrYaml(readUserFile(path, 'cluster'), path), path);
+  checkLimit('hosts', cluster.hosts.length, 'the cluster has too many hosts', `${path}: hosts`);
   const base = dirname(path);
   const hosts: TargetHost[] = [];
   const seen = new Set<string>();

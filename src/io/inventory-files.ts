@@ -10,6 +10,7 @@ import { validate } from '../model/validate.js';
 import { indexHost, type TargetHost } from '../resolve/target.js';
 import { UserError } from '../util/errors.js';
 import { parseJsonOrYaml, readUserFile } from '../util/files.js';
+import { checkLimit } from '../resolve/limits.js';
 import { findCatalog } from './catalog-files.js';
 import { loadHostProfile } from './host-files.js';
 
@@ -52,26 +53,41 @@ function guestEntry(text: string, source: string, entry: InventoryGuest, fallbac
   return { name: entry.name ?? spec.name ?? fallbackName, spec, host: entry.host ?? null, state: entry.state ?? 'running', snapshots, memorySnapshots: snapshots.filter((x) => x.memory).length, source };
 }
 
+/** An error of a file an entry names, said with the entry (inventory.yaml: hosts[2]: h.json: ...). */
+function atEntry<T>(where: string, run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof UserError && !e.message.startsWith(where)) throw new UserError(e.message, where);
+    throw e;
+  }
+}
+
 /** An inventory file (YAML/JSON, schema `inventory`): hosts probed or described, guests and where they run. */
 function inventoryFile(path: string, extra: CatalogIndex[]): LoadedInventory {
   const inv = validate(Inventory, parseJsonOrYaml(readUserFile(path, 'inventory'), path), path);
+  checkLimit('hosts', inv.hosts.length, 'the inventory has too many hosts', `${path}: hosts`);
   const base = dirname(path);
   const hosts = inv.hosts.map((h, i) => {
     const where = `${path}: hosts[${i}]`;
     if ((h.profile === undefined) === (h.describe === undefined)) throw new UserError(`give one of profile (a probed host) or describe (a planned one)`, where);
-    if (h.profile !== undefined) {
-      const profile = loadHostProfile(resolvePath(base, h.profile));
-      return indexHost(profile, catalogOf(profile, where, extra), h.name);
-    }
-    const catalog = findCatalog(h.describe!.qemu, extra);
-    return indexHost(describedProfile(h.name, h.describe!, catalog, `${where}: describe`), catalog, h.name);
+    return atEntry(where, () => {
+      if (h.profile !== undefined) {
+        const profile = loadHostProfile(resolvePath(base, h.profile));
+        return indexHost(profile, catalogOf(profile, where, extra), h.name);
+      }
+      const catalog = findCatalog(h.describe!.qemu, extra);
+      return indexHost(describedProfile(h.name, h.describe!, catalog, `${where}: describe`), catalog, h.name);
+    });
   });
   const guests = inv.guests.map((g, i) => {
     const where = `${path}: guests[${i}]`;
     if ((g.file === undefined) === (g.argv === undefined)) throw new UserError('give one of file or argv', where);
     const file = g.file !== undefined ? resolvePath(base, g.file) : undefined;
-    const text = file ? readUserFile(file, 'guest') : g.argv!;
-    return guestEntry(text, file ?? `${where}: argv`, g, file ? basename(file).replace(GUEST_FILE, '') : `guest${i}`);
+    return atEntry(where, () => {
+      const text = file ? readUserFile(file, 'guest') : g.argv!;
+      return guestEntry(text, file ?? `${where}: argv`, g, file ? basename(file).replace(GUEST_FILE, '') : `guest${i}`);
+    });
   });
   return { name: inv.name ?? path, hosts: uniqueNames(hosts, 'host', path), guests: uniqueNames(guests, 'guest', path) };
 }

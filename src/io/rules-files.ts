@@ -4,6 +4,7 @@ import { validate } from '../model/validate.js';
 import { MigrationRules } from '../model/verdict.js';
 import { compileVisibility, VisibilityRules, type GuestVisibility } from '../model/visibility.js';
 import { readDataFile } from './data-files.js';
+import { errorMessage, UserError } from '../util/errors.js';
 
 export const MIGRATION_RULES_FILE = fileURLToPath(new URL('../../../data/rules/migration.yaml', import.meta.url));
 export const VISIBILITY_FILE = fileURLToPath(new URL('../../../data/rules/visibility.yaml', import.meta.url));
@@ -23,7 +24,20 @@ export function guestVisibility(file = VISIBILITY_FILE): GuestVisibility {
  *  visibility rules, validated and compiled once. */
 export function migrationRules(file = MIGRATION_RULES_FILE): Rules {
   if (file === MIGRATION_RULES_FILE && cachedRules) return cachedRules;
-  const rules = compileRules(validate(MigrationRules, readDataFile(file, 'migration rules'), file), guestVisibility());
+  const data = validate(MigrationRules, readDataFile(file, 'migration rules'), file);
+  checkPatterns(file, [...data.properties.map((r, i) => [`properties[${i}].match`, r.match] as const), ...data.knownBroken.map((k, i) => [`knownBroken[${i}].machines`, k.machines] as const)]);
+  const rules = compileRules(data, guestVisibility());
   if (file === MIGRATION_RULES_FILE) cachedRules = rules;
   return rules;
+}
+
+/** Every pattern of a rules file compiles (a user's --rules FILE may not): said with its field. */
+function checkPatterns(file: string, patterns: readonly (readonly [string, string])[]): void {
+  for (const [where, pattern] of patterns) {
+    try {
+      new RegExp(pattern);
+    } catch (e) {
+      throw new UserError(`not a regular expression: ${errorMessage(e)}`, `${file}: ${where}`);
+    }
+  }
 }

@@ -8,7 +8,7 @@ import { RunError, errorMessage } from '../util/errors.js';
 import { QemuStartError } from '../qmp/launcher.js';
 import { readQomProps } from '../qmp/qom.js';
 import { guestVisibility } from '../io/rules-files.js';
-import { keyOfProbeId, placeable, placementDeviceArgs, placementId, PLACEMENTS, PROBE_DEVICES, probeDeviceArgs, type ProbeDeviceSpec } from './devices.js';
+import { keyOfProbeId, placeable, placementDeviceArgs, placementId, PLACEMENTS, PROBE_DEVICES, probeDeviceArgs, sharing, apartGroups, type ProbeDeviceSpec } from './devices.js';
 import { flattenDevice, parseQtree, walkQtree, type QtreeBus, type QtreeDevice } from './qtree.js';
 import type { QemuSession, QemuStarter } from './session.js';
 import { mapPool } from '../util/pool.js';
@@ -276,7 +276,7 @@ async function probeMachine(starter: QemuStarter, machine: string, modelNames: s
   const base = ['-machine', machine, ...PROBE_BASE_ARGS];
   let started: { session: QemuSession; accepted: ProbeDeviceSpec[] };
   try {
-    started = await startAccepting(starter, PROBE_DEVICES, (ds) => [...base, ...probeDeviceArgs(ds)], `machine-${machine}`, refused, (d) => [placementId(d.key, 'root')]);
+    started = await startAccepting(starter, sharing(), (ds) => [...base, ...probeDeviceArgs(ds)], `machine-${machine}`, refused, (d) => [placementId(d.key, 'root')]);
   } catch (err) {
     if (!(err instanceof QemuStartError) || err.crashed) throw err;
     try {
@@ -312,6 +312,7 @@ async function probeMachine(starter: QemuStarter, machine: string, modelNames: s
   } finally {
     await session.stop();
   }
+  if (accepted.length) await probeApart(starter, base, machine, refused, devices);
   const movable = placeable(accepted);
   for (const placement of pcieRoot && movable.length ? PLACEMENTS : []) {
     let placed: { session: QemuSession; accepted: ProbeDeviceSpec[] };
@@ -340,6 +341,20 @@ async function probeMachine(starter: QemuStarter, machine: string, modelNames: s
   }
   if (!isEmpty(refused)) result.refusedDevices = refused;
   return result;
+}
+
+/** The devices that cannot share the first instance: one instance of the machine per group, on the root bus. */
+async function probeApart(starter: QemuStarter, base: string[], machine: string, refused: Record<string, string>, devices: Map<string, Props>): Promise<void> {
+  for (const [group, members] of apartGroups()) {
+    const started = await startAccepting(starter, members, (ds) => [...base, ...probeDeviceArgs(ds)], `apart-${group}-${machine}`, refused, (x) => [placementId(x.key, 'root')]);
+    try {
+      // Read even when QEMU refused the whole group (no PCI bus): each instance is read alike.
+      const qtree = parseQtree(await started.session.qmp.execute<string>('human-monitor-command', { 'command-line': 'info qtree' }));
+      for (const [k, v] of deviceMap(qtree, false)) devices.set(k, v);
+    } finally {
+      await started.session.stop();
+    }
+  }
 }
 
 /** Catalogs must not depend on where a build was unpacked: keep the binary's name only. */

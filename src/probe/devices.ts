@@ -13,6 +13,8 @@ export interface ProbeDeviceSpec {
   blockBackend?: boolean;
   /** The device needs a character backend (a null chardev made for it). */
   charBackend?: boolean;
+  /** The device needs an audio backend (a `none` audiodev made for it: QEMU 10.0 has no default). */
+  audioBackend?: boolean;
   /** Not a PCI device: it plugs into the bus of another probe device (usb, scsi) or ISA. */
   notPci?: boolean;
   /** Key of the probe device whose bus it plugs into. */
@@ -21,9 +23,16 @@ export interface ProbeDeviceSpec {
   options?: string;
   /** Probed on the root bus only (ports and bridges, which sit where they are put). */
   rootOnly?: boolean;
+  /** Probed apart, in an instance of the machine for its group, on the root bus only: it cannot
+   *  sit beside the others (a second VGA with global vmstate aborts QEMU: RAMBlock "vga.vram"
+   *  already registered), or the root bus of i440fx has no slot left for it (32 slots). */
+  apart?: string;
 }
 
 export const PROBE_DEVICES: ProbeDeviceSpec[] = [
+  // libvirt's default video with SPICE. Apart: on machine types up to 2.x its VGA memory is
+  // registered under a global name, as VGA's is (the global-vmstate compat property).
+  { key: 'qxl-vga', type: 'qxl-vga', apart: 'qxl-vga' },
   { key: 'virtio-net-pci', type: 'virtio-net-pci' },
   { key: 'virtio-net-pci-transitional', type: 'virtio-net-pci-transitional' },
   { key: 'virtio-net-pci-non-transitional', type: 'virtio-net-pci-non-transitional' },
@@ -50,6 +59,24 @@ export const PROBE_DEVICES: ProbeDeviceSpec[] = [
   { key: 'usb-tablet', type: 'usb-tablet', notPci: true, parent: 'qemu-xhci' },
   { key: 'scsi-hd', type: 'scsi-hd', notPci: true, parent: 'virtio-scsi-pci', blockBackend: true },
   { key: 'isa-serial', type: 'isa-serial', notPci: true },
+  // What libvirt 9.0 and virt-install add or choose by default on q35 and i440fx (the fixtures in
+  // test/fixtures/libvirt/ made by virt-install): the guest agent's and SPICE's channels and a
+  // virtio console on virtio-serial, virtio-vga and the other default video models, ICH9 USB
+  // (EHCI with its UHCI companions, libvirt's default with SPICE), HDA sound with libvirt's
+  // default codec, USB keyboard and mouse (libvirt's defaults on machines without PS/2).
+  { key: 'virtserialport', type: 'virtserialport', notPci: true, parent: 'virtio-serial-pci', charBackend: true },
+  { key: 'virtconsole', type: 'virtconsole', notPci: true, parent: 'virtio-serial-pci', charBackend: true },
+  { key: 'virtio-vga', type: 'virtio-vga' },
+  { key: 'bochs-display', type: 'bochs-display' },
+  { key: 'ich9-usb-ehci1', type: 'ich9-usb-ehci1' },
+  { key: 'ich9-usb-uhci1', type: 'ich9-usb-uhci1' },
+  { key: 'ich9-usb-uhci2', type: 'ich9-usb-uhci2' },
+  { key: 'ich9-usb-uhci3', type: 'ich9-usb-uhci3' },
+  { key: 'ich9-intel-hda', type: 'ich9-intel-hda', apart: 'sound' },
+  { key: 'intel-hda', type: 'intel-hda', apart: 'sound' },
+  { key: 'hda-duplex', type: 'hda-duplex', notPci: true, parent: 'intel-hda', audioBackend: true, apart: 'sound' },
+  { key: 'usb-kbd', type: 'usb-kbd', notPci: true, parent: 'qemu-xhci' },
+  { key: 'usb-mouse', type: 'usb-mouse', notPci: true, parent: 'qemu-xhci' },
   // QEMU's default devices without -nodefaults: a parallel port and an IDE CD-ROM (on the
   // board's own IDE or AHCI controller), plus the IDE disk most legacy guests boot from. The
   // board's buses are named: left to itself, QEMU would put a unit on the probe's ich9-ahci,
@@ -77,6 +104,7 @@ function deviceArgs(d: ProbeDeviceSpec, id: string, extra: string, disks: { n: n
   const parentBus = d.parent ? `,bus=probe-${d.parent}.0` : '';
   const opts = `${d.options ? `,${d.options}` : ''}${parentBus}${extra}`;
   if (d.charBackend) return ['-chardev', `null,id=${id}-chr`, '-device', `${d.type},id=${id},chardev=${id}-chr${opts}`];
+  if (d.audioBackend) return ['-audiodev', `none,id=${id}-snd`, '-device', `${d.type},id=${id},audiodev=${id}-snd${opts}`];
   if (!d.blockBackend) return ['-device', `${d.type},id=${id}${opts}`];
   const node = `probe-disk${disks.n++}`;
   return ['-blockdev', `null-co,node-name=${node}`, '-device', `${d.type},id=${id},drive=${node}${opts}`];
@@ -84,15 +112,27 @@ function deviceArgs(d: ProbeDeviceSpec, id: string, extra: string, disks: { n: n
 
 /** The devices on the machine's root bus (and those that plug into them). A child whose parent
  *  is left out is left out too. */
-export function probeDeviceArgs(devices: ProbeDeviceSpec[] = PROBE_DEVICES): string[] {
+export function probeDeviceArgs(devices: ProbeDeviceSpec[] = sharing()): string[] {
   const disks = { n: 0 };
   const keys = new Set(devices.map((d) => d.key));
   return devices.filter((d) => !d.parent || keys.has(d.parent)).flatMap((d) => deviceArgs(d, `probe-${d.key}`, '', disks));
 }
 
+/** The probe devices that share the machine's first instance. */
+export function sharing(devices: ProbeDeviceSpec[] = PROBE_DEVICES): ProbeDeviceSpec[] {
+  return devices.filter((d) => !d.apart);
+}
+
+/** The groups of devices probed apart, each in an instance of its own. */
+export function apartGroups(devices: ProbeDeviceSpec[] = PROBE_DEVICES): [string, ProbeDeviceSpec[]][] {
+  const groups = new Map<string, ProbeDeviceSpec[]>();
+  for (const d of devices) if (d.apart) groups.set(d.apart, [...(groups.get(d.apart) ?? []), d]);
+  return [...groups];
+}
+
 /** Devices that are probed again in each placement class. */
 export function placeable(devices: ProbeDeviceSpec[]): ProbeDeviceSpec[] {
-  return devices.filter((d) => !d.notPci && !d.rootOnly);
+  return devices.filter((d) => !d.notPci && !d.rootOnly && !d.apart);
 }
 
 /** QOM ids cannot hold '@': placement instances use probe-<key>.<placement>. */

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -62,10 +62,16 @@ function killAllNow(): void {
   }
 }
 
+/** Once per process, at the first QEMU: kill and clean up on every way out, and remove what a
+ *  SIGKILLed guestabi before us could not. */
 function installExitHandlers(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
-  process.on('exit', killAllNow);
+  removeStaleTempDirs();
+  process.on('exit', () => {
+    killAllNow();
+    removeAllTempDirs();
+  });
   for (const [signal, code] of [
     ['SIGINT', 130],
     ['SIGTERM', 143],
@@ -90,43 +96,119 @@ export function liveQemuCount(): number {
   return live.size;
 }
 
-/** The argv to spawn: an extracted build runs in a private mount namespace in which its own
- *  module folder hides the system build's. unshare and sh both exec, so the pid is QEMU's. */
-export function commandLine(build: QemuBuild, qemuArgs: string[]): { file: string; args: string[] } {
-  const args = [...build.dataDirs.flatMap((d) => ['-L', d]), ...qemuArgs];
-  if (build.moduleDir && existsSync(COMPILED_IN_MODULE_DIR)) {
-    const ns = process.getuid?.() === 0 ? ['-m', '--propagation', 'private'] : ['-r', '-m', '--propagation', 'private'];
-    return {
-      file: 'unshare',
-      args: [...ns, 'sh', '-c', 'mount --bind "$1" "$2" && shift 2 && exec "$@"', 'sh', build.moduleDir, COMPILED_IN_MODULE_DIR, build.binary, ...args],
-    };
+/** Where the private socket folders live, and what they are called: `guestabi-qemu-<pid>-XXXXXX`,
+ *  so that a folder whose guestabi was killed (SIGKILL runs no handler) can be told from a live one. */
+const TEMP_PREFIX = 'guestabi-qemu-';
+
+/** Remove the socket folders of guestabi processes that are gone: a SIGKILLed guestabi cannot remove
+ *  its own, so the next one does. Folders of live processes, and those of the old form without a
+ *  pid, are left alone. Returns how many were removed. */
+export function removeStaleTempDirs(root = tmpdir()): number {
+  let removed = 0;
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch (e) {
+    if (!isSystemError(e)) throw e;
+    return 0;
   }
-  return { file: build.binary, args };
+  for (const name of names) {
+    const m = new RegExp(`^${TEMP_PREFIX}(\\d+)-`).exec(name);
+    if (!m || Number(m[1]) === process.pid || processExists(Number(m[1]))) continue;
+    rmSync(join(root, name), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // ESRCH: no such process; EPERM: it exists but is not ours.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Every private folder this process made and has not removed yet: removed on exit, whatever the path. */
+const tempDirs = new Set<string>();
+
+function makeTempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), `${TEMP_PREFIX}${process.pid}-`));
+  tempDirs.add(dir);
+  return dir;
+}
+
+function removeTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  tempDirs.delete(dir);
+}
+
+function removeAllTempDirs(): void {
+  for (const dir of tempDirs) removeTempDir(dir);
+}
+
+/** util-linux's setpriv, when installed: it sets the parent-death signal and execs. */
+let setprivPath: string | null | undefined;
+function setpriv(): string | null {
+  setprivPath ??= ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p)) ?? null;
+  return setprivPath;
 }
 
 /**
- * Start QEMU with a private QMP socket and connect to it. `args` are QEMU's arguments without
- * the monitor (added here). On any failure the process is killed before the error is thrown.
+ * The argv to spawn. QEMU gets SIGKILL from the kernel when guestabi dies, however it dies (SIGKILL
+ * runs none of our handlers): setpriv --pdeathsig KILL sets PR_SET_PDEATHSIG, which survives exec
+ * (unshare, sh and QEMU are not setuid, the one case where exec clears it) and fires when the thread
+ * that forked exits (Node spawns from its main thread). An extracted build runs in a private mount
+ * namespace in which its own module folder hides the system build's. setpriv, unshare and sh all
+ * exec, so the pid is QEMU's.
  */
-export async function launchQemu(build: QemuBuild, args: string[], opts: LaunchOptions = {}): Promise<QemuInstance> {
-  installExitHandlers();
-  const dir = mkdtempSync(join(tmpdir(), 'guestabi-qemu-'));
-  const socketPath = join(dir, 'qmp.sock');
-  const { file, args: argv } = commandLine(build, [...args, '-qmp', `unix:${socketPath},server=on,wait=off`]);
+export function commandLine(build: QemuBuild, qemuArgs: string[]): { file: string; args: string[] } {
+  const args = [...build.dataDirs.flatMap((d) => ['-L', d]), ...qemuArgs];
+  let argv = [build.binary, ...args];
+  if (build.moduleDir && existsSync(COMPILED_IN_MODULE_DIR)) {
+    const ns = process.getuid?.() === 0 ? ['-m', '--propagation', 'private'] : ['-r', '-m', '--propagation', 'private'];
+    argv = ['unshare', ...ns, 'sh', '-c', 'mount --bind "$1" "$2" && shift 2 && exec "$@"', 'sh', build.moduleDir, COMPILED_IN_MODULE_DIR, ...argv];
+  }
+  const sp = setpriv();
+  if (sp) argv = [sp, '--pdeathsig', 'KILL', ...argv];
+  return { file: argv[0]!, args: argv.slice(1) };
+}
+
+function qemuEnv(build: QemuBuild): NodeJS.ProcessEnv {
   const env = { ...process.env };
   if (build.libraryPath) env.LD_LIBRARY_PATH = build.libraryPath + (env.LD_LIBRARY_PATH ? `:${env.LD_LIBRARY_PATH}` : '');
+  return env;
+}
 
+type ExitInfo = { code: number | null; signal: NodeJS.Signals | null };
+
+/** A spawned QEMU and what we know of it so far. */
+interface Spawned {
+  child: ChildProcess;
+  exited: Promise<ExitInfo>;
+  exitInfo(): ExitInfo | undefined;
+  stderr(): string;
+  /** Why it is gone, with the first lines it printed. */
+  describeExit(): string;
+  /** SIGKILL unless gone, wait for the exit, remove the private folder. */
+  kill(): Promise<void>;
+}
+
+function spawnQemu(build: QemuBuild, args: string[], dir: string): Spawned {
+  const { file, args: argv } = commandLine(build, args);
   let stderr = '';
-  let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  let exitInfo: ExitInfo | undefined;
   let spawnError: Error | undefined;
-  const child = spawn(file, argv, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: false });
+  const child = spawn(file, argv, { env: qemuEnv(build), stdio: ['ignore', 'pipe', 'pipe'], detached: false });
   live.add(child);
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (c: string) => {
     if (stderr.length < 64 * 1024) stderr += c;
   });
   child.stdout!.resume();
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+  const exited = new Promise<ExitInfo>((resolve) => {
     child.on('error', (err) => {
       spawnError = err;
       live.delete(child);
@@ -139,36 +221,41 @@ export async function launchQemu(build: QemuBuild, args: string[], opts: LaunchO
       resolve(exitInfo);
     });
   });
-  const cleanupDir = () => rmSync(dir, { recursive: true, force: true });
-  const kill = async () => {
-    if (!exitInfo) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-    cleanupDir();
+  return {
+    child,
+    exited,
+    exitInfo: () => exitInfo,
+    stderr: () => stderr,
+    describeExit() {
+      const how = exitInfo?.signal ? `killed by ${exitInfo.signal}` : `exit code ${exitInfo?.code}`;
+      const text = stderr.trim();
+      return `${build.binary} ${spawnError ? `could not be started (${spawnError.message})` : `exited (${how})`}${text ? `: ${text.split('\n').slice(0, 5).join(' | ')}` : ''}`;
+    },
+    async kill() {
+      if (!exitInfo) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      removeTempDir(dir);
+    },
   };
-  const describeExit = () => {
-    const how = exitInfo?.signal ? `killed by ${exitInfo.signal}` : `exit code ${exitInfo?.code}`;
-    const text = stderr.trim();
-    return `${build.binary} ${spawnError ? `could not be started (${spawnError.message})` : `exited (${how})`}${text ? `: ${text.split('\n').slice(0, 5).join(' | ')}` : ''}`;
-  };
+}
 
-  const startTimeoutMs = opts.startTimeoutMs ?? 15_000;
+/** Wait until QEMU listens on its monitor socket; kill it if it exits first or takes too long. */
+async function connectSocket(p: Spawned, build: QemuBuild, socketPath: string, startTimeoutMs: number): Promise<SocketTransport> {
   const deadline = Date.now() + startTimeoutMs;
-  let transport: SocketTransport | undefined;
-  while (!transport) {
-    if (exitInfo) {
-      await kill();
-      throw new QemuStartError(`QEMU did not start: ${describeExit()}`, exitInfo);
+  for (;;) {
+    if (p.exitInfo()) {
+      await p.kill();
+      throw new QemuStartError(`QEMU did not start: ${p.describeExit()}`, p.exitInfo());
     }
     if (Date.now() > deadline) {
-      await kill();
+      await p.kill();
       throw new RunError(`QEMU did not open its QMP monitor within ${startTimeoutMs} ms (${build.binary}); it was killed`);
     }
     if (existsSync(socketPath)) {
       try {
-        transport = await SocketTransport.connect(socketPath);
-        break;
+        return await SocketTransport.connect(socketPath);
       } catch (e) {
         // Not listening yet (ECONNREFUSED, or the socket file not there yet): try again until
         // QEMU exits or the deadline passes.
@@ -177,50 +264,67 @@ export async function launchQemu(build: QemuBuild, args: string[], opts: LaunchO
     }
     await sleep(5);
   }
+}
 
+/** The QMP handshake; a QEMU that dies meanwhile is a start error with its own message. */
+async function handshake(p: Spawned, transport: SocketTransport, args: string[], opts: LaunchOptions): Promise<QmpClient> {
   const record = opts.record;
-  let qmp: QmpClient;
   try {
-    qmp = await QmpClient.connect(transport, {
+    return await QmpClient.connect(transport, {
       timeoutMs: opts.commandTimeoutMs ?? 10_000,
       recorder: record ? (entry) => record(args, entry) : undefined,
     });
   } catch (err) {
     // QEMU opens its monitor before it parses -device; a bad argument makes it exit right after.
-    await within(exited, 2000);
-    const died = exitInfo !== undefined;
-    await kill();
-    if (died) throw new QemuStartError(`QEMU did not start: ${describeExit()}`, exitInfo);
+    await within(p.exited, 2000);
+    const died = p.exitInfo() !== undefined;
+    await p.kill();
+    if (died) throw new QemuStartError(`QEMU did not start: ${p.describeExit()}`, p.exitInfo());
     throw new RunError(`QEMU's monitor did not answer: ${(err as Error).message}`);
   }
+}
 
+/** quit over QMP, then SIGTERM, then SIGKILL; then the private folder goes. Once only. */
+function stopper(p: Spawned, qmp: QmpClient, dir: string): () => Promise<void> {
   let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
+  return () => {
     stopping ??= (async () => {
-      if (!exitInfo && !qmp.isClosed) {
+      if (!p.exitInfo() && !qmp.isClosed) {
         await qmp.execute('quit', undefined, { timeoutMs: 2000 }).catch(ignoreQmpFailure);
       }
       qmp.close();
-      const waitExit = (ms: number) => within(exited, ms);
-      if (!exitInfo && !(await waitExit(3000))) {
-        child.kill('SIGTERM');
+      const waitExit = (ms: number) => within(p.exited, ms);
+      if (!p.exitInfo() && !(await waitExit(3000))) {
+        p.child.kill('SIGTERM');
         if (!(await waitExit(2000))) {
-          child.kill('SIGKILL');
-          await exited;
+          p.child.kill('SIGKILL');
+          await p.exited;
         }
       }
-      cleanupDir();
+      removeTempDir(dir);
     })();
     return stopping;
   };
+}
 
+/**
+ * Start QEMU with a private QMP socket and connect to it. `args` are QEMU's arguments without
+ * the monitor (added here). On any failure the process is killed before the error is thrown.
+ */
+export async function launchQemu(build: QemuBuild, args: string[], opts: LaunchOptions = {}): Promise<QemuInstance> {
+  installExitHandlers();
+  const dir = makeTempDir();
+  const socketPath = join(dir, 'qmp.sock');
+  const p = spawnQemu(build, [...args, '-qmp', `unix:${socketPath},server=on,wait=off`], dir);
+  const transport = await connectSocket(p, build, socketPath, opts.startTimeoutMs ?? 15_000);
+  const qmp = await handshake(p, transport, args, opts);
   return {
     qmp,
-    pid: child.pid,
-    stderr: () => stderr,
-    alive: () => exitInfo === undefined,
-    exited,
-    stop,
+    pid: p.child.pid,
+    stderr: p.stderr,
+    alive: () => p.exitInfo() === undefined,
+    exited: p.exited,
+    stop: stopper(p, qmp, dir),
   };
 }
 
@@ -254,9 +358,23 @@ export async function withQemu<T>(build: QemuBuild, args: string[], opts: Launch
 /** What `qemu -help` prints: the build's command-line options. Run like QEMU itself (namespace,
  *  libraries), and killed if it takes more than a few seconds. */
 export function qemuHelp(build: QemuBuild): Promise<string> {
-  const { file, args } = commandLine(build, ['-help']);
-  const env = { ...process.env };
-  if (build.libraryPath) env.LD_LIBRARY_PATH = build.libraryPath + (env.LD_LIBRARY_PATH ? `:${env.LD_LIBRARY_PATH}` : '');
+  return runOnce(build, ['-help']);
+}
+
+/** The first line of `qemu -version` ("QEMU emulator version 7.2.22 (Debian ...)"); a RunError
+ *  when the binary does not run or is not QEMU, so that a wrong --qemu is said before any work. */
+export async function qemuVersionLine(build: QemuBuild): Promise<string> {
+  const out = await runOnce(build, ['-version']);
+  const first = out.split('\n')[0]!.trim();
+  if (!/^QEMU emulator version \d/.test(first)) throw new RunError(`${build.binary} is not QEMU: -version printed ${first ? `'${first.slice(0, 120)}'` : 'nothing'}`);
+  return first;
+}
+
+/** Run the build once with `args` and give its stdout; killed after a few seconds. */
+function runOnce(build: QemuBuild, qemuArgs: string[]): Promise<string> {
+  const { file, args } = commandLine(build, qemuArgs);
+  const env = qemuEnv(build);
+  const what = `${build.binary} ${qemuArgs.join(' ')}`;
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -266,12 +384,12 @@ export function qemuHelp(build: QemuBuild): Promise<string> {
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     child.on('error', (e) => {
       clearTimeout(timer);
-      reject(new RunError(`cannot run ${build.binary} -help: ${e.message}`));
+      reject(new RunError(`cannot run ${what}: ${e.message}`));
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
       if (code === 0) resolve(out);
-      else reject(new RunError(`${build.binary} -help exited with ${code}`));
+      else reject(new RunError(`${what} exited with ${code}`));
     });
   });
 }

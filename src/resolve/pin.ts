@@ -5,6 +5,7 @@ import type { GuestVisibility } from '../model/visibility.js';
 import { effectiveCpu, resolveCpu, type ResolvedCpu } from './cpu.js';
 import { effectiveDevice, resolveDevices, type ResolvedDevices } from './devices.js';
 import { dedupe, resolveMachine, type ResolvedMachine } from './machine.js';
+import { checkOnTarget } from './limits.js';
 import type { Target, TargetHost } from './target.js';
 
 export interface PinOptions {
@@ -25,6 +26,7 @@ export interface PinOptions {
 export function pinGuest(spec: GuestSpec, target: Target, opts: PinOptions): PinnedAbi {
   const source = opts.source ?? 'guest';
   const machine = resolveMachine(spec.machine.type, target, `${source}: machine`);
+  checkOnTarget(spec, machine.type, target.hosts, source);
   const cpu = resolveCpu(spec.cpu, machine.type, target, opts.policy, `${source}: cpu`);
   const devices = resolveDevices(spec, machine.type, target, opts.visibility);
   const warnings: Reason[] = [...machine.warnings, ...cpu.warnings, ...devices.warnings, ...accelWarnings(spec, target)];

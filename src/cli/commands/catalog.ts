@@ -6,6 +6,7 @@ import { cachedBuilds, findQemuBuild } from '../../qmp/build.js';
 import { probeCatalog } from '../../probe/catalog-probe.js';
 import { liveStarter } from '../../probe/session.js';
 import { HelpRequested, UserError } from '../../util/errors.js';
+import { checkOutputFolder } from '../../util/files.js';
 import { toolVersion } from '../../util/tool.js';
 import { compareVersions } from '../../util/versions.js';
 import { parseCommandArgs, requireOne } from '../args.js';
@@ -177,12 +178,30 @@ function diffCommand(argv: string[]): number {
   const b = findCatalog(positionals[1]!);
   let d = diffCatalogs(a, b);
   if (values.machine) {
-    if (!a.machine(values.machine) && !b.machine(values.machine)) throw new UserError(`no machine type '${values.machine}' in either catalog`, '--machine');
-    d = { ...d, machines: d.machines.filter((m) => m.machine === values.machine) };
+    const only = machineInBoth(a, b, values.machine);
+    if (typeof only !== 'string') {
+      // One build lacks the type: that is the answer, not an empty list of differences.
+      if (values.json) printJson({ ...d, machines: [], machineLackedBy: only.lackedBy.id });
+      else print(`${values.machine} is only in ${only.in.id}; ${only.lackedBy.id} lacks it, so there is nothing to compare`);
+      return 0;
+    }
+    d = { ...d, machines: d.machines.filter((m) => m.machine === only) };
   }
   if (values.json) printJson(d);
   else printDiff(d, { showAdded: values.all === true, only: values.machine });
   return 0;
+}
+
+/** The machine type `name` names in both catalogs, or which catalog lacks it. An alias that means a
+ *  different type in each (q35) is refused: the diff is per versioned type. */
+function machineInBoth(a: CatalogIndex, b: CatalogIndex, name: string): string | { in: CatalogIndex; lackedBy: CatalogIndex } {
+  const ma = a.machine(name)?.name;
+  const mb = b.machine(name)?.name;
+  if (!ma && !mb) throw new UserError(`no machine type '${name}' in either catalog`, '--machine');
+  if (!ma) return { in: b, lackedBy: a };
+  if (!mb) return { in: a, lackedBy: b };
+  if (ma !== mb) throw new UserError(`'${name}' is an alias: ${ma} in ${a.id}, ${mb} in ${b.id}; give a versioned machine type`, '--machine');
+  return ma;
 }
 
 function describeChanges(changes: PropertyChange[], showAdded: boolean, verA: string, verB: string): string[] {
@@ -269,6 +288,7 @@ async function regenCommand(argv: string[]): Promise<number> {
   const missing = labels.filter((l) => !available.has(l));
   if (missing.length) throw new UserError(`QEMU ${missing.join(', ')} not fetched: run scripts/fetch-qemu.sh ${missing.join(' ')}`, '--qemu');
   const out = values.out ?? SHIPPED_CATALOG_DIR;
+  if (values.out !== undefined) checkOutputFolder(values.out, '--out');
   for (const label of labels.sort(compareVersions)) {
     const build = findQemuBuild(label);
     const started = Date.now();

@@ -2,12 +2,13 @@ import { migrationRules } from '../../io/rules-files.js';
 import { argvToText, pinnedToArgv, specAsPinned } from '../../formats/argv-out.js';
 import { loadGuest } from '../../formats/guest-input.js';
 import { shellSplit } from '../../formats/qemuopts.js';
-import { labMigrate } from '../../lab/migrate.js';
+import { labMigrate, type LabRun } from '../../lab/migrate.js';
+import { checkAccel, checkIsQemu, isAccelFailure, withAccel } from '../../lab/preflight.js';
 import { ScenarioFile } from '../../lab/scenarios.js';
 import { verifyScenarios, type ScenarioResult, type VerifySummary } from '../../lab/verify.js';
 import { validate } from '../../model/validate.js';
 import { findQemuBuild } from '../../qmp/build.js';
-import { HelpRequested, UserError } from '../../util/errors.js';
+import { HelpRequested, RunError, UserError } from '../../util/errors.js';
 import { parseJsonOrYaml, readUserFile } from '../../util/files.js';
 import { oneOf, parseCommandArgs, requireOne } from '../args.js';
 import { print, printJson, table } from '../output.js';
@@ -45,22 +46,34 @@ async function migrateCommand(argv: string[]): Promise<number> {
     USAGE,
   );
   if (!values['from-qemu'] || !values['to-qemu']) throw new UserError(`give --from-qemu and --to-qemu\nusage: ${USAGE}`);
-  const accel = oneOf(values.accel, ['kvm', 'tcg'] as const, '--accel') ?? 'tcg';
-  const src = guestArgs(positionals[0], values['guest-argv']);
-  const dst = values['dest-guest-argv'] !== undefined ? guestArgs(undefined, values['dest-guest-argv']) : src;
-  const withAccel = (a: string[]) => (a.includes('-accel') || a.includes('-enable-kvm') ? a : [...a, '-accel', accel]);
-  const run = await labMigrate({ from: findQemuBuild(values['from-qemu']), to: findQemuBuild(values['to-qemu']), sourceArgs: withAccel(src), destinationArgs: withAccel(dst), rules: migrationRules() });
-  if (values.json) {
-    printJson(run);
-    return run.observed === 'safe' ? 0 : 1;
+  const accel = oneOf(values.accel, ['kvm', 'tcg'] as const, '--accel');
+  const source = withAccel(guestArgs(positionals[0], values['guest-argv']), accel);
+  const destination = values['dest-guest-argv'] !== undefined ? withAccel(guestArgs(undefined, values['dest-guest-argv']), accel) : source;
+  // What the run needs is checked first: a missing accelerator or a binary that is not QEMU is a
+  // failure to run (exit 2), not a migration verdict.
+  for (const a of new Set([source.accel, destination.accel])) checkAccel(a, accel !== undefined);
+  const from = findQemuBuild(values['from-qemu']);
+  const to = findQemuBuild(values['to-qemu']);
+  await checkIsQemu(from, '--from-qemu');
+  await checkIsQemu(to, '--to-qemu');
+  const run = await labMigrate({ from, to, sourceArgs: source.args, destinationArgs: destination.args, rules: migrationRules() });
+  if (run.stage === 'source-start' || (run.stage === 'destination-start' && isAccelFailure(run.error))) {
+    const side = run.stage === 'source-start' ? `the source (--from-qemu ${values['from-qemu']})` : `the destination (--to-qemu ${values['to-qemu']})`;
+    throw new RunError(`could not run the migration: ${side} did not start the guest: ${run.error}`);
   }
-  print(`source       QEMU ${values['from-qemu']}: ${argvToText(['qemu', ...withAccel(src)]).replace(/\\\n {2}/g, '')}`);
-  if (dst !== src) print(`destination  QEMU ${values['to-qemu']}: ${argvToText(['qemu', ...withAccel(dst)]).replace(/\\\n {2}/g, '')}`);
+  if (values.json) printJson(run);
+  else printMigration(run, { from: values['from-qemu'], to: values['to-qemu'], source: source.args, destination: destination === source ? undefined : destination.args });
+  return run.observed === 'safe' ? 0 : 1;
+}
+
+function printMigration(run: LabRun, o: { from: string; to: string; source: string[]; destination: string[] | undefined }): void {
+  const line = (a: string[]) => argvToText(['qemu', ...a]).replace(/\\\n {2}/g, '');
+  print(`source       QEMU ${o.from}: ${line(o.source)}`);
+  if (o.destination) print(`destination  QEMU ${o.to}: ${line(o.destination)}`);
   print(`destination started: ${run.destinationStarted ? 'yes' : 'no'}; migration: ${run.migration}; destination running: ${run.destinationRunning ? 'yes' : 'no'}`);
   print(`observed: ${run.observed.toUpperCase()} (${run.stage}, ${(run.durationMs / 1000).toFixed(1)} s)${run.error ? `: ${run.error}` : ''}`);
   for (const d of run.differences.slice(0, 40)) print(`  ${d.where} ${d.property}: ${JSON.stringify(d.source)} -> ${JSON.stringify(d.destination)}`);
   if (run.differences.length > 40) print(`  ... and ${run.differences.length - 40} more (--json)`);
-  return run.observed === 'safe' ? 0 : 1;
 }
 
 async function verifyCommand(argv: string[]): Promise<number> {

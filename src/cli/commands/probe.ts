@@ -9,10 +9,10 @@ import { kvmDevicePresent, REAL_ROOTS } from '../../probe/host-facts.js';
 import { probeHost } from '../../probe/host-probe.js';
 import { liveStarter } from '../../probe/session.js';
 import { CatalogNotFound, errorMessage, RunError, UserError } from '../../util/errors.js';
-import { writeFileAtomic } from '../../util/files.js';
+import { checkOutputFile, checkOutputFolder, writeFileAtomic } from '../../util/files.js';
 import { toolVersion } from '../../util/tool.js';
 import { oneOf, parseCommandArgs } from '../args.js';
-import { print, printJson, progressReporter, wrapList } from '../output.js';
+import { print, printJson, progressReporter, stage, wrapList } from '../output.js';
 
 const USAGE =
   'guestabi probe [--qemu PATH|VERSION] [--accel kvm|tcg] [--name HOSTNAME] [--host-out FILE] [--catalog-out FILE] [--host-only] [--record DIR] [--push URL [--token TOKEN]] [--json]';
@@ -27,14 +27,18 @@ export interface ProbeResult {
   catalog?: Catalog;
 }
 
-/** Probe this host (and, unless hostOnly, the whole build) with one QEMU. */
-export async function runProbe(opts: { qemu?: string; accel?: Accel; record?: string; hostOnly?: boolean; name?: string }): Promise<ProbeResult> {
+/** Probe this host (and, unless hostOnly, the whole build) with one QEMU; `stages` says on stderr
+ *  what runs now (the probe command's, as a catalog probe takes minutes). */
+export async function runProbe(opts: { qemu?: string; accel?: Accel; record?: string; hostOnly?: boolean; name?: string; stages?: boolean }): Promise<ProbeResult> {
   const build = findQemuBuild(opts.qemu);
   const accel = opts.accel ?? defaultAccel();
   const starter = liveStarter(build, { recordDir: opts.record });
+  if (opts.stages) stage(`probe: this host with ${build.binary} (${accel.toUpperCase()})`);
   const host = await probeHost({ starter, accel, binary: build.binary, toolVersion: toolVersion(), name: opts.name });
   if (opts.hostOnly) return { build, host };
-  const catalog = await probeCatalog({ starter, toolVersion: toolVersion(), progress: progressReporter(`probing QEMU ${host.qemu.version.major}.${host.qemu.version.minor}`) });
+  const label = `probing QEMU ${host.qemu.version.major}.${host.qemu.version.minor}`;
+  if (opts.stages) stage(`probe: the catalog of QEMU ${host.qemu.version.major}.${host.qemu.version.minor}, one QEMU per machine type (minutes)`);
+  const catalog = await probeCatalog({ starter, toolVersion: toolVersion(), progress: progressReporter(label, { lines: opts.stages }) });
   return { build, host, catalog };
 }
 
@@ -59,7 +63,12 @@ export async function probeCommand(argv: string[]): Promise<number> {
   if (values['host-only'] && values['catalog-out']) throw new UserError('--host-only and --catalog-out exclude each other');
   const accel = oneOf(values.accel, ['kvm', 'tcg'] as const, '--accel');
   const push = values.push !== undefined ? pushTarget(values.push) : undefined;
-  const result = await runProbe({ qemu: values.qemu, accel, record: values.record, hostOnly: values['host-only'], name: values.name });
+  // Where the results go is checked before the probe, which takes minutes.
+  if (values['host-out'] !== undefined) checkOutputFile(values['host-out'], '--host-out');
+  if (values['catalog-out'] !== undefined) checkOutputFile(values['catalog-out'], '--catalog-out');
+  if (values['host-out'] !== undefined && values['host-out'] === values['catalog-out']) throw new UserError('--host-out and --catalog-out name the same file');
+  if (values.record !== undefined) checkOutputFolder(values.record, '--record');
+  const result = await runProbe({ qemu: values.qemu, accel, record: values.record, hostOnly: values['host-only'], name: values.name, stages: true });
   if (values['host-out']) writeFileAtomic(values['host-out'], JSON.stringify(result.host, null, 2) + '\n');
   if (values['catalog-out'] && result.catalog) writeCatalogFile(values['catalog-out'], result.catalog);
   const pushed = push ? await pushHost(push, result.host, values.token ?? process.env.GUESTABI_TOKEN) : undefined;
