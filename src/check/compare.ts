@@ -160,7 +160,21 @@ function unmodelledOptions({ src, dst }: Comparison): Reason[] {
     ];
   }
   if (!src.spec.unmodelled?.length) return [];
-  return [reason('UNMODELLED_OPTIONS', 'info', 'options', `both sides have ${src.spec.unmodelled.join(' ')}, which guestabi does not model`, { details: src.spec.unmodelled })];
+  const options = src.spec.unmodelled.join(' ');
+  if (src.host.catalog.id === dst.host.catalog.id) {
+    return [reason('UNMODELLED_OPTIONS', 'info', 'options', `both sides have ${options}, which guestabi does not model`, { details: src.spec.unmodelled })];
+  }
+  // The same words can mean another platform on another build (a default or a compat property of
+  // what they create): never safe without evidence.
+  return [
+    reason('UNMODELLED_OPTIONS_ACROSS_BUILDS', 'warn', 'options', `both sides have ${options}, which guestabi does not model; QEMU ${src.host.catalog.version} and ${dst.host.catalog.version} may give them differently`, {
+      details: src.spec.unmodelled,
+      a: src.host.catalog.version,
+      b: dst.host.catalog.version,
+      effect: 'unknown',
+      remedy: 'prove this pair with guestabi lab migrate, or remove the options',
+    }),
+  ];
 }
 
 /** -global options given on one side only. */

@@ -19,10 +19,34 @@ export interface Fingerprint {
   devices: Record<string, Props>;
 }
 
+const CPUID_HT = 1 << 28;
+
+/**
+ * CPUID[1].EDX.HTT as the guest reads it. Before QEMU 10.0, cpu_x86_cpuid() (target/i386/cpu.c,
+ * leaf 1) ORs CPUID_HT into EDX whenever a package has more than one thread (nr_cores * nr_threads
+ * > 1) without it ever being in env->features, so the `ht` property and the feature word show 0
+ * while the guest sees 1. QEMU 10.0 sets it in x86_cpu_expand_features() instead ("i386/cpu: Set
+ * up CPUID_HT in x86_cpu_expand_features() instead of cpu_x86_cpuid()"), where the property shows
+ * it. On an older build the value the guest reads is put in; a 10.0 value is left as read, so a
+ * guest that turns `ht` off there still differs.
+ */
+function runtimeHtt(cpus: Props[], machine: Props, major: number): void {
+  const n = (k: string) => (typeof machine[k] === 'number' ? (machine[k] as number) : 1);
+  if (major >= 10 || n('smp.threads') * n('smp.cores') * n('smp.dies') * n('smp.clusters') <= 1) return;
+  for (const cpu of cpus) {
+    cpu.ht = true;
+    if (typeof cpu['feature-words'] !== 'string') continue;
+    const words = JSON.parse(cpu['feature-words']) as { 'cpuid-input-eax': number; 'cpuid-register': string; features: number }[];
+    for (const w of words) if (w['cpuid-input-eax'] === 1 && w['cpuid-register'] === 'EDX') w.features = (w.features | CPUID_HT) >>> 0;
+    cpu['feature-words'] = JSON.stringify(words);
+  }
+}
+
 export async function fingerprint(qmp: Pick<QmpClient, 'execute'>, visibility: GuestVisibility): Promise<Fingerprint> {
   const cpus = await qmp.execute<{ 'cpu-index': number; 'qom-path': string }[]>('query-cpus-fast');
   const cpuFps = await Promise.all([...cpus].sort((a, b) => a['cpu-index'] - b['cpu-index']).map((c) => readQomProps(qmp, c['qom-path'], visibility.cpuUnseen)));
   const machine = await readQomProps(qmp, '/machine', visibility.machineUnseen);
+  runtimeHtt(cpuFps, machine, (await qmp.execute<{ qemu: { major: number } }>('query-version')).qemu.major);
   const qtree = parseQtree(await qmp.execute<string>('human-monitor-command', { 'command-line': 'info qtree' }));
   const devices: Record<string, Props> = {};
   const seen = new Map<string, number>();

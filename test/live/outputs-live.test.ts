@@ -169,20 +169,9 @@ test('live: every fixture domain resolved as libvirt XML starts through libvirtd
   assert.deepEqual(failures, []);
 });
 
-/**
- * Known disagreements, each a finding for the check rules (not for the writers): a test of its own
- * marked todo, so that it shows in every run without failing CI, until the rule is there.
- */
-const KNOWN: Record<string, string> = {
-  // Lab, 7.2 -> 10.0 under TCG: cpu ht false -> true, CPUID[1].EDX 0x78bfbfd -> 0x178bfbfd. With
-  // more than one thread or core, QEMU 10.0 sets HTT from the topology (cpu_x86_cpuid,
-  // target/i386/cpu.c) where 7.2 under TCG left it off; check does not model it yet.
-  'westmere.xml': 'check SAFE, lab UNSAFE: CPUID.1:EDX.HTT set by QEMU 10.0 from -smp cores=2,threads=2',
-};
-
 /** check's forward verdict and the lab's observation on the same domain, 7.2 -> 10.0. */
 for (const fixture of fixtures) {
-  test(`live: lab migrate of ${fixture} (its command line, 7.2 -> 10.0) agrees with check`, { todo: KNOWN[fixture] }, async (t) => {
+  test(`live: lab migrate of ${fixture} (its command line, 7.2 -> 10.0) agrees with check`, async (t) => {
     if (!requireQemu(t, '7.2') || !requireQemu(t, '10.0')) return;
     const file = join(LIBVIRT, fixture);
     const check = cli(['check', file, '--from', join(HOSTS, 'host-7.2-tcg.json'), '--to', join(HOSTS, 'host-10.0-tcg.json'), '--json']);
