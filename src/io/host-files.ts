@@ -39,8 +39,8 @@ export function hostTarget(path: string, arch: string, extra: CatalogIndex[] = [
   return { kind: 'host', name: profile.name, hosts: [indexHost(profile, catalogFor(profile, path, extra))] };
 }
 
-/** A cluster file (YAML or JSON) lists host profiles, by path relative to itself. */
-export function clusterTarget(path: string, arch: string, extra: CatalogIndex[] = []): Target {
+/** A cluster file (YAML or JSON) lists host profiles, by path relative to itself: each host indexed on its own. */
+export function clusterHosts(path: string, arch: string, extra: CatalogIndex[] = []): { name: string; hosts: TargetHost[] } {
   const cluster = validate(Cluster, parseJsonOrYaml(readUserFile(path, 'cluster'), path), path);
   checkLimit('hosts', cluster.hosts.length, 'the cluster has too many hosts', `${path}: hosts`);
   const base = dirname(path);
@@ -63,5 +63,11 @@ export function clusterTarget(path: string, arch: string, extra: CatalogIndex[] 
     checkArch(profile, arch, where);
     hosts.push(indexHost(profile, catalogFor(profile, where, extra), name));
   });
-  return { kind: 'cluster', name: cluster.name ?? path, hosts: groupHosts(hosts) };
+  return { name: cluster.name ?? path, hosts };
+}
+
+/** A cluster as resolving sees it: hosts that resolve alike grouped into one (groupHosts). */
+export function clusterTarget(path: string, arch: string, extra: CatalogIndex[] = []): Target {
+  const { name, hosts } = clusterHosts(path, arch, extra);
+  return { kind: 'cluster', name, hosts: groupHosts(hosts) };
 }

@@ -1,7 +1,7 @@
 import type { CatalogIndex } from '../../catalog/catalog.js';
 import { hostKinds, planBaseline, planMatrix, planUpgrade } from '../../fleet/index.js';
 import { findCatalog, loadCatalogFile } from '../../io/catalog-files.js';
-import { clusterTarget, loadHostProfile } from '../../io/host-files.js';
+import { clusterHosts, loadHostProfile } from '../../io/host-files.js';
 import { loadInventory, type LoadedInventory } from '../../io/inventory-files.js';
 import { migrationRules } from '../../io/rules-files.js';
 import type { Baseline, BaselineCandidate, FleetMatrix, UpgradePlan } from '../../model/fleet.js';
@@ -40,7 +40,8 @@ const LETTER = { safe: 'S', unsafe: 'U', impossible: 'X', unknown: '?' } as cons
 function fleet(values: Values, extra: CatalogIndex[], needGuests: boolean): LoadedInventory {
   if (values.inventory !== undefined) return loadInventory(values.inventory, extra);
   if (needGuests || values.cluster === undefined) throw new UserError(`give --inventory FILE|DIR${needGuests ? '' : ' or --cluster FILE'}\nusage: ${USAGE}`);
-  const hosts = clusterTarget(values.cluster, 'x86_64', extra).hosts.flatMap((g) => g.members.map((name) => ({ ...g, name, members: [name] })));
+  // Each host on its own: plans compare hosts by all a check reads, more than resolving groups by.
+  const { hosts } = clusterHosts(values.cluster, 'x86_64', extra);
   return { name: values.cluster, hosts, guests: [] };
 }
 
