@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { openStore, type Store } from '../store/index.js';
-import { UserError } from '../util/errors.js';
+import { RunError, UserError } from '../util/errors.js';
 import { buildApp, type App } from './app.js';
 import { loadTokens, type TokensFile } from './tokens.js';
 
@@ -51,7 +51,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   let app: App;
   try {
     app = await buildApp({ store, dbKind: dbKind(opts.db), tokens, bodyLimit: opts.bodyLimit, rateLimit: opts.rateLimit, logger: false });
-    await app.listen({ host, port });
+    await app.listen({ host, port }).catch((e: NodeJS.ErrnoException) => {
+      const why: Record<string, string> = { EADDRINUSE: 'the address is in use (another guestabi serve?)', EACCES: 'permission denied', EADDRNOTAVAIL: 'no such address on this machine' };
+      throw e.code && why[e.code] ? new RunError(`cannot listen on ${host}:${port}: ${why[e.code]}; choose another with --listen HOST:PORT`) : e;
+    });
   } catch (e) {
     await store.close();
     throw e;

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sqliteDatabase } from '../databases.js';
+import { startServer } from '../../src/server/index.js';
+import { RunError } from '../../src/util/errors.js';
 import { api, hostFixture, testServer, testTokens } from '../server-helpers.js';
 
 const tokens = testTokens();
@@ -91,4 +93,16 @@ test('the OpenAPI document describes every resource, and the reference page is s
     const page = await fetch(`${url}/docs/`);
     assert.equal(page.status, 200);
   });
+});
+
+test('a port in use is a clear failure to run, not a stack trace', async () => {
+  const d = sqliteDatabase();
+  const first = await testServer(d.url, tokens);
+  try {
+    const port = new URL(first.url).port;
+    await assert.rejects(startServer({ db: sqliteDatabase().url, listen: `127.0.0.1:${port}`, tokensFile: tokens.file }), (e: Error) => e instanceof RunError && /cannot listen on 127\.0\.0\.1:\d+: the address is in use/.test(e.message));
+  } finally {
+    await first.close();
+    await d.drop();
+  }
 });
