@@ -119,6 +119,18 @@ function cpuOnHost(spec: GuestSpec, host: TargetHost, m: MachineType, source: st
   if (hostDependent) {
     cpuName = spec.cpu.mode === 'maximum' ? 'max' : 'host';
     cpu = host.profile.hostCpu.props ?? null; // the profile's own map: copied below only if something changes it
+    if (cpuName === 'host' && host.profile.accel !== 'kvm') {
+      // x86_cpu_realizefn() (target/i386/cpu.c): a model with host_cpuid_required fails to realize
+      // without an accelerator that uses the host's CPUID ("CPU model 'host' requires KVM").
+      problems.push(
+        reason('CPU_MODEL_NEEDS_ACCELERATOR', 'error', 'host', `-cpu host needs KVM, and ${host.name} runs guests with ${host.profile.accel.toUpperCase()}: QEMU refuses to start it`, {
+          host: host.name,
+          effect: 'impossible',
+          remedy: 'use a named CPU model (guestabi resolve), or run the guest with KVM',
+          source: 'QEMU target/i386/cpu.c x86_cpu_realizefn(): host_cpuid_required',
+        }),
+      );
+    }
   } else {
     cpuName = spec.cpu.model ?? m.defaultCpuType ?? 'qemu64';
     if (!c.cpuModel(cpuName)) {

@@ -19,26 +19,49 @@ export interface Fingerprint {
   devices: Record<string, Props>;
 }
 
-const CPUID_HT = 1 << 28;
+const CPUID_HT = 1 << 28; // CPUID[1].EDX
+const CPUID_EXT3_CMP_LEG = 1 << 1; // CPUID[0x80000001].ECX
+
+/** Logical processors per package: the machine's smp properties, or (builds without them, 5.2)
+ *  the highest ids of every possible vCPU that query-hotpluggable-cpus lists. */
+async function threadsPerPackage(qmp: Pick<QmpClient, 'execute'>, machine: Props): Promise<number> {
+  if (typeof machine['smp.threads'] === 'number') {
+    const n = (k: string) => (typeof machine[k] === 'number' ? (machine[k] as number) : 1);
+    return n('smp.threads') * n('smp.cores') * n('smp.dies') * n('smp.clusters') * n('smp.modules');
+  }
+  const cpus = await qmp.execute<{ props: Record<string, number | undefined> }[]>('query-hotpluggable-cpus');
+  const count = (k: string) => Math.max(0, ...cpus.map((c) => c.props[k] ?? 0)) + 1;
+  return count('thread-id') * count('core-id') * count('die-id');
+}
+
+function setBit(cpu: Props, eax: number, register: string, bit: number): void {
+  if (typeof cpu['feature-words'] !== 'string') return;
+  const words = JSON.parse(cpu['feature-words']) as { 'cpuid-input-eax': number; 'cpuid-register': string; features: number }[];
+  for (const w of words) if (w['cpuid-input-eax'] === eax && w['cpuid-register'] === register) w.features = (w.features | bit) >>> 0;
+  cpu['feature-words'] = JSON.stringify(words);
+}
 
 /**
- * CPUID[1].EDX.HTT as the guest reads it. Before QEMU 10.0, cpu_x86_cpuid() (target/i386/cpu.c,
- * leaf 1) ORs CPUID_HT into EDX whenever a package has more than one thread (nr_cores * nr_threads
- * > 1) without it ever being in env->features, so the `ht` property and the feature word show 0
- * while the guest sees 1. QEMU 10.0 sets it in x86_cpu_expand_features() instead ("i386/cpu: Set
- * up CPUID_HT in x86_cpu_expand_features() instead of cpu_x86_cpuid()"), where the property shows
- * it. On an older build the value the guest reads is put in; a 10.0 value is left as read, so a
- * guest that turns `ht` off there still differs.
+ * Topology bits as the guest reads them. Before QEMU 10.0, cpu_x86_cpuid() (target/i386/cpu.c)
+ * ORs them in at CPUID time whenever a package has more than one logical processor, without them
+ * ever being in env->features, so the QOM properties and feature words show 0 while the guest
+ * sees 1: CPUID[1].EDX.HTT (`ht`), and for vendors other than Intel CPUID[0x80000001].ECX.CmpLegacy
+ * (`cmp-legacy`). QEMU 10.0 sets both in x86_cpu_expand_features() ("i386/cpu: Set up CPUID_HT in
+ * x86_cpu_expand_features() instead of cpu_x86_cpuid()", "Set and track CPUID_EXT3_CMP_LEG in
+ * env->features"), where the properties show them. On an older build the values the guest reads
+ * are put in; a 10.0 value is left as read, so a guest that turns them off there still differs.
  */
-function runtimeHtt(cpus: Props[], machine: Props, major: number): void {
-  const n = (k: string) => (typeof machine[k] === 'number' ? (machine[k] as number) : 1);
-  if (major >= 10 || n('smp.threads') * n('smp.cores') * n('smp.dies') * n('smp.clusters') <= 1) return;
+async function runtimeTopologyBits(qmp: Pick<QmpClient, 'execute'>, cpus: Props[], machine: Props): Promise<void> {
+  const major = (await qmp.execute<{ qemu: { major: number } }>('query-version')).qemu.major;
+  if (major >= 10 || (await threadsPerPackage(qmp, machine)) <= 1) return;
   for (const cpu of cpus) {
     cpu.ht = true;
-    if (typeof cpu['feature-words'] !== 'string') continue;
-    const words = JSON.parse(cpu['feature-words']) as { 'cpuid-input-eax': number; 'cpuid-register': string; features: number }[];
-    for (const w of words) if (w['cpuid-input-eax'] === 1 && w['cpuid-register'] === 'EDX') w.features = (w.features | CPUID_HT) >>> 0;
-    cpu['feature-words'] = JSON.stringify(words);
+    setBit(cpu, 1, 'EDX', CPUID_HT);
+    if (cpu.vendor !== 'GenuineIntel') {
+      // QEMU spells the property cmp_legacy (with cmp-legacy as an alias in some builds).
+      for (const name of ['cmp_legacy', 'cmp-legacy']) if (name in cpu) cpu[name] = true;
+      setBit(cpu, 0x80000001, 'ECX', CPUID_EXT3_CMP_LEG);
+    }
   }
 }
 
@@ -46,7 +69,7 @@ export async function fingerprint(qmp: Pick<QmpClient, 'execute'>, visibility: G
   const cpus = await qmp.execute<{ 'cpu-index': number; 'qom-path': string }[]>('query-cpus-fast');
   const cpuFps = await Promise.all([...cpus].sort((a, b) => a['cpu-index'] - b['cpu-index']).map((c) => readQomProps(qmp, c['qom-path'], visibility.cpuUnseen)));
   const machine = await readQomProps(qmp, '/machine', visibility.machineUnseen);
-  runtimeHtt(cpuFps, machine, (await qmp.execute<{ qemu: { major: number } }>('query-version')).qemu.major);
+  await runtimeTopologyBits(qmp, cpuFps, machine);
   const qtree = parseQtree(await qmp.execute<string>('human-monitor-command', { 'command-line': 'info qtree' }));
   const devices: Record<string, Props> = {};
   const seen = new Map<string, number>();

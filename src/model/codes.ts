@@ -52,6 +52,7 @@ const DOCUMENT_CODES = {
   SOURCE_CANNOT_START: code('error', 'impossible', VERDICT, "the source's QEMU build does not offer the guest's machine type: it cannot run there now"),
   OPTION_UNKNOWN: code('error', 'impossible', ['verdict', 'validation', 'fleet'], 'the QEMU build has no such command-line option: it refuses to start'),
   CPU_MODEL_UNKNOWN: code('error', 'impossible', STARTS, "a host's QEMU build has no such CPU model"),
+  CPU_MODEL_NEEDS_ACCELERATOR: code('error', 'impossible', ['verdict', 'fleet', 'validation'], 'the CPU model needs an accelerator the host does not run guests with (-cpu host without KVM)', '0.2.0'),
   CPU_FEATURE_MISSING: code('error', 'impossible', STARTS, 'the host cannot give a CPU feature the guest needs: with enforce QEMU refuses to start'),
   CPU_AVAILABILITY_UNKNOWN: code('error', 'unknown', ['verdict', 'validation', 'fleet'], "the host profile does not say whether the CPU model can run there (probed with another build)"),
   DEVICE_REFUSED: code('error', 'impossible', STARTS, 'QEMU refuses the device on this machine type'),

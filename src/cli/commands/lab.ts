@@ -15,12 +15,14 @@ import { print, printJson, table } from '../output.js';
 import { formatReason } from './resolve.js';
 
 const USAGE = `guestabi lab migrate --from-qemu VERSION|PATH --to-qemu VERSION|PATH (GUEST | --guest-argv "...") [--dest-guest-argv "..."] [--accel kvm|tcg] [--json]
-       guestabi lab verify SCENARIOS.yaml [--only NAME ...] [--min-agreement 0.95] [--json]`;
+       guestabi lab verify SCENARIOS.yaml [--only NAME ...] [--min-agreement 0.95] [--json]
+       guestabi lab fuzz [--seed N] [--count K] [--from-qemu V --to-qemu V] [--accel tcg|kvm] [--json] [--out DIR]`;
 
 export async function labCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'migrate') return migrateCommand(rest);
   if (sub === 'verify') return verifyCommand(rest);
+  if (sub === 'fuzz') return (await import('./fuzz.js')).fuzzCommand(rest, USAGE);
   if (sub === '--help' || sub === '-h' || sub === 'help') throw new HelpRequested(USAGE);
   throw new UserError(`${sub ? `unknown lab command '${sub}'` : 'which lab command?'}\nusage: ${USAGE}`);
 }
