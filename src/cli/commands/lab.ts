@@ -31,6 +31,14 @@ export async function labCommand(argv: string[]): Promise<number> {
 function guestArgs(file: string | undefined, argvText: string | undefined): string[] {
   const g = loadGuest({ file, argv: argvText });
   if (g.format === 'argv') return shellSplit(argvText ?? readUserFile(file!, 'guest')).filter((w, i) => !(i === 0 && !w.startsWith('-')));
+  if (g.spec.cpu.mode === 'host-model') {
+    // QEMU has no host-model: libvirt expands it on the host that starts the guest. Running
+    // anything else in its place would prove nothing about this guest.
+    throw new UserError(
+      `the guest's CPU is host-model, which libvirt expands per host and QEMU cannot run: give the expanded definition (guestabi resolve ${file ?? 'GUEST'} --host HOST --output argv)`,
+      file ?? '--guest-argv',
+    );
+  }
   return pinnedToArgv(specAsPinned(g.spec)).slice(1);
 }
 
