@@ -11,6 +11,7 @@
  * host-model, host-passthrough, with and without enforce), a few device sets, memory and vCPUs;
  * each ABI lives on a few host kinds where it can start, as templates live in a few clusters.
  */
+import { prng } from '../src/lab/generate.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CatalogIndex } from '../src/catalog/catalog.js';
@@ -59,17 +60,6 @@ export interface Fleet {
   kindOf: Map<string, number>;
 }
 
-/** A small seeded PRNG (mulberry32): the same fleet for the same options. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function loadFixture(name: string): { profile: HostProfile; catalog: CatalogIndex } {
   const profile = JSON.parse(readFileSync(`${HOSTS_DIR}${name}.json`, 'utf8')) as HostProfile;
@@ -197,7 +187,7 @@ export function makeAbis(a: number, reps: TargetHost[], spread: number, random: 
  *  of its ABI's kinds (or on no host, for a share `unplaced`). Every guest has its own definition
  *  object, as guests read from a store would. */
 export function generateFleet(o: FleetOptions): Fleet {
-  const random = rng(o.seed ?? 1);
+  const random = prng(o.seed ?? 1); // the same fleet for the same options
   const { hosts, kindOf } = makeHosts(o.hosts, o.kinds);
   const byKind: TargetHost[][] = Array.from({ length: o.kinds }, () => []);
   for (const h of hosts) byKind[kindOf.get(h.name)!]!.push(h);
