@@ -195,6 +195,23 @@ export class CatalogIndex {
     return result ?? undefined;
   }
 
+  /** How this build's KVM records what it sets on every model: probed, from the cited source, or
+   *  not at all (undefined). */
+  kvmDefaultsFrom(): { from: 'probe' | 'source'; source: string } | undefined {
+    const k = this.source.head.kvm;
+    return k && { from: k.from, source: k.source };
+  }
+
+  /** What KVM sets on model `name` on `machine` beyond its TCG expansion (the vendor aside: the
+   *  host's). Undefined when the catalog does not record it. */
+  kvmCpuDelta(name: string, machine: string): Props | undefined {
+    const k = this.source.head.kvm;
+    if (!k) return undefined;
+    const model = this.cpuModel(name);
+    const base = model?.kvmDelta ?? k.defaults;
+    return applyDelta(base, this.versionedMachine(machine)?.kvmCpuDeltas?.[name]);
+  }
+
   /** Every probed device of `machine` with its effective properties (family baseline + delta). */
   devicesOn(machine: string): Map<string, Props> | undefined {
     const cached = this.effectiveDevices.get(machine);

@@ -1,3 +1,5 @@
+import { compareVersions } from '../util/versions.js';
+import { cpuMigratableOff } from '../resolve/cpu-features.js';
 import type { Props, PropValue } from '../model/common.js';
 import { reason, type Reason } from '../model/reason.js';
 import type { Outcome } from '../model/verdict.js';
@@ -84,6 +86,7 @@ const COMPARERS: Comparer[] = [
   globalOptions,
   firmware,
   memoryHotplug,
+  migrationBlockers,
   kvmDefaults,
   memorySize,
   vcpus,
@@ -196,21 +199,91 @@ function firmware({ src, dst }: Comparison): Reason[] {
   return [reason('FIRMWARE_DIFFERS', 'warn', 'firmware', `the source boots ${fw(src)}, the destination ${fw(dst)}: their ROM and flash devices differ`, { a: fw(src), b: fw(dst), effect: 'unknown' })];
 }
 
+/**
+ * Memory hotplug: the slots size the ACPI memory hotplug state (hw/acpi/memory_hotplug.c,
+ * vmstate_memory_hotplug: an array of dev_count = slots entries, sent in the PM device's "memhp"
+ * subsection only when hotplug is on), so another count, or hotplug on one side only, fails to
+ * load ("Missing section footer for .../ICH9LPC"); maxmem alone moves the hotplug range the
+ * guest is told about (machine memory.max-size). Lab: scenarios memory-slots-* and maxmem-differs.
+ */
 function memoryHotplug({ src, dst }: Comparison): Reason[] {
   const a = src.spec.memory;
   const b = dst.spec.memory;
-  if (a.maxMiB === b.maxMiB && a.slots === b.slots) return [];
-  return [reason('MEMORY_HOTPLUG_DIFFERS', 'warn', 'memory', `memory hotplug (maxmem ${a.maxMiB ?? '-'}/${b.maxMiB ?? '-'} MiB, slots ${a.slots ?? '-'}/${b.slots ?? '-'}) differs`, { effect: 'unknown' })];
+  const slots = (m: typeof a) => (m.maxMiB !== undefined ? (m.slots ?? 0) : 0);
+  if (slots(src.spec.memory) !== slots(dst.spec.memory)) {
+    return [
+      reason('MEMORY_SLOTS_DIFFERS', 'error', 'memory.slots', `memory hotplug slots: ${slots(a) || 'none'} on the source, ${slots(b) || 'none'} on the destination: the ACPI memory hotplug state does not load`, {
+        a: slots(a),
+        b: slots(b),
+        effect: 'impossible',
+        remedy: 'give the destination the same -m slots= and maxmem= as the source',
+        source: 'QEMU hw/acpi/memory_hotplug.c vmstate_memory_hotplug (devs array of dev_count = slots); lab: Missing section footer for 0000:00:1f.0/ICH9LPC',
+      }),
+    ];
+  }
+  if (a.maxMiB === b.maxMiB) return [];
+  return [
+    reason('MEMORY_MAXMEM_DIFFERS', 'warn', 'memory.maxmem', `maxmem ${a.maxMiB ?? '-'} MiB on the source, ${b.maxMiB ?? '-'} MiB on the destination: the hotplug range the guest is told about changes`, {
+      a: a.maxMiB ?? null,
+      b: b.maxMiB ?? null,
+      effect: 'unsafe',
+      remedy: 'give the destination the same maxmem as the source',
+      source: 'lab: machine memory.max-size differs after migration (scenario maxmem-differs)',
+    }),
+  ];
 }
 
-/** Under KVM, what each build adds to every CPU model is only known from profiles that record it. */
+/**
+ * What makes the source refuse to start a migration. Under KVM a CPU with invtsc (invariant TSC)
+ * blocks migration unless tsc-frequency is set (target/i386/kvm/kvm.c kvm_arch_init_vcpu():
+ * invtsc_mig_blocker, "State blocked by non-migratable CPU device (invtsc flag)"; the tsc-frequency
+ * exception since QEMU 2.12). A host-dependent CPU with migratable=off passes invtsc through when
+ * the host has it (x86 unmigratable_flags); TCG gives no invtsc.
+ */
+function migrationBlockers({ src }: Comparison): Reason[] {
+  if (src.host.profile.accel !== 'kvm' || src.spec.cpu.properties?.['tsc-frequency'] !== undefined) return [];
+  const passthrough = src.cpuHostDependent && cpuMigratableOff(src.spec.cpu);
+  const hostFlags = src.host.profile.cpu.flags;
+  const invtsc = src.cpu?.invtsc === true || (passthrough && hostFlags.includes('nonstop_tsc'));
+  const source = 'QEMU target/i386/kvm/kvm.c kvm_arch_init_vcpu(): invtsc_mig_blocker';
+  if (invtsc) {
+    return [
+      reason('MIGRATION_BLOCKED_INVTSC', 'error', 'cpu.invtsc', `the source CPU has invtsc${passthrough ? ' (migratable=off passes the host\'s through)' : ''} and no tsc-frequency: QEMU refuses to migrate ("State blocked by non-migratable CPU device (invtsc flag)")`, {
+        effect: 'impossible',
+        remedy: passthrough ? 'drop migratable=off, or do not migrate this guest' : 'set tsc-frequency on the CPU (every destination must then run that TSC rate), or turn invtsc off',
+        source,
+      }),
+    ];
+  }
+  if (passthrough && !hostFlags.length) {
+    return [reason('MIGRATION_BLOCKER_UNKNOWN', 'warn', 'cpu.invtsc', `migratable=off passes ${src.host.name}'s invtsc through if it has one, and its profile lists no CPU flags`, { effect: 'unknown', source })];
+  }
+  return [];
+}
+
+/**
+ * Under KVM each build adds its own defaults to every named model (kvm_default_props and the
+ * rest, recorded in its catalog); they are part of each side's CPU, compared with the rest of it.
+ * Shown when the builds differ; unknown only when a side's build records none and its host
+ * profile has no KVM sample either.
+ */
 function kvmDefaults({ src, dst, sameBuild }: Comparison): Reason[] {
   const kvm = src.host.profile.accel === 'kvm' || dst.host.profile.accel === 'kvm';
-  if (!kvm || sameBuild || (src.host.accelCpuDelta && dst.host.accelCpuDelta) || src.cpuHostDependent) return [];
+  if (!kvm || sameBuild || src.cpuHostDependent || !src.cpu || !dst.cpu) return [];
+  if (src.accel === null || dst.accel === null) {
+    return [
+      reason('CPU_KVM_DEFAULTS_UNKNOWN', 'warn', 'cpu', 'under KVM each build adds its own defaults to every CPU model, and neither the catalog nor the host profile of one side records them', {
+        effect: 'unknown',
+        remedy: 'regenerate the catalog where KVM can be used (guestabi catalog regen --kvm-only), or probe the hosts with guestabi probe --accel kvm',
+      }),
+    ];
+  }
+  const shown = (p: RuntimePlatform) => (p.accel ? Object.entries(p.accel.props).map(([k, v]) => `${k}=${String(v)}`).sort().join(' ') || 'nothing' : 'nothing (TCG)');
+  const whence = (p: RuntimePlatform) => (p.accel ? { probe: 'probed', source: 'from QEMU source', profile: 'from the host profile' }[p.accel.from] : 'TCG');
   return [
-    reason('CPU_KVM_DEFAULTS_UNKNOWN', 'warn', 'cpu', 'under KVM each build adds its own defaults to every CPU model, and a host profile here does not record them', {
-      effect: 'unknown',
-      remedy: 'probe the hosts again with guestabi probe --accel kvm (profiles record accelCpu)',
+    reason('CPU_KVM_DEFAULTS', 'info', 'cpu', `under KVM QEMU ${src.host.catalog.version} adds ${shown(src)} to ${src.cpuName} (${whence(src)}); QEMU ${dst.host.catalog.version} adds ${shown(dst)} (${whence(dst)}): compared as part of each CPU`, {
+      a: shown(src),
+      b: shown(dst),
     }),
   ];
 }
@@ -228,12 +301,35 @@ function vcpus({ src, dst, rules }: Comparison): Reason[] {
     return [reason('VCPU_COUNT_DIFFERS', fewer ? 'error' : 'warn', 'vcpus', `${src.vcpus.count} vCPUs on the source, ${dst.vcpus.count} on the destination: ${p.why}`, { a: src.vcpus.count, b: dst.vcpus.count, effect: effectOf(fewer), source: p.evidence })];
   }
   const out: Reason[] = [];
+  const ta = smpTopology(src);
+  const tb = smpTopology(dst);
   for (const k of ['sockets', 'dies', 'cores', 'threads', 'max'] as const) {
-    const a = src.vcpus[k] ?? (k === 'max' ? src.vcpus.count : undefined);
-    const b = dst.vcpus[k] ?? (k === 'max' ? dst.vcpus.count : undefined);
-    if (a !== b) out.push(reason('VCPU_TOPOLOGY_DIFFERS', 'warn', `vcpus.${k}`, `vCPU ${k} is ${a ?? 'QEMU default'} on the source and ${b ?? 'QEMU default'} on the destination: the CPUID topology changes`, { a: a ?? null, b: b ?? null, effect: 'unsafe' }));
+    const a = ta[k];
+    const b = tb[k];
+    if (a !== b) out.push(reason('VCPU_TOPOLOGY_DIFFERS', 'warn', `vcpus.${k}`, `vCPU ${k} is ${a} on the source and ${b} on the destination: the CPUID topology changes`, { a, b, effect: 'unsafe' }));
   }
   return out;
+}
+
+/**
+ * The topology QEMU derives from -smp (hw/core/machine-smp.c machine_parse_smp_config(); before
+ * 6.2 pc_smp_parse()): maxcpus defaults to the count; of the parts not given, the first of
+ * sockets, cores, threads (cores, sockets, threads from 6.2 on, except machine types before 6.2:
+ * pc_compat_6_1 prefer_sockets) takes what maxcpus leaves, the others are 1. Compared, not the
+ * words: "-smp 1" and "-smp 1,sockets=1,cores=1,threads=1" are the same guest.
+ */
+function smpTopology(p: RuntimePlatform): Record<'sockets' | 'dies' | 'cores' | 'threads' | 'max', number> {
+  const v = p.vcpus;
+  const max = v.max ?? v.count;
+  const dies = v.dies ?? 1;
+  const version = p.machine ? p.host.catalog.machine(p.machine)?.version : undefined;
+  const preferSockets = compareVersions(p.host.catalog.version, '6.2') < 0 || (version !== null && version !== undefined && compareVersions(version, '6.2') < 0);
+  const parts = { sockets: v.sockets, cores: v.cores, threads: v.threads };
+  const order = preferSockets ? (['sockets', 'cores', 'threads'] as const) : (['cores', 'sockets', 'threads'] as const);
+  const open = order.find((k) => parts[k] === undefined);
+  const fixed = { sockets: parts.sockets ?? 1, cores: parts.cores ?? 1, threads: parts.threads ?? 1 };
+  if (open) fixed[open] = Math.max(1, Math.floor(max / (dies * (open === 'sockets' ? 1 : fixed.sockets) * (open === 'cores' ? 1 : fixed.cores) * (open === 'threads' ? 1 : fixed.threads))));
+  return { ...fixed, dies, max };
 }
 
 /** The vCPU the guest sees: host-dependent, named otherwise, features the destination filters
@@ -245,6 +341,8 @@ function cpu(c: Comparison): Reason[] {
     if (sameBuild && sameCpuDefinition && src.host === dst.host) return [];
     return [reason('CPU_UNKNOWN', 'warn', src.cpuName ?? 'cpu', `the catalogs or host profiles do not give the CPU ${!src.cpu ? 'on the source' : 'on the destination'}`, { effect: 'unknown' })];
   }
+  // What KVM adds is not known on a side (CPU_KVM_DEFAULTS_UNKNOWN): no difference found here means anything.
+  if (!sameBuild && (src.accel === null || dst.accel === null)) return [];
   const out: Reason[] = [];
   if (src.cpuHostDependent || dst.cpuHostDependent) {
     out.push(reason('HOST_DEPENDENT_CPU', 'info', src.cpuName ?? 'cpu', `-cpu ${src.cpuName} takes each host's CPU: compared as the two hosts' profiles give it`));

@@ -1,9 +1,11 @@
+import { compareVersions } from '../util/versions.js';
 import type { Props } from '../model/common.js';
 import type { MachineType } from '../model/catalog.js';
 import type { GuestSpec } from '../model/guest.js';
 import { reason, type Reason } from '../model/reason.js';
 import type { GuestVisibility } from '../model/visibility.js';
-import { askedFeatures, hostLacks, missingFeatures } from '../resolve/cpu-features.js';
+import { askedFeatures, canonicalFeature, hostLacks, missingFeatures } from '../resolve/cpu-features.js';
+import { UserError } from '../util/errors.js';
 import { catalogKey, globalApplies, guessType, placementOf, typedValue } from '../resolve/devices.js';
 import type { TargetHost } from '../resolve/target.js';
 
@@ -44,6 +46,14 @@ export interface RuntimeCpu {
   cpu: Props | null;
   /** Features QEMU drops without a word because the host lacks them (no enforce). */
   filtered: string[];
+  /** Under KVM, what the accelerator sets on this named model beyond its TCG expansion, and where
+   *  that is known from; null when it is not known; undefined under TCG or for a host CPU. */
+  accel?: AccelDefaults | null;
+}
+
+export interface AccelDefaults {
+  props: Props;
+  from: 'probe' | 'source' | 'profile';
 }
 
 const noCpu = (): RuntimeCpu => ({ cpuName: null, cpuHostDependent: false, cpu: null, filtered: [] });
@@ -140,13 +150,64 @@ function cpuOnHost(spec: GuestSpec, host: TargetHost, m: MachineType, source: st
       cpu = reference ?? null; // the catalog's own map: copied below only if something changes it
     }
   }
-  const features = askedFeatures(spec.cpu.features, c, reference, source).set;
+  const features = featuresOn(spec, host, reference, source, problems);
   if (!hostDependent && c.cpuModel(cpuName)) filtered = featuresFiltered(spec, host, cpuName, features, problems);
-  const accel = hostDependent ? null : host.accelCpuDelta;
-  if (cpu && (features.size || filtered.length || Object.keys(spec.cpu.properties ?? {}).length || accel)) {
-    cpu = derivedCpu(cpu, features, spec.cpu.properties ?? {}, filtered, accel);
+  const accel = hostDependent ? undefined : accelDefaults(host, cpuName, m);
+  const properties = { ...(cpu && !hostDependent ? realizedProps(cpu, features, c.version) : {}), ...spec.cpu.properties };
+  if (cpu && (features.size || filtered.length || Object.keys(properties).length || accel)) {
+    cpu = derivedCpu(cpu, features, properties, filtered, accel?.props ?? null);
   }
-  return { cpuName, cpuHostDependent: hostDependent, cpu, filtered };
+  return { cpuName, cpuHostDependent: hostDependent, cpu, filtered, ...(accel !== undefined ? { accel } : {}) };
+}
+
+/** The features the definition sets. One this build does not have is a problem (QEMU refuses to
+ *  start: "Property '...' not found"), not bad input: another build the guest runs on may have it. */
+function featuresOn(spec: GuestSpec, host: TargetHost, reference: Props | undefined, source: string, problems: Reason[]): Map<string, boolean> {
+  try {
+    return askedFeatures(spec.cpu.features, host.catalog, reference, source).set;
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    const unknown = (spec.cpu.features ?? []).map((f) => canonicalFeature(f.name, host.catalog)).filter((f) => typeof reference?.[f] !== 'boolean');
+    problems.push(
+      reason('CPU_FEATURE_UNKNOWN', 'error', unknown.join(' '), `QEMU ${host.catalog.version} on ${host.name} has no CPU feature ${unknown.join(', ')}: it refuses to start ("Property '${unknown[0]}' not found")`, {
+        host: host.name,
+        effect: 'impossible',
+        remedy: 'drop the feature, or run the guest on a build that has it',
+      }),
+    );
+    return askedFeatures(spec.cpu.features?.filter((f) => !unknown.includes(canonicalFeature(f.name, host.catalog))), host.catalog, reference, source).set;
+  }
+}
+
+/**
+ * What QEMU sets when it realizes the vCPU that an expansion (the catalog) shows only as its knob:
+ * a 32-bit CPU's (no lm) physical address width is 36 bits with PSE36, or with PAE from QEMU 9.0
+ * on, else 32 (target/i386/cpu.c x86_cpu_realizefn(): "phys_bits = 36" for CPUID_PSE36, and for
+ * CPUID_PSE36 | CPUID_PAE since the 2024 change). Lab: n270, coreduo and qemu32 read 32 on 5.2
+ * and 7.2 and 36 on 10.0 (fuzz seed 20250610).
+ */
+function realizedProps(cpu: Props, features: ReadonlyMap<string, boolean>, version: string): Props {
+  const on = (f: string) => features.get(f) ?? cpu[f] === true;
+  if (on('lm') || cpu['phys-bits'] !== 0) return {};
+  const widened = on('pse36') || (on('pae') && compareVersions(version, '9.0') >= 0);
+  return { 'phys-bits': widened ? 36 : 32 };
+}
+
+/**
+ * What KVM sets on a named model beyond the catalog's (TCG) expansion: the build's KVM facts in
+ * its catalog, with the host's vendor (a host-CPUID accelerator gives every model the host's
+ * vendor: x86_cpu_load_model(), seen in every probe); else what the host profile's KVM sample
+ * shows; else null (unknown). Undefined under TCG: the catalog is the TCG CPU.
+ */
+function accelDefaults(host: TargetHost, cpuName: string, m: MachineType): AccelDefaults | null | undefined {
+  if (host.profile.accel !== 'kvm') return undefined;
+  const known = m.probe === 'ok' ? host.catalog.kvmCpuDelta(cpuName, m.name) : undefined;
+  const from = host.catalog.kvmDefaultsFrom()?.from;
+  if (known && from) {
+    const vendor = host.profile.hostCpu.props?.vendor ?? host.profile.cpu.vendor;
+    return { props: vendor === undefined ? known : { ...known, vendor }, from };
+  }
+  return host.accelCpuDelta ? { props: host.accelCpuDelta, from: 'profile' } : null;
 }
 
 /** Features the host cannot give a named model: with enforce QEMU refuses to start (a problem),

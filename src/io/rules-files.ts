@@ -1,12 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { compileRules, type Rules } from '../check/rules.js';
 import { validate } from '../model/validate.js';
+import { KvmDefaultsTable } from '../model/catalog.js';
 import { MigrationRules } from '../model/verdict.js';
 import { compileVisibility, VisibilityRules, type GuestVisibility } from '../model/visibility.js';
 import { readDataFile } from './data-files.js';
 import { errorMessage, UserError } from '../util/errors.js';
 
 export const MIGRATION_RULES_FILE = fileURLToPath(new URL('../../../data/rules/migration.yaml', import.meta.url));
+export const KVM_DEFAULTS_FILE = fileURLToPath(new URL('../../../data/rules/kvm-defaults.yaml', import.meta.url));
 export const VISIBILITY_FILE = fileURLToPath(new URL('../../../data/rules/visibility.yaml', import.meta.url));
 
 let cachedVisibility: GuestVisibility | undefined;
@@ -40,4 +42,9 @@ function checkPatterns(file: string, patterns: readonly (readonly [string, strin
       throw new UserError(`not a regular expression: ${errorMessage(e)}`, `${file}: ${where}`);
     }
   }
+}
+
+/** What QEMU's source says KVM sets on every CPU model (data/rules/kvm-defaults.yaml). */
+export function kvmDefaultsTable(file = KVM_DEFAULTS_FILE): KvmDefaultsTable {
+  return validate(KvmDefaultsTable, readDataFile(file, 'KVM defaults'), file);
 }

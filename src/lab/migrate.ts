@@ -94,7 +94,13 @@ export async function labMigrate(o: LabOptions): Promise<LabRun> {
     const port = await freePort();
     const uri = `tcp:127.0.0.1:${port}`;
     await dest.qmp.execute('migrate-incoming', { uri });
-    await src.qmp.execute('migrate', { uri });
+    try {
+      await src.qmp.execute('migrate', { uri });
+    } catch (e) {
+      // The source refuses to start the migration (a migration blocker: invtsc, migratable=off,
+      // a device that cannot migrate): QEMU's own answer, observed like any other refusal.
+      return run({ observed: 'impossible', stage: 'migration', destinationStarted: true, migration: 'failed', destinationRunning: false, error: `source refused to migrate: ${errorMessage(e)}`, differences: [] });
+    }
     const deadline = Date.now() + (o.migrationTimeoutMs ?? 60_000);
     let status = 'active';
     let error: string | undefined;

@@ -1,3 +1,4 @@
+import { kvmUnusable } from './preflight.js';
 import { findCatalog } from '../io/catalog-files.js';
 import { checkMigration } from '../check/check.js';
 import type { Rules } from '../check/rules.js';
@@ -29,6 +30,8 @@ export interface ScenarioResult {
 
 export interface VerifySummary {
   results: ScenarioResult[];
+  /** KVM scenarios not run because KVM is not usable here, and why. */
+  skipped: { names: string[]; why: string } | null;
   agreement: number;
   falseSafe: number;
   confusion: Record<Outcome, Record<Observed, number>>;
@@ -83,10 +86,14 @@ export async function runScenario(s: Scenario, hosts: LabHosts, rules: Rules): P
   };
 }
 
-export async function verifyScenarios(scenarios: Scenario[], rules: Rules, onResult?: (r: ScenarioResult, i: number) => void): Promise<VerifySummary> {
+/** Run every scenario; those on KVM are skipped (and said so) where /dev/kvm cannot be used. */
+export async function verifyScenarios(all: Scenario[], rules: Rules, onResult?: (r: ScenarioResult, i: number) => void): Promise<VerifySummary> {
   const started = Date.now();
   const hosts = new LabHosts();
   const results: ScenarioResult[] = [];
+  const noKvm = kvmUnusable();
+  const skippedNames = noKvm ? all.filter((s) => s.accel === 'kvm').map((s) => s.name) : [];
+  const scenarios = all.filter((s) => !skippedNames.includes(s.name));
   for (const [i, s] of scenarios.entries()) {
     const r = await runScenario(s, hosts, rules);
     results.push(r);
@@ -98,7 +105,8 @@ export async function verifyScenarios(scenarios: Scenario[], rules: Rules, onRes
   for (const r of results) confusion[r.predicted][r.observed]++;
   return {
     results,
-    agreement: results.filter((r) => r.agree).length / results.length,
+    skipped: skippedNames.length ? { names: skippedNames, why: `KVM is not usable here (${noKvm})` } : null,
+    agreement: results.length ? results.filter((r) => r.agree).length / results.length : 0,
     falseSafe: results.filter((r) => r.falseSafe).length,
     confusion,
     durationMs: Date.now() - started,

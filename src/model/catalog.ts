@@ -57,6 +57,11 @@ export const MachineType = Type.Object(
       Type.Record(Type.String(), Props, { description: 'Full device properties, only for the machine type that is its family baseline.' }),
     ),
     compatProps: Type.Optional(Type.Array(CompatProp)),
+    kvmCpuDeltas: Type.Optional(
+      Type.Record(Type.String(), PropsDelta, {
+        description: "Per CPU model, how what KVM sets on it differs on this machine type from the model's kvmDelta (compat properties of old machine types).",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -76,6 +81,7 @@ export const CpuModel = Type.Object(
     props: Type.Optional(Props),
     deltaFrom: Type.Optional(Type.String({ description: 'The version this one is stored as a delta on.' })),
     delta: Type.Optional(PropsDelta),
+    kvmDelta: Type.Optional(Props),
   },
   { additionalProperties: false },
 );
@@ -90,6 +96,25 @@ export const ProbeDevice = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/**
+ * What this build sets on every CPU model under KVM beyond its TCG expansion (kvm_default_props
+ * and friends): the build's fact, so that a check under KVM needs no KVM host profile to know it.
+ * A model's KVM CPU is its expansion on the machine type, then its KVM delta: CpuModel.kvmDelta
+ * (or `defaults` when it has none), changed by MachineType.kvmCpuDeltas; and the vendor is always
+ * the host's (x86_cpu_load_model(): a host-CPUID accelerator takes the host's vendor).
+ */
+export const KvmCpuDefaults = Type.Object(
+  {
+    from: Type.Union([Type.Literal('probe'), Type.Literal('source')], {
+      description: 'probe: every model expanded under KVM on every machine type and compared with its TCG expansion; source: the cited kvm_default_props table only (no KVM where the catalog was made).',
+    }),
+    source: Type.String({ description: 'Where the values come from: how they were probed, or the QEMU source lines.' }),
+    defaults: Type.Record(Type.String(), PropValue, { description: 'The KVM delta most models get on the default machine type.' }),
+  },
+  { additionalProperties: false },
+);
+export type KvmCpuDefaults = Static<typeof KvmCpuDefaults>;
 
 export const Catalog = Type.Object(
   {
@@ -127,7 +152,29 @@ export const Catalog = Type.Object(
         'The non-abstract device types that are PCI devices (`qom-list-types implements=pci-device`): they plug into a PCI bus and so have a placement class (root bus, behind a PCIe port, behind a PCI bridge); the others sit on ISA, USB, SCSI, virtio-serial or the system bus.',
     }),
     commandLineOptions: Type.Array(Type.String(), { description: 'The options `qemu -help` lists.' }),
+    kvm: Type.Optional(KvmCpuDefaults),
   },
   { additionalProperties: false, $id: 'Catalog' },
 );
 export type Catalog = Static<typeof Catalog>;
+
+/** data/rules/kvm-defaults.yaml: what QEMU's source says KVM sets on every CPU model. */
+export const KvmDefaultsTable = Type.Object(
+  {
+    rows: Type.Array(
+      Type.Object(
+        {
+          from: Type.String({ description: 'First QEMU version (major.minor) the row holds for.' }),
+          to: Type.String({ description: 'Last QEMU version (major.minor) the row holds for.' }),
+          property: Type.String(),
+          value: PropValue,
+          source: Type.String({ description: 'The QEMU source lines.' }),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1 },
+    ),
+  },
+  { additionalProperties: false, $id: 'KvmDefaultsTable' },
+);
+export type KvmDefaultsTable = Static<typeof KvmDefaultsTable>;

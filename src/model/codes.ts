@@ -53,6 +53,7 @@ const DOCUMENT_CODES = {
   OPTION_UNKNOWN: code('error', 'impossible', ['verdict', 'validation', 'fleet'], 'the QEMU build has no such command-line option: it refuses to start'),
   CPU_MODEL_UNKNOWN: code('error', 'impossible', STARTS, "a host's QEMU build has no such CPU model"),
   CPU_MODEL_NEEDS_ACCELERATOR: code('error', 'impossible', ['verdict', 'fleet', 'validation'], 'the CPU model needs an accelerator the host does not run guests with (-cpu host without KVM)', '0.2.0'),
+  CPU_FEATURE_UNKNOWN: code('error', 'impossible', STARTS, 'the QEMU build has no such CPU feature: it refuses to start', '0.2.0'),
   CPU_FEATURE_MISSING: code('error', 'impossible', STARTS, 'the host cannot give a CPU feature the guest needs: with enforce QEMU refuses to start'),
   CPU_AVAILABILITY_UNKNOWN: code('error', 'unknown', ['verdict', 'validation', 'fleet'], "the host profile does not say whether the CPU model can run there (probed with another build)"),
   DEVICE_REFUSED: code('error', 'impossible', STARTS, 'QEMU refuses the device on this machine type'),
@@ -71,6 +72,10 @@ const DOCUMENT_CODES = {
   FIRMWARE_DIFFERS: code('warn', 'unknown', VERDICT, 'the two sides boot different firmware: their ROM and flash devices differ'),
   MEMORY_DIFFERS: code('error', 'impossible', VERDICT, 'the RAM size differs: the RAM block does not load'),
   MEMORY_HOTPLUG_DIFFERS: code('warn', 'unknown', VERDICT, 'memory hotplug (maxmem, slots) differs'),
+  MIGRATION_BLOCKED_INVTSC: code('error', 'impossible', VERDICT, 'under KVM the source CPU has invtsc and no tsc-frequency: QEMU refuses to migrate it', '0.2.0'),
+  MIGRATION_BLOCKER_UNKNOWN: code('warn', 'unknown', VERDICT, 'a host-dependent CPU with migratable=off passes the host non-migratable features through, and the host profile does not say whether it has them', '0.2.0'),
+  MEMORY_SLOTS_DIFFERS: code('error', 'impossible', VERDICT, 'the number of memory hotplug slots differs (or hotplug is on one side only): the ACPI memory hotplug state does not load', '0.2.0'),
+  MEMORY_MAXMEM_DIFFERS: code('warn', 'unsafe', VERDICT, 'maxmem differs with the same slots: the hotplug memory range the guest sees changes', '0.2.0'),
   VCPU_COUNT_DIFFERS: code('error', 'impossible', VERDICT, 'the vCPU count differs (fewer: the stream fails; more: the guest finds new CPUs)'),
   VCPU_TOPOLOGY_DIFFERS: code('warn', 'unsafe', VERDICT, 'the vCPU topology (sockets, dies, cores, threads, max) differs: the CPUID topology changes'),
   MIGRATION_BLOCKED: code('error', 'impossible', VERDICT, 'QEMU blocks migration of this guest (confidential guest, VFIO device)'),
@@ -80,6 +85,7 @@ const DOCUMENT_CODES = {
 
   // Migration verdicts: the CPU.
   CPU_UNKNOWN: code('warn', 'unknown', VERDICT, 'the catalogs or host profiles do not give the CPU of one side'),
+  CPU_KVM_DEFAULTS: code('info', 'none', VERDICT, "what each build adds to the CPU model under KVM (its catalog's KVM facts, or the host profile's sample), shown; compared as part of the CPU", '0.2.0'),
   CPU_KVM_DEFAULTS_UNKNOWN: code('warn', 'unknown', VERDICT, "a host profile does not record the CPU defaults its build adds under KVM"),
   CPU_MODEL_DIFFERS: code('info', 'none', VERDICT, 'the two sides name different CPU models (what they give is compared apart)'),
   CPU_DEFINITION_DIFFERS: code('warn', 'unsafe', VERDICT, "the CPU the guest sees changes: another model, or the same one defined otherwise"),

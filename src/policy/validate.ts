@@ -1,6 +1,6 @@
 import { concreteHostModel } from '../check/check.js';
 import { runtimePlatform, type RuntimePlatform } from '../check/runtime.js';
-import { hostCpuHas } from '../resolve/cpu-features.js';
+import { cpuMigratableOff, hostCpuHas } from '../resolve/cpu-features.js';
 import { ResolveError, type TargetHost } from '../resolve/target.js';
 import type { GuestSpec } from '../model/guest.js';
 import type { GuestVisibility } from '../model/visibility.js';
@@ -283,10 +283,7 @@ function machineFindings(p: RuntimePlatform, machine: string): Finding[] {
 
 /** host-passthrough and maximum: fine for a guest that does not migrate. */
 function hostDependentCpuFinding(p: RuntimePlatform, mode: string): Finding {
-  // -cpu host,migratable=off reads as a feature turned off; libvirt's migratable='off' as a property.
-  const migratable = p.spec.cpu.properties?.migratable;
-  const off = migratable === false || migratable === 'off' || p.spec.cpu.features?.some((f) => f.name === 'migratable' && (f.policy === 'disable' || f.policy === 'forbid'));
-  if (off) return finding('pass', 'best-practice', 'HOST_DEPENDENT_CPU_NOT_MIGRATED', mode, `${mode} with migratable=off: the guest is not meant to migrate`);
+  if (cpuMigratableOff(p.spec.cpu)) return finding('pass', 'best-practice', 'HOST_DEPENDENT_CPU_NOT_MIGRATED', mode, `${mode} with migratable=off: the guest is not meant to migrate`);
   return finding('warn', 'best-practice', 'HOST_DEPENDENT_CPU', mode, `${mode} gives the guest whatever this host's CPU is: it can migrate only to an identical host`, {
     remedy: 'pin a named CPU model every destination can run (guestabi resolve --cluster), or say the guest does not migrate (migratable=off)',
   });

@@ -24,6 +24,13 @@ export const ACCELERATOR_FEATURES = /^(hv-.*|kvm.*)$/;
  */
 export const HOST_MODEL_EXCLUDED = /^(invtsc|vmx-.*|kvm.*|hv-.*|x-.*|pmu|tcg-cpuid|hypervisor|lbr-fmt|full-cpuid-auto-level|cpuid-0xb|fill-mtrr-mask|l3-cache|legacy-cache|vmware-cpuid-freq|host-.*|check|enforce|migratable)$/;
 
+/** -cpu host,migratable=off (read as a feature turned off) or libvirt's migratable='off' (a
+ *  property): the host-dependent CPU then passes the host's non-migratable features through. */
+export function cpuMigratableOff(cpu: GuestSpec['cpu']): boolean {
+  const m = cpu.properties?.migratable;
+  return m === false || m === 'off' || (cpu.features ?? []).some((f) => f.name === 'migratable' && (f.policy === 'disable' || f.policy === 'forbid'));
+}
+
 /** A feature the user named, in QEMU's canonical spelling (libvirt and legacy spellings too). */
 export function canonicalFeature(name: string, catalog: CatalogIndex): string {
   return catalog.data.cpuFeatureAliases[name] ?? name;
@@ -58,8 +65,21 @@ export function askedFeatures(features: GuestSpec['cpu']['features'], catalog: C
  *  it; with no host CPU expansion in the profile, nothing is known to be lacking. */
 export function hostLacks(host: TargetHost, asked: ReadonlyMap<string, boolean>): string[] {
   const out: string[] = [];
-  for (const [f, on] of asked) if (on && !ACCELERATOR_FEATURES.test(f) && host.hostFeatures && !host.hostFeatures.has(f)) out.push(f);
+  for (const [f, on] of asked) if (on && !ACCELERATOR_FEATURES.test(f) && lacks(host, f)) out.push(f);
   return out;
+}
+
+/**
+ * Features KVM gives a named model but leaves out of the migratable host expansion (x86
+ * feature_word_info unmigratable_flags: invtsc), by the /proc/cpuinfo flag that says the host
+ * has them. Under TCG the host expansion (max) is the whole truth.
+ */
+const UNMIGRATABLE_HOST_FLAGS: Readonly<Record<string, string>> = { invtsc: 'nonstop_tsc' };
+
+function lacks(host: TargetHost, feature: string): boolean {
+  const flag = UNMIGRATABLE_HOST_FLAGS[feature];
+  if (flag && host.profile.accel === 'kvm') return host.profile.cpu.flags.length > 0 && !host.profile.cpu.flags.includes(flag);
+  return host.hostFeatures !== null && !host.hostFeatures.has(feature);
 }
 
 /**

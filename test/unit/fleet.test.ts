@@ -50,6 +50,8 @@ const GUESTS: [string, string | null, string][] = [
   ['unplaced', null, `-machine pc-q35-10.0 -cpu qemu64 ${B}`],
   ['unplaced-old', null, `-machine pc-i440fx-2.12 -cpu pentium3 ${B}`],
   ['only-10', '10.0-tcg-old', `-machine pc-q35-10.0 -cpu qemu64 ${B} -device virtio-rng-pci`],
+  // An option guestabi does not model: unknown across builds.
+  ['unmodelled', '7.2-tcg-a', `-machine pc-q35-7.2 -cpu qemu64 ${B} -rtc base=localtime`],
 ];
 
 function fixtureGuests(): FleetGuest[] {

@@ -1,12 +1,17 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { CatalogIndex } from '../../catalog/catalog.js';
 import { diffCatalogs, type CatalogDiff, type PropertyChange, type SubjectChanges } from '../../catalog/diff.js';
 import { catalogFileName, findCatalog, SHIPPED_CATALOG_DIR, shippedCatalogFiles, shippedCatalogs, writeCatalogFile } from '../../io/catalog-files.js';
+import { kvmDefaultsTable } from '../../io/rules-files.js';
+import { kvmUnusable } from '../../lab/preflight.js';
+import { Catalog } from '../../model/catalog.js';
+import { validate } from '../../model/validate.js';
+import { probeKvmDefaults, withSourceKvmDefaults } from '../../probe/kvm-defaults.js';
 import { cachedBuilds, findQemuBuild } from '../../qmp/build.js';
 import { probeCatalog } from '../../probe/catalog-probe.js';
 import { liveStarter } from '../../probe/session.js';
 import { HelpRequested, UserError } from '../../util/errors.js';
-import { checkOutputFolder } from '../../util/files.js';
+import { checkOutputFolder, parseJsonOrYaml, readUserFile } from '../../util/files.js';
 import { toolVersion } from '../../util/tool.js';
 import { compareVersions } from '../../util/versions.js';
 import { parseCommandArgs, requireOne } from '../args.js';
@@ -15,7 +20,7 @@ import { fmtValue, print, printJson, progressReporter, table, wrapList } from '.
 const USAGE = `guestabi catalog list [--json]
        guestabi catalog show VERSION [--machines | --cpus | --machine NAME | --cpu NAME] [--json]
        guestabi catalog diff A B [--machine NAME] [--all] [--json]
-       guestabi catalog regen [--qemu VERSION ...] [--out DIR]`;
+       guestabi catalog regen [--qemu VERSION ...] [--out DIR] [--kvm-only]`;
 
 export async function catalogCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -279,9 +284,10 @@ export function printDiff(d: CatalogDiff, opts: { showAdded: boolean; only?: str
   }
 }
 
-/** Probe every fetched build (or those named) and write the shipped catalogs. */
+/** Probe every fetched build (or those named) and write the shipped catalogs; with --kvm-only,
+ *  re-probe only what KVM sets on every model, into the catalogs already there. */
 async function regenCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { qemu: { type: 'string', multiple: true }, out: { type: 'string' } }, USAGE);
+  const { values, positionals } = parseCommandArgs(argv, { qemu: { type: 'string', multiple: true }, out: { type: 'string' }, 'kvm-only': { type: 'boolean' } }, USAGE);
   if (positionals.length) throw new UserError(`unexpected argument '${positionals[0]}'\nusage: ${USAGE}`);
   const labels = values.qemu?.length ? values.qemu : ['5.2', '7.2', '10.0'];
   const available = cachedBuilds();
@@ -289,10 +295,15 @@ async function regenCommand(argv: string[]): Promise<number> {
   if (missing.length) throw new UserError(`QEMU ${missing.join(', ')} not fetched: run scripts/fetch-qemu.sh ${missing.join(' ')}`, '--qemu');
   const out = values.out ?? SHIPPED_CATALOG_DIR;
   if (values.out !== undefined) checkOutputFolder(values.out, '--out');
+  const noKvm = kvmUnusable();
+  if (values['kvm-only'] && noKvm) throw new UserError(`KVM is not usable here (${noKvm}): nothing to probe`, '--kvm-only');
   for (const label of labels.sort(compareVersions)) {
     const build = findQemuBuild(label);
     const started = Date.now();
-    const catalog = await probeCatalog({ starter: liveStarter(build), toolVersion: toolVersion(), progress: progressReporter(`QEMU ${label}`) });
+    const progress = progressReporter(`QEMU ${label}`);
+    const probed = values['kvm-only'] ? existingCatalog(out, label) : await probeCatalog({ starter: liveStarter(build), toolVersion: toolVersion(), progress });
+    const catalog = noKvm ? withSourceKvmDefaults(probed, kvmDefaultsTable()) : await probeKvmDefaults(liveStarter(build), probed, { progress: (d, t, w) => progress(d, t, `KVM ${w}`) });
+    if (noKvm) print(`QEMU ${label}: KVM is not usable here (${noKvm}): what KVM sets on every CPU model is taken from data/rules/kvm-defaults.yaml`);
     const file = join(out, catalogFileName(catalog));
     writeCatalogFile(file, catalog);
     print(`${catalog.id}: ${catalog.machines.length} machine types, ${catalog.cpuModels.length} CPU models in ${((Date.now() - started) / 1000).toFixed(1)} s -> ${file}`);
@@ -300,4 +311,12 @@ async function regenCommand(argv: string[]): Promise<number> {
   const stale = shippedCatalogFiles(out).filter((f) => !labels.some((l) => f.includes(`qemu-${l}`)));
   if (stale.length) print(`Other catalogs left as they were: ${stale.join(', ')}`);
   return 0;
+}
+
+/** The catalog of build `label` already in `dir`, whole. */
+function existingCatalog(dir: string, label: string): Catalog {
+  const file = shippedCatalogFiles(dir).find((f) => basename(f).startsWith(`qemu-${label}.`));
+  if (!file) throw new UserError(`no catalog of QEMU ${label} in ${dir} to add KVM facts to: run catalog regen without --kvm-only`, '--kvm-only');
+  // The file itself, not a prebuilt index of it that may be older.
+  return validate(Catalog, parseJsonOrYaml(readUserFile(file, 'catalog'), file), file);
 }

@@ -119,6 +119,7 @@ function printSummary(s: VerifySummary): void {
     print(`${p.padEnd(22)} ${String(row.safe).padStart(4)}  ${String(row.unsafe).padStart(6)}  ${String(row.impossible).padStart(10)}`);
   }
   print();
+  if (s.skipped) print(`skipped ${s.skipped.names.length} KVM scenario(s): ${s.skipped.why}`);
   print(`agreement ${(s.agreement * 100).toFixed(1)}% (${s.results.filter((r) => r.agree).length} of ${s.results.length}); predicted safe but not safe: ${s.falseSafe}; ${(s.durationMs / 1000).toFixed(0)} s`);
   const dis = s.results.filter((r) => !r.agree);
   if (dis.length) {
