@@ -274,7 +274,7 @@ function kvmDefaults({ src, dst, sameBuild }: Comparison): Reason[] {
     return [
       reason('CPU_KVM_DEFAULTS_UNKNOWN', 'warn', 'cpu', 'under KVM each build adds its own defaults to every CPU model, and neither the catalog nor the host profile of one side records them', {
         effect: 'unknown',
-        remedy: 'regenerate the catalog where KVM can be used (guestabi catalog regen --kvm-only), or probe the hosts with guestabi probe --accel kvm',
+        remedy: 'regenerate the catalog where KVM can be used (guestabi catalog regen --update), or probe the hosts with guestabi probe --accel kvm',
       }),
     ];
   }
@@ -298,6 +298,18 @@ function vcpus({ src, dst, rules }: Comparison): Reason[] {
   if (src.vcpus.count !== dst.vcpus.count) {
     const fewer = dst.vcpus.count < src.vcpus.count;
     const p = fewer ? rules.data.presence.sourceOnly : rules.data.presence.destinationOnly;
+    const queues = autoQueueDevices(src);
+    if (!fewer && queues.length) {
+      return [
+        reason('VCPU_COUNT_DIFFERS', 'error', 'vcpus', `${src.vcpus.count} vCPUs on the source, ${dst.vcpus.count} on the destination: ${queues.join(', ')} take${queues.length === 1 ? 's' : ''} one queue per vCPU, and the destination's other queue count does not load ("Failed to load virtio-blk:virtio")`, {
+          a: src.vcpus.count,
+          b: dst.vcpus.count,
+          effect: 'impossible',
+          details: queues,
+          source: 'QEMU hw/virtio/virtio-pci.c virtio_pci_optimal_num_queues() (num-queues auto = the vCPU count, machine types 5.2 on; hw_compat_5_1 keeps 1); lab: fuzz seed 777',
+        }),
+      ];
+    }
     return [reason('VCPU_COUNT_DIFFERS', fewer ? 'error' : 'warn', 'vcpus', `${src.vcpus.count} vCPUs on the source, ${dst.vcpus.count} on the destination: ${p.why}`, { a: src.vcpus.count, b: dst.vcpus.count, effect: effectOf(fewer), source: p.evidence })];
   }
   const out: Reason[] = [];
@@ -309,6 +321,16 @@ function vcpus({ src, dst, rules }: Comparison): Reason[] {
     if (a !== b) out.push(reason('VCPU_TOPOLOGY_DIFFERS', 'warn', `vcpus.${k}`, `vCPU ${k} is ${a} on the source and ${b} on the destination: the CPUID topology changes`, { a, b, effect: 'unsafe' }));
   }
   return out;
+}
+
+/** virtio-blk and virtio-scsi PCI devices whose queue count follows the vCPU count: num-queues
+ *  not given, on a build and machine type of 5.2 or later (hw_compat_5_1 sets it to 1 before). */
+function autoQueueDevices(p: RuntimePlatform): string[] {
+  const version = p.machine ? p.host.catalog.machine(p.machine)?.version : undefined;
+  if (compareVersions(p.host.catalog.version, '5.2') < 0 || (version !== null && version !== undefined && compareVersions(version, '5.2') < 0)) return [];
+  return p.devices
+    .filter((d) => /^(virtio-blk|virtio-scsi|vhost-user-blk|vhost-scsi|vhost-user-scsi)-pci(-transitional|-non-transitional)?$/.test(d.type) && !('num-queues' in d.settings) && !('num_queues' in d.settings))
+    .map((d) => d.id ?? d.type);
 }
 
 /**

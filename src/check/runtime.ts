@@ -1,3 +1,4 @@
+import type { CatalogIndex } from '../catalog/catalog.js';
 import { compareVersions } from '../util/versions.js';
 import type { Props } from '../model/common.js';
 import type { MachineType } from '../model/catalog.js';
@@ -83,6 +84,16 @@ export function runtimePlatform(spec: GuestSpec, host: TargetHost, visibility: G
   if (asked > m.cpuMax) {
     problems.push(reason('VCPUS_OVER_MACHINE_LIMIT', 'error', machine, `${machine} takes at most ${m.cpuMax} vCPUs, the guest asks ${asked}`, { host: host.name, effect: 'impossible' }));
   }
+  const hotplugRefused = m.refusedOptions?.['memory-hotplug'];
+  if (hotplugRefused && spec.memory.maxMiB !== undefined) {
+    problems.push(
+      reason('MEMORY_HOTPLUG_REFUSED', 'error', machine, `QEMU ${c.version} refuses memory hotplug (-m slots=,maxmem=) on ${machine}: ${hotplugRefused}`, {
+        host: host.name,
+        effect: 'impossible',
+        remedy: 'drop slots= and maxmem=, or use a newer machine type',
+      }),
+    );
+  }
   return { ...base, ...cpu, devices, board, problems };
 }
 
@@ -153,7 +164,7 @@ function cpuOnHost(spec: GuestSpec, host: TargetHost, m: MachineType, source: st
   const features = featuresOn(spec, host, reference, source, problems);
   if (!hostDependent && c.cpuModel(cpuName)) filtered = featuresFiltered(spec, host, cpuName, features, problems);
   const accel = hostDependent ? undefined : accelDefaults(host, cpuName, m);
-  const properties = { ...(cpu && !hostDependent ? realizedProps(cpu, features, c.version) : {}), ...spec.cpu.properties };
+  const properties = { ...(cpu && !hostDependent ? realizedProps(cpu, features, spec, c) : {}), ...spec.cpu.properties };
   if (cpu && (features.size || filtered.length || Object.keys(properties).length || accel)) {
     cpu = derivedCpu(cpu, features, properties, filtered, accel?.props ?? null);
   }
@@ -186,11 +197,36 @@ function featuresOn(spec: GuestSpec, host: TargetHost, reference: Props | undefi
  * CPUID_PSE36 | CPUID_PAE since the 2024 change). Lab: n270, coreduo and qemu32 read 32 on 5.2
  * and 7.2 and 36 on 10.0 (fuzz seed 20250610).
  */
-function realizedProps(cpu: Props, features: ReadonlyMap<string, boolean>, version: string): Props {
+function realizedProps(cpu: Props, features: ReadonlyMap<string, boolean>, spec: GuestSpec, c: CatalogIndex): Props {
   const on = (f: string) => features.get(f) ?? cpu[f] === true;
-  if (on('lm') || cpu['phys-bits'] !== 0) return {};
-  const widened = on('pse36') || (on('pae') && compareVersions(version, '9.0') >= 0);
-  return { 'phys-bits': widened ? 36 : 32 };
+  const out: Props = {};
+  if (!on('lm') && cpu['phys-bits'] === 0) out['phys-bits'] = on('pse36') || (on('pae') && compareVersions(c.version, '9.0') >= 0) ? 36 : 32;
+  return { ...out, ...raisedLevels(cpu, features, spec, c) };
+}
+
+/**
+ * With full-cpuid-auto-level every feature turned on raises min-level, min-xlevel and min-xlevel2
+ * to the leaf it lives in, and level/xlevel/xlevel2 follow unless given (x86_cpu_expand_features():
+ * x86_cpu_adjust_feat_level()); this happens before the host filters features, so a feature the
+ * host then drops still moves the leaves the guest sees. Lab: fuzz seed 777,
+ * srso-user-kernel-no=on on Icelake-Server-v4 raises xlevel from 0x80000008 to 0x80000021.
+ */
+function raisedLevels(cpu: Props, features: ReadonlyMap<string, boolean>, spec: GuestSpec, c: CatalogIndex): Props {
+  const levels = c.data.cpuFeatureLevels;
+  if (!levels || cpu['full-cpuid-auto-level'] === false) return {};
+  const out: Props = {};
+  for (const [f, enabled] of features) {
+    const lv = enabled ? levels[f] : undefined;
+    if (!lv) continue;
+    for (const k of ['level', 'xlevel', 'xlevel2'] as const) {
+      const need = lv[k];
+      const min = `min-${k}`;
+      if (need === undefined || Number(out[min] ?? cpu[min] ?? 0) >= need) continue;
+      out[min] = need;
+      if (spec.cpu.properties?.[k] === undefined && Number(cpu[k] ?? 0) < need) out[k] = need;
+    }
+  }
+  return out;
 }
 
 /**

@@ -57,6 +57,11 @@ export const MachineType = Type.Object(
       Type.Record(Type.String(), Props, { description: 'Full device properties, only for the machine type that is its family baseline.' }),
     ),
     compatProps: Type.Optional(Type.Array(CompatProp)),
+    refusedOptions: Type.Optional(
+      Type.Record(Type.String(), Type.String(), {
+        description: 'Guest options this machine type refuses to start with (memory-hotplug: -m slots=,maxmem=), with QEMU\'s words (probed).',
+      }),
+    ),
     kvmCpuDeltas: Type.Optional(
       Type.Record(Type.String(), PropsDelta, {
         description: "Per CPU model, how what KVM sets on it differs on this machine type from the model's kvmDelta (compat properties of old machine types).",
@@ -153,6 +158,12 @@ export const Catalog = Type.Object(
     }),
     commandLineOptions: Type.Array(Type.String(), { description: 'The options `qemu -help` lists.' }),
     kvm: Type.Optional(KvmCpuDefaults),
+    cpuFeatureLevels: Type.Optional(
+      Type.Record(Type.String(), Type.Object({ level: Type.Optional(Type.Integer()), xlevel: Type.Optional(Type.Integer()), xlevel2: Type.Optional(Type.Integer()) }, { additionalProperties: false }), {
+        description:
+          'Per CPUID feature, the basic, extended and Centaur leaf it needs (probed: the base model expanded with the feature on). With full-cpuid-auto-level QEMU raises min-level/min-xlevel/min-xlevel2 to it, even when the host then filters the feature away.',
+      }),
+    ),
   },
   { additionalProperties: false, $id: 'Catalog' },
 );

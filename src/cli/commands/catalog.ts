@@ -6,6 +6,7 @@ import { kvmDefaultsTable } from '../../io/rules-files.js';
 import { kvmUnusable } from '../../lab/preflight.js';
 import { Catalog } from '../../model/catalog.js';
 import { validate } from '../../model/validate.js';
+import { probeBuildFacts } from '../../probe/build-facts.js';
 import { probeKvmDefaults, withSourceKvmDefaults } from '../../probe/kvm-defaults.js';
 import { cachedBuilds, findQemuBuild } from '../../qmp/build.js';
 import { probeCatalog } from '../../probe/catalog-probe.js';
@@ -20,7 +21,7 @@ import { fmtValue, print, printJson, progressReporter, table, wrapList } from '.
 const USAGE = `guestabi catalog list [--json]
        guestabi catalog show VERSION [--machines | --cpus | --machine NAME | --cpu NAME] [--json]
        guestabi catalog diff A B [--machine NAME] [--all] [--json]
-       guestabi catalog regen [--qemu VERSION ...] [--out DIR] [--kvm-only]`;
+       guestabi catalog regen [--qemu VERSION ...] [--out DIR] [--update]`;
 
 export async function catalogCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -284,10 +285,11 @@ export function printDiff(d: CatalogDiff, opts: { showAdded: boolean; only?: str
   }
 }
 
-/** Probe every fetched build (or those named) and write the shipped catalogs; with --kvm-only,
- *  re-probe only what KVM sets on every model, into the catalogs already there. */
+/** Probe every fetched build (or those named) and write the shipped catalogs; with --update,
+ *  re-probe only the facts asked one question each (feature leaves, option refusals, what KVM
+ *  sets on every model) into the catalogs already there. */
 async function regenCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { qemu: { type: 'string', multiple: true }, out: { type: 'string' }, 'kvm-only': { type: 'boolean' } }, USAGE);
+  const { values, positionals } = parseCommandArgs(argv, { qemu: { type: 'string', multiple: true }, out: { type: 'string' }, update: { type: 'boolean' } }, USAGE);
   if (positionals.length) throw new UserError(`unexpected argument '${positionals[0]}'\nusage: ${USAGE}`);
   const labels = values.qemu?.length ? values.qemu : ['5.2', '7.2', '10.0'];
   const available = cachedBuilds();
@@ -296,12 +298,12 @@ async function regenCommand(argv: string[]): Promise<number> {
   const out = values.out ?? SHIPPED_CATALOG_DIR;
   if (values.out !== undefined) checkOutputFolder(values.out, '--out');
   const noKvm = kvmUnusable();
-  if (values['kvm-only'] && noKvm) throw new UserError(`KVM is not usable here (${noKvm}): nothing to probe`, '--kvm-only');
   for (const label of labels.sort(compareVersions)) {
     const build = findQemuBuild(label);
     const started = Date.now();
     const progress = progressReporter(`QEMU ${label}`);
-    const probed = values['kvm-only'] ? existingCatalog(out, label) : await probeCatalog({ starter: liveStarter(build), toolVersion: toolVersion(), progress });
+    const main = values.update ? existingCatalog(out, label) : await probeCatalog({ starter: liveStarter(build), toolVersion: toolVersion(), progress });
+    const probed = await probeBuildFacts(liveStarter(build), main, { progress });
     const catalog = noKvm ? withSourceKvmDefaults(probed, kvmDefaultsTable()) : await probeKvmDefaults(liveStarter(build), probed, { progress: (d, t, w) => progress(d, t, `KVM ${w}`) });
     if (noKvm) print(`QEMU ${label}: KVM is not usable here (${noKvm}): what KVM sets on every CPU model is taken from data/rules/kvm-defaults.yaml`);
     const file = join(out, catalogFileName(catalog));
@@ -316,7 +318,7 @@ async function regenCommand(argv: string[]): Promise<number> {
 /** The catalog of build `label` already in `dir`, whole. */
 function existingCatalog(dir: string, label: string): Catalog {
   const file = shippedCatalogFiles(dir).find((f) => basename(f).startsWith(`qemu-${label}.`));
-  if (!file) throw new UserError(`no catalog of QEMU ${label} in ${dir} to add KVM facts to: run catalog regen without --kvm-only`, '--kvm-only');
+  if (!file) throw new UserError(`no catalog of QEMU ${label} in ${dir} to update: run catalog regen without --update`, '--update');
   // The file itself, not a prebuilt index of it that may be older.
   return validate(Catalog, parseJsonOrYaml(readUserFile(file, 'catalog'), file), file);
 }

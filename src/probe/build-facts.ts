@@ -1,0 +1,68 @@
+import type { Catalog } from '../model/catalog.js';
+import { QemuStartError } from '../qmp/launcher.js';
+import { errorMessage } from '../util/errors.js';
+import { mapPool } from '../util/pool.js';
+import type { QemuStarter } from './session.js';
+
+/**
+ * Facts of a build learnt by asking QEMU one question each, added to a catalog after its main
+ * probe (and by `catalog regen --update` to the catalogs already there):
+ * - the CPUID leaf each feature needs: the base model (level 0) expanded with only that feature
+ *   on gives it as min-level / min-xlevel / min-xlevel2 (x86_cpu_expand_features(): with
+ *   full-cpuid-auto-level every enabled feature raises them, before the host filters any);
+ * - the machine types that refuse memory hotplug (-m slots=,maxmem=), with QEMU's words.
+ */
+export async function probeBuildFacts(starter: QemuStarter, catalog: Catalog, opts: { concurrency?: number; progress?: (done: number, total: number, what: string) => void } = {}): Promise<Catalog> {
+  const cpuFeatureLevels = await featureLevels(starter, catalog.cpuFeatures);
+  const probed = catalog.machines.filter((m) => m.probe === 'ok').map((m) => m.name);
+  const refusals = new Map<string, string>();
+  let done = 0;
+  await mapPool(probed, opts.concurrency ?? 2, async (machine) => {
+    const why = await refuses(starter, machine, ['-m', '128,slots=2,maxmem=1G']);
+    if (why) refusals.set(machine, why);
+    opts.progress?.(++done, probed.length, `memory hotplug on ${machine}`);
+  });
+  const machines = catalog.machines.map((m) => {
+    const { refusedOptions: _old, ...rest } = m;
+    const why = refusals.get(m.name);
+    return why ? { ...rest, refusedOptions: { 'memory-hotplug': why } } : rest;
+  });
+  return { ...catalog, machines, cpuFeatureLevels };
+}
+
+async function featureLevels(starter: QemuStarter, features: string[]): Promise<NonNullable<Catalog['cpuFeatureLevels']>> {
+  const s = await starter.start(['-machine', 'none', '-nodefaults', '-display', 'none', '-no-user-config', '-S', '-accel', 'tcg'], 'feature-levels');
+  try {
+    const out: NonNullable<Catalog['cpuFeatureLevels']> = {};
+    for (const f of features) {
+      const r = await s.qmp.execute<{ model: { props: Record<string, unknown> } }>('query-cpu-model-expansion', { type: 'full', model: { name: 'base', props: { [f]: true } } });
+      const p = r.model.props;
+      const lv: { level?: number; xlevel?: number; xlevel2?: number } = {};
+      if (typeof p['min-level'] === 'number' && p['min-level'] > 0) lv.level = p['min-level'];
+      if (typeof p['min-xlevel'] === 'number' && p['min-xlevel'] > 0) lv.xlevel = p['min-xlevel'];
+      if (typeof p['min-xlevel2'] === 'number' && p['min-xlevel2'] > 0) lv.xlevel2 = p['min-xlevel2'];
+      if (Object.keys(lv).length) out[f] = lv;
+    }
+    return out;
+  } finally {
+    await s.stop();
+  }
+}
+
+/** QEMU's words when `machine` refuses to start with `args`; undefined when it starts. */
+async function refuses(starter: QemuStarter, machine: string, args: string[]): Promise<string | undefined> {
+  try {
+    const s = await starter.start(['-machine', machine, '-nodefaults', '-display', 'none', '-no-user-config', '-S', '-accel', 'tcg', ...args], `refuses-${machine}`);
+    await s.stop();
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof QemuStartError) || e.crashed) throw e;
+    return withoutBinary(errorMessage(e));
+  }
+}
+
+/** QEMU's message without the path of the binary that said it. */
+function withoutBinary(message: string): string {
+  const m = /qemu-system-\w+: (.*)$/s.exec(message);
+  return (m ? m[1]! : message).trim().split('\n')[0]!;
+}
