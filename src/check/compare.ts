@@ -39,10 +39,11 @@ function effectOf(fails: boolean): Exclude<Outcome, 'safe'> {
 const partOn = (v: PropValue | undefined) => v === true || v === 'on' || v === 'auto';
 
 /** Property differences of one device (or board device), each with what it does to a migration. */
-function propertyReasons(subject: string, a: Props, b: Props, rules: Rules, code: Reason['code']): Reason[] {
+function propertyReasons(subject: string, a: Props, b: Props, rules: Rules, code: Reason['code'], unseen?: RegExp): Reason[] {
   const out: Reason[] = [];
   const parts = rules.data.machineOptionsAddingParts;
   for (const d of guestVisibleDiff(a, b, rules)) {
+    if (unseen?.test(d.property)) continue;
     let rule = rules.propertyEffect(d.property);
     if (subject === 'board/machine' && parts.options.includes(d.property)) {
       const onSourceOnly = partOn(d.a) && !partOn(d.b);
@@ -59,6 +60,14 @@ function propertyReasons(subject: string, a: Props, b: Props, rules: Rules, code
     );
   }
   return out;
+}
+
+/** The PCIe-only properties, when both machine types have no PCI Express bus (rules: conventionalPci). */
+function conventionalPci({ src, dst, rules }: Comparison): RegExp | undefined {
+  const r = rules.data.conventionalPci;
+  const family = (p: RuntimePlatform) => (p.machine ? p.host.catalog.machine(p.machine)?.family : undefined);
+  if (!r || !r.families.includes(family(src) ?? '') || !r.families.includes(family(dst) ?? '')) return undefined;
+  return new RegExp(r.match);
 }
 
 /** What every comparer is given: both sides on the same machine type, the rules, and what is
@@ -105,8 +114,19 @@ export function comparePlatforms(src: RuntimePlatform, dst: RuntimePlatform, rul
   for (const p of src.problems) out.push({ ...p, code: p.code === 'MACHINE_TYPE_UNKNOWN' ? 'SOURCE_CANNOT_START' : p.code, message: `the guest cannot start on the source: ${p.message}` });
   out.push(...dst.problems);
   if (!src.machine || !dst.machine) return out;
-  // Another machine type: QEMU refuses the stream before anything else could matter.
-  if (src.machine !== dst.machine) {
+  // Another machine type: QEMU refuses the stream before anything else could matter, unless
+  // both sides turned the configuration section (which carries the machine type) off.
+  const unchecked = streamGlobal(src, 'send-configuration') === false && streamGlobal(dst, 'send-configuration') === false;
+  if (src.machine !== dst.machine && unchecked) {
+    out.push(
+      reason('MACHINE_TYPE_CHECK_OFF', 'warn', 'machine', `the source runs ${src.machine} and the destination ${dst.machine}, and -global migration.send-configuration=off on both sides turns off QEMU's machine type check: the guest's platform is compared as each type gives it`, {
+        a: src.machine,
+        b: dst.machine,
+        remedy: `drop -global migration.send-configuration=off and start the destination with -machine ${src.machine}`,
+        source: 'QEMU migration/savevm.c: the configuration section (machine type name) is sent and checked only when send-configuration is on; lab scenario send-configuration-off-machine-differs',
+      }),
+    );
+  } else if (src.machine !== dst.machine) {
     out.push(
       reason('MACHINE_TYPE_DIFFERS', 'error', 'machine', `the source runs ${src.machine} and the destination ${dst.machine}: QEMU refuses the stream ("Machine type received is ...")`, {
         a: src.machine,
@@ -186,11 +206,35 @@ function globalOptions({ src, dst }: Comparison): Reason[] {
   const ga = globals(src);
   const gb = globals(dst);
   const out: Reason[] = [];
+  for (const property of STREAM_FORMAT) {
+    const a = streamGlobal(src, property) ?? true;
+    const b = streamGlobal(dst, property) ?? true;
+    if (a === b) continue;
+    out.push(
+      reason('MIGRATION_STREAM_FORMAT_DIFFERS', 'error', `migration.${property}`, `migration.${property} is ${a ? 'on' : 'off'} on the source and ${b ? 'on' : 'off'} on the destination: the two sides write and read another stream ("Configuration section missing", "Unknown savevm section type")`, {
+        a,
+        b,
+        effect: 'impossible',
+        remedy: `give -global migration.${property} the same value on both sides`,
+        source: 'QEMU migration/savevm.c (qemu_savevm_state_header(), qemu_loadvm_state(), check_section_footer(), global_state); lab scenarios send-configuration-*-only',
+      }),
+    );
+  }
   for (const g of new Set([...ga, ...gb])) {
     if (ga.has(g) && gb.has(g)) continue;
+    if (STREAM_FORMAT.some((p) => g.startsWith(`migration.${p}=`))) continue;
     out.push(reason('GLOBAL_DIFFERS', 'warn', g, `-global ${g} is given ${ga.has(g) ? 'on the source only' : 'on the destination only'}`, { effect: 'unknown', remedy: 'give the same -global options on both sides' }));
   }
   return out;
+}
+
+/** Properties of the migration object that change the stream's format: both sides must agree. */
+const STREAM_FORMAT = ['send-configuration', 'send-section-footer', 'store-global-state'] as const;
+
+/** A migration property as -global sets it on one side (undefined: QEMU's default, on). */
+function streamGlobal(p: RuntimePlatform, property: string): boolean | undefined {
+  const g = (p.spec.globals ?? []).filter((x) => x.driver === 'migration' && x.property === property).pop();
+  return g ? !/^(off|false|no|0)$/i.test(g.value) : undefined;
 }
 
 function firmware({ src, dst }: Comparison): Reason[] {
@@ -463,7 +507,8 @@ function oneSidedSettings(subject: string, a: RuntimeDevice, b: RuntimeDevice, p
 }
 
 /** The machine type's own devices, as each build gives them. */
-function board({ src, dst, rules, machine, sameBuild, from, to }: Comparison): Reason[] {
+function board(c: Comparison): Reason[] {
+  const { src, dst, rules, machine, sameBuild, from, to } = c;
   if (!src.board || !dst.board) {
     if (sameBuild) return [];
     return [reason('MACHINE_NOT_PROBED', 'warn', machine, `the catalog of QEMU ${!src.board ? from : to} has no probe of ${machine}: its devices cannot be compared`, { effect: 'unknown' })];
@@ -480,7 +525,7 @@ function board({ src, dst, rules, machine, sameBuild, from, to }: Comparison): R
       out.push(reason('BOARD_DEVICE_DIFFERS', !a ? 'warn' : 'error', k, `${machine} has ${type} ${!a ? 'on the destination only' : 'on the source only'}`, { effect: effectOf(!b) }));
       continue;
     }
-    out.push(...propertyReasons(k, a, b, rules, 'BOARD_PROPERTY_DIFFERS'));
+    out.push(...propertyReasons(k, a, b, rules, 'BOARD_PROPERTY_DIFFERS', conventionalPci(c)));
   }
   return out;
 }

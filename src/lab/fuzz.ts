@@ -5,6 +5,7 @@ import type { Accel } from '../model/common.js';
 import type { Outcome } from '../model/verdict.js';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/files.js';
+import { mapPool } from '../util/pool.js';
 import { renderGuest, type GenPair } from './generate.js';
 import type { Observed } from './migrate.js';
 import type { Scenario } from './scenarios.js';
@@ -41,7 +42,8 @@ export interface FuzzSummary {
   /** Pairs `check` refused as bad input (it should give a verdict on every valid guest). */
   refused: { scenario: Scenario; error: string }[];
   durationMs: number;
-  /** Seconds of lab time per pair (prediction and migration, shrinking not counted). */
+  /** Seconds of lab time per pair (prediction and migration, shrinking not counted; with --jobs,
+   *  each pair's own time, not the wall clock's share). */
   secondsPerPair: number;
 }
 
@@ -51,6 +53,8 @@ export interface FuzzOptions {
   rules: Rules;
   /** Folder for reproducers (written as each is found, so that Ctrl-C keeps them). */
   out?: string;
+  /** Pairs run at once (default 1). */
+  jobs?: number;
   /** Lab runs one shrink may spend. */
   maxShrinkTries?: number;
   onPair?: (r: ScenarioResult, done: number, total: number) => void;
@@ -83,7 +87,10 @@ export async function fuzzPairs(pairs: GenPair[], o: FuzzOptions): Promise<FuzzS
   let falseSafe = 0;
   const refused: FuzzSummary['refused'] = [];
   let labMs = 0;
-  for (const [i, p] of pairs.entries()) {
+  let done = 0;
+  const found: [number, FuzzDisagreement][] = [];
+  // Pairs run --jobs at a time (each its own two QEMUs and port); reports keep the pairs' order.
+  await mapPool(pairs, o.jobs ?? 1, async (p, i) => {
     const t0 = Date.now();
     const r = await runScenario(pairScenario(p, o.accel), hosts, o.rules).catch((e: unknown) => {
       // The generator makes guests from the catalogs, so a refusal is a finding about check, kept
@@ -93,13 +100,14 @@ export async function fuzzPairs(pairs: GenPair[], o: FuzzOptions): Promise<FuzzS
       return undefined;
     });
     labMs += Date.now() - t0;
-    if (!r) continue;
+    if (!r) return;
     confusion[r.predicted][r.observed]++;
     if (r.agree) agree++;
     if (r.falseSafe) falseSafe++;
-    o.onPair?.(r, i + 1, pairs.length);
-    if (!r.agree) disagreements.push(await shrinkDisagreement(p, r, hosts, o));
-  }
+    o.onPair?.(r, ++done, pairs.length);
+    if (!r.agree) found.push([i, await shrinkDisagreement(p, r, hosts, o)]);
+  });
+  disagreements.push(...found.sort((a, b) => a[0] - b[0]).map(([, d]) => d));
   return {
     seed: o.seed,
     accel: o.accel,

@@ -13,6 +13,8 @@ import { PROBE_DEVICES, type ProbeDeviceSpec } from '../probe/devices.js';
  *  bus or `<key>@<placement>`). Children (usb-tablet, scsi-hd...) bring their parent. */
 export interface GenDevice {
   key: string;
+  /** Properties set on the -device option (name, value as QEMU takes it). */
+  props?: [string, string][];
 }
 
 /** A guest, kept as parts so that the shrinker can take it apart; `renderGuest` writes it out. */
@@ -26,6 +28,12 @@ export interface GenGuest {
   hotplug?: { slots: number; maxmemMiB: number };
   smp?: { cpus: number; sockets: number; cores: number; threads: number; maxcpus?: number };
   devices: GenDevice[];
+  /** -machine options (hpet=off, smm=on, ...). */
+  machineOpts?: [string, string][];
+  /** -global driver.property=value. */
+  globals?: [string, string, string][];
+  /** Without -nodefaults: QEMU adds its default devices. */
+  defaults?: boolean;
 }
 
 export interface GenPair {
@@ -148,19 +156,74 @@ function pickSmp(rng: Rng, cpuMax: number): GenGuest['smp'] {
 function pickGuest(rng: Rng, c: CatalogIndex, machine: string): GenGuest {
   const m = c.machine(machine)!;
   const hotplug = chance(rng, 0.15) ? { slots: pick(rng, [1, 2, 4]), maxmemMiB: pick(rng, [1024, 2048]) } : undefined;
-  return {
+  const devices = pickDevices(rng, c, machine);
+  const g: GenGuest = {
     machine: machineName(rng, c, machine),
     ...pickCpu(rng, c),
     memMiB: pick(rng, [128, 128, 256, 512]),
     hotplug,
     smp: pickSmp(rng, m.cpuMax),
-    devices: pickDevices(rng, c, machine),
+    devices: devices.map((d) => (chance(rng, 0.2) ? withProps(rng, c, machine, d) : d)),
   };
+  if (chance(rng, 0.15)) g.machineOpts = pickMachineOpts(rng, c, machine);
+  if (chance(rng, 0.1) && devices.length) g.globals = pickGlobal(rng, c, machine, pick(rng, devices));
+  if (chance(rng, 0.08)) g.defaults = true;
+  return g;
+}
+
+/** Device properties the generator may set: booleans of the device as the catalog has it, other
+ *  than QEMU-internal switches (x-*) and those that need a partner (multifunction: an address). */
+function settable(c: CatalogIndex, machine: string, key: string): [string, boolean][] {
+  const props = c.deviceOn(machine, key) ?? {};
+  return Object.entries(props).filter((e): e is [string, boolean] => typeof e[1] === 'boolean' && !e[0].startsWith('x-') && !e[0].includes('.') && e[0] !== 'multifunction');
+}
+
+/** A device with one or two of its properties turned the other way. */
+function withProps(rng: Rng, c: CatalogIndex, machine: string, d: GenDevice): GenDevice {
+  const choices = settable(c, machine, d.key);
+  if (!choices.length) return d;
+  const props: [string, string][] = [];
+  for (let i = 0, n = 1 + Math.floor(rng() * 2); i < n; i++) {
+    const [k, v] = pick(rng, choices);
+    if (!props.some(([x]) => x === k)) props.push([k, v ? 'off' : 'on']);
+  }
+  return { ...d, props };
+}
+
+/** -machine options that turn a board part on or off, among those the machine type has. */
+const MACHINE_OPTIONS = ['hpet', 'vmport', 'smm', 'acpi', 'usb', 'sata', 'pit', 'i8042', 'graphics', 'suppress-vmdesc', 'mem-merge', 'dump-guest-core'];
+function pickMachineOpts(rng: Rng, c: CatalogIndex, machine: string): [string, string][] | undefined {
+  const board = c.devicesOn(machine)?.get('board/machine') ?? {};
+  const have = MACHINE_OPTIONS.filter((o) => o in board);
+  if (!have.length) return undefined;
+  const o = pick(rng, have);
+  const v = board[o];
+  return [[o, v === true || v === 'on' ? 'off' : 'on']];
+}
+
+/** A -global for one of the guest's devices: its type and one of its properties turned over. */
+function pickGlobal(rng: Rng, c: CatalogIndex, machine: string, d: GenDevice): [string, string, string][] | undefined {
+  const choices = settable(c, machine, d.key);
+  const spec = specOf(d.key);
+  if (!choices.length || !spec) return undefined;
+  const [k, v] = pick(rng, choices);
+  return [[spec.type, k, v ? 'off' : 'on']];
 }
 
 /** The destination differs from the source in one element, drawn from the destination's catalog. */
 function varyOne(rng: Rng, g: GenGuest, dest: CatalogIndex, destMachines: string[]): { guest: GenGuest; change: string } {
-  const kind = pick(rng, ['machine', 'cpu', 'feature', 'device', 'memory', 'smp'] as const);
+  const kind = pick(rng, ['machine', 'cpu', 'feature', 'device', 'memory', 'smp', 'property', 'option'] as const);
+  if (kind === 'property' && g.devices.length) {
+    const i = Math.floor(rng() * g.devices.length);
+    const machine = dest.resolveMachineAlias(g.machine) ?? g.machine;
+    const changed = withProps(rng, dest, machine, { key: g.devices[i]!.key });
+    if (changed.props) return { guest: { ...g, devices: g.devices.map((d, j) => (j === i ? changed : d)) }, change: `${changed.key} ${changed.props.map(([k, v]) => `${k}=${v}`).join(',')}` };
+  }
+  if (kind === 'option') {
+    const machine = dest.resolveMachineAlias(g.machine) ?? g.machine;
+    const machineOpts = pickMachineOpts(rng, dest, machine);
+    if (machineOpts) return { guest: { ...g, machineOpts }, change: `-machine ${machineOpts.map(([k, v]) => `${k}=${v}`).join(',')}` };
+  }
   if (kind === 'machine' && destMachines.length) {
     const machine = machineName(rng, dest, pick(rng, destMachines));
     return { guest: { ...g, machine }, change: `machine ${machine}` };
@@ -213,7 +276,9 @@ export function generatePairs(o: { seed: number; count: number; builds: [GenBuil
 export function renderGuest(g: GenGuest): string {
   const cpu = [g.cpu, ...g.cpuProps.map(([f, v]) => `${f}=${v ? 'on' : 'off'}`)].join(',');
   const mem = g.hotplug ? `${g.memMiB},slots=${g.hotplug.slots},maxmem=${g.hotplug.maxmemMiB}M` : `${g.memMiB}`;
-  const words = ['-machine', g.machine, '-cpu', cpu, '-m', mem, '-nodefaults'];
+  const machine = [g.machine, ...(g.machineOpts ?? []).map(([k, v]) => `${k}=${v}`)].join(',');
+  const words = ['-machine', machine, '-cpu', cpu, '-m', mem, ...(g.defaults ? [] : ['-nodefaults'])];
+  for (const [driver, prop, value] of g.globals ?? []) words.push('-global', `${driver}.${prop}=${value}`);
   if (g.smp) words.push('-smp', `${g.smp.cpus},sockets=${g.smp.sockets},cores=${g.smp.cores},threads=${g.smp.threads}${g.smp.maxcpus ? `,maxcpus=${g.smp.maxcpus}` : ''}`);
   return [...words, ...deviceWords(g.devices)].join(' ');
 }
@@ -239,7 +304,7 @@ function deviceWords(devices: GenDevice[]): string[] {
       const p = devices.findIndex((x) => x.key === spec.parent);
       bus = `,bus=d${p}.0`;
     }
-    const opts = `${spec.options ? `,${spec.options}` : ''}${bus}`;
+    const opts = `${spec.options ? `,${spec.options}` : ''}${bus}${(d.props ?? []).map(([k, v]) => `,${k}=${v}`).join('')}`;
     if (spec.charBackend) out.push('-chardev', `null,id=${id}c`, '-device', `${spec.type},id=${id},chardev=${id}c${opts}`);
     else if (spec.audioBackend) out.push('-audiodev', `none,id=${id}a`, '-device', `${spec.type},id=${id},audiodev=${id}a${opts}`);
     else if (spec.blockBackend) out.push('-blockdev', `null-co,node-name=${id}b`, '-device', `${spec.type},id=${id},drive=${id}b${opts}`);

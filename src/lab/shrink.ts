@@ -39,6 +39,10 @@ export function reductions(p: GenPair): GenPair[] {
   for (const key of keys) both((g) => (g.devices.some((d) => d.key === key) ? { ...g, devices: withoutDevice(g.devices, key) } : undefined));
   const features = new Set([...p.source.cpuProps, ...(p.destination?.cpuProps ?? [])].map(([f]) => f));
   for (const f of features) both((g) => (g.cpuProps.some(([n]) => n === f) ? { ...g, cpuProps: g.cpuProps.filter(([n]) => n !== f) } : undefined));
+  both((g) => (g.devices.some((d) => d.props) ? { ...g, devices: g.devices.map(({ props: _p, ...d }) => d) } : undefined));
+  both((g) => (g.machineOpts ? { ...g, machineOpts: undefined } : undefined));
+  both((g) => (g.globals ? { ...g, globals: undefined } : undefined));
+  both((g) => (g.defaults ? { ...g, defaults: undefined } : undefined));
   both((g) => (g.smp ? { ...g, smp: undefined } : undefined));
   both((g) => (g.hotplug ? { ...g, hotplug: undefined } : undefined));
   both((g) => (g.memMiB !== 128 ? { ...g, memMiB: 128 } : undefined));

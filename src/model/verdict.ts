@@ -63,6 +63,17 @@ export const MigrationRules = Type.Object(
       ),
     ),
     machineOptionsAddingParts: Type.Object({ options: Type.Array(Type.String()), why: Type.String(), evidence: Type.String() }, { additionalProperties: false }),
+    conventionalPci: Type.Optional(
+      Type.Object(
+        {
+          families: Type.Array(Type.String(), { description: 'Machine type families with no PCI Express bus: their board devices are conventional PCI.' }),
+          match: Type.String({ description: 'Properties that act only on a PCI Express device.' }),
+          why: Type.String(),
+          source: Type.String(),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     presence: Type.Object(
       {
         sourceOnly: Type.Object({ effect: Type.Literal('fails'), why: Type.String(), evidence: Type.String() }, { additionalProperties: false }),

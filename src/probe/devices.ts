@@ -159,9 +159,11 @@ export function placementDeviceArgs(devices: ProbeDeviceSpec[], placement: Exclu
       args.push(...deviceArgs(d, placementId(d.key, placement), `,bus=infra-port${i}`, disks));
     });
   } else {
+    // The bridge itself is measured too: it is a device of the guest's in a pcie-port placement.
+    const bridge = placementId('pcie-pci-bridge', 'pcie-port');
     args.push('-device', 'pcie-root-port,id=infra-bridge-port,chassis=1');
-    args.push('-device', 'pcie-pci-bridge,id=infra-bridge,bus=infra-bridge-port');
-    devices.forEach((d, i) => args.push(...deviceArgs(d, placementId(d.key, placement), `,bus=infra-bridge,addr=0x${(i + 1).toString(16)}`, disks)));
+    args.push('-device', `pcie-pci-bridge,id=${bridge},bus=infra-bridge-port`);
+    devices.forEach((d, i) => args.push(...deviceArgs(d, placementId(d.key, placement), `,bus=${bridge},addr=0x${(i + 1).toString(16)}`, disks)));
   }
   return args;
 }

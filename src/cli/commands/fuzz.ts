@@ -57,12 +57,14 @@ export async function fuzzCommand(argv: string[], usage: string): Promise<number
       json: { type: 'boolean' },
       out: { type: 'string' },
       'max-shrink': { type: 'string' },
+      jobs: { type: 'string' },
     },
     usage,
   );
   const seed = integer(values.seed, '--seed', 1, 0);
   const count = integer(values.count, '--count', 50, 1);
   const maxShrinkTries = integer(values['max-shrink'], '--max-shrink', 40, 0);
+  const jobs = integer(values.jobs, '--jobs', 1, 1);
   const accel = oneOf(values.accel, ['kvm', 'tcg'] as const, '--accel') ?? 'tcg';
   if (values.out !== undefined) checkOutputFolder(values.out, '--out');
   checkAccel(accel, values.accel !== undefined);
@@ -75,6 +77,7 @@ export async function fuzzCommand(argv: string[], usage: string): Promise<number
     rules: migrationRules(),
     out: values.out,
     maxShrinkTries,
+    jobs,
     onPair: (r, done, total) => {
       progress(done, total, `${r.name} ${r.from}->${r.to}`);
       if (!values.json && !r.agree) print(`${r.falseSafe ? 'FALSE-SAFE' : 'DISAGREE  '} ${r.name} (${r.from} -> ${r.to}): predicted ${r.predicted}, observed ${r.observed}`);
