@@ -4,7 +4,7 @@ import type { Props, PropValue } from '../model/common.js';
 import { reason, type Reason } from '../model/reason.js';
 import type { Outcome } from '../model/verdict.js';
 import { guestVisibleDiff, type Rules } from './rules.js';
-import type { RuntimeDevice, RuntimePlatform } from './runtime.js';
+import { smpTopology, type RuntimeDevice, type RuntimePlatform } from './runtime.js';
 
 const show = (v: PropValue | undefined) => (v === undefined ? '(absent)' : typeof v === 'string' ? JSON.stringify(v) : String(v));
 
@@ -357,8 +357,9 @@ function vcpus({ src, dst, rules }: Comparison): Reason[] {
     return [reason('VCPU_COUNT_DIFFERS', fewer ? 'error' : 'warn', 'vcpus', `${src.vcpus.count} vCPUs on the source, ${dst.vcpus.count} on the destination: ${p.why}`, { a: src.vcpus.count, b: dst.vcpus.count, effect: effectOf(fewer), source: p.evidence })];
   }
   const out: Reason[] = [];
-  const ta = smpTopology(src);
-  const tb = smpTopology(dst);
+  const topology = (p: RuntimePlatform) => smpTopology(p.vcpus, p.host.catalog.version, p.machine ? p.host.catalog.machine(p.machine)?.version : undefined);
+  const ta = topology(src);
+  const tb = topology(dst);
   for (const k of ['sockets', 'dies', 'cores', 'threads', 'max'] as const) {
     const a = ta[k];
     const b = tb[k];
@@ -377,26 +378,6 @@ function autoQueueDevices(p: RuntimePlatform): string[] {
     .map((d) => d.id ?? d.type);
 }
 
-/**
- * The topology QEMU derives from -smp (hw/core/machine-smp.c machine_parse_smp_config(); before
- * 6.2 pc_smp_parse()): maxcpus defaults to the count; of the parts not given, the first of
- * sockets, cores, threads (cores, sockets, threads from 6.2 on, except machine types before 6.2:
- * pc_compat_6_1 prefer_sockets) takes what maxcpus leaves, the others are 1. Compared, not the
- * words: "-smp 1" and "-smp 1,sockets=1,cores=1,threads=1" are the same guest.
- */
-function smpTopology(p: RuntimePlatform): Record<'sockets' | 'dies' | 'cores' | 'threads' | 'max', number> {
-  const v = p.vcpus;
-  const max = v.max ?? v.count;
-  const dies = v.dies ?? 1;
-  const version = p.machine ? p.host.catalog.machine(p.machine)?.version : undefined;
-  const preferSockets = compareVersions(p.host.catalog.version, '6.2') < 0 || (version !== null && version !== undefined && compareVersions(version, '6.2') < 0);
-  const parts = { sockets: v.sockets, cores: v.cores, threads: v.threads };
-  const order = preferSockets ? (['sockets', 'cores', 'threads'] as const) : (['cores', 'sockets', 'threads'] as const);
-  const open = order.find((k) => parts[k] === undefined);
-  const fixed = { sockets: parts.sockets ?? 1, cores: parts.cores ?? 1, threads: parts.threads ?? 1 };
-  if (open) fixed[open] = Math.max(1, Math.floor(max / (dies * (open === 'sockets' ? 1 : fixed.sockets) * (open === 'cores' ? 1 : fixed.cores) * (open === 'threads' ? 1 : fixed.threads))));
-  return { ...fixed, dies, max };
-}
 
 /** The vCPU the guest sees: host-dependent, named otherwise, features the destination filters
  *  away, and every other difference of the two CPUs. */

@@ -84,6 +84,7 @@ export function runtimePlatform(spec: GuestSpec, host: TargetHost, visibility: G
   if (asked > m.cpuMax) {
     problems.push(reason('VCPUS_OVER_MACHINE_LIMIT', 'error', machine, `${machine} takes at most ${m.cpuMax} vCPUs, the guest asks ${asked}`, { host: host.name, effect: 'impossible' }));
   }
+  problems.push(...deviceStartProblems(spec, cpu, host));
   const hotplugRefused = m.refusedOptions?.['memory-hotplug'];
   if (hotplugRefused && spec.memory.maxMiB !== undefined) {
     problems.push(
@@ -111,6 +112,31 @@ function machineUnknown(spec: GuestSpec, host: TargetHost): Reason {
     effect: 'impossible',
     remedy: 'pin a machine type both builds offer (guestabi resolve --cluster)',
   });
+}
+
+/** Display devices, in the order QEMU numbers their consoles. */
+const DISPLAY = /^(VGA|cirrus-vga|qxl-vga|qxl|virtio-vga|virtio-vga-gl|vmware-svga|bochs-display|secondary-vga|ramfb|ati-vga|virtio-gpu-pci|virtio-gpu-gl-pci)$/;
+
+/**
+ * Devices QEMU refuses to realize because of the rest of the guest: a device that needs MSI on a
+ * vCPU with no local APIC (the build's devicesNeedingApic, probed); a primary qxl-vga that is not
+ * the first display device (hw/display/qxl.c qxl_realize_primary(): "primary qxl-vga device must
+ * be console 0"). Lab: fuzz seed 2026.
+ */
+function deviceStartProblems(spec: GuestSpec, cpu: RuntimeCpu, host: TargetHost): Reason[] {
+  const out: Reason[] = [];
+  const needApic = host.catalog.data.devicesNeedingApic ?? {};
+  if (cpu.cpu?.apic === false) {
+    for (const d of spec.devices.filter((x) => needApic[x.type])) {
+      out.push(reason('DEVICE_REFUSED', 'error', d.id ?? d.type, `QEMU ${host.catalog.version} refuses ${d.type} on a vCPU without a local APIC (${cpu.cpuName}): ${needApic[d.type]}`, { host: host.name, effect: 'impossible', remedy: 'use a CPU model with apic, or leave the device out' }));
+    }
+  }
+  const displays = spec.devices.filter((d) => DISPLAY.test(d.type));
+  const qxl = displays.findIndex((d) => d.type === 'qxl-vga');
+  if (qxl > 0) {
+    out.push(reason('DEVICE_REFUSED', 'error', displays[qxl]!.id ?? 'qxl-vga', `QEMU refuses a qxl-vga that is not the first display device (${displays[0]!.type} comes first): "primary qxl-vga device must be console 0"`, { host: host.name, effect: 'impossible', remedy: 'give qxl-vga before the other display devices' }));
+  }
+  return out;
 }
 
 /** Command-line options this build does not have: it refuses to start. */
@@ -164,7 +190,7 @@ function cpuOnHost(spec: GuestSpec, host: TargetHost, m: MachineType, source: st
   const features = featuresOn(spec, host, reference, source, problems);
   if (!hostDependent && c.cpuModel(cpuName)) filtered = featuresFiltered(spec, host, cpuName, features, problems);
   const accel = hostDependent ? undefined : accelDefaults(host, cpuName, m);
-  const properties = { ...(cpu && !hostDependent ? realizedProps(cpu, features, spec, c) : {}), ...spec.cpu.properties };
+  const properties = { ...(cpu && !hostDependent ? realizedProps(cpu, features, spec, host, m) : {}), ...spec.cpu.properties };
   if (cpu && (features.size || filtered.length || Object.keys(properties).length || accel)) {
     cpu = derivedCpu(cpu, features, properties, filtered, accel?.props ?? null);
   }
@@ -197,11 +223,51 @@ function featuresOn(spec: GuestSpec, host: TargetHost, reference: Props | undefi
  * CPUID_PSE36 | CPUID_PAE since the 2024 change). Lab: n270, coreduo and qemu32 read 32 on 5.2
  * and 7.2 and 36 on 10.0 (fuzz seed 20250610).
  */
-function realizedProps(cpu: Props, features: ReadonlyMap<string, boolean>, spec: GuestSpec, c: CatalogIndex): Props {
+function realizedProps(cpu: Props, features: ReadonlyMap<string, boolean>, spec: GuestSpec, host: TargetHost, m: MachineType): Props {
+  const c = host.catalog;
   const on = (f: string) => features.get(f) ?? cpu[f] === true;
   const out: Props = {};
   if (!on('lm') && cpu['phys-bits'] === 0) out['phys-bits'] = on('pse36') || (on('pae') && compareVersions(c.version, '9.0') >= 0) ? 36 : 32;
-  return { ...out, ...raisedLevels(cpu, features, spec, c) };
+  // Without KVM the KVM paravirt word is cleared, whatever was asked and with enforce too
+  // (x86_cpu_expand_features(): FEAT_KVM = 0 unless kvm_enabled()): the guest never sees it.
+  // Lab: fuzz seed 2026, kvm-poll-control=on under TCG migrates with nothing changed.
+  if (host.profile.accel !== 'kvm') for (const [f, v] of features) if (v && /^kvm/.test(f) && c.cpuFeatures().has(f)) out[f] = false;
+  return { ...out, ...raisedLevels(cpu, withTopologyBits(features, cpu, spec, c, m), spec, c) };
+}
+
+/**
+ * From QEMU 10.0 the topology bits are features: with more than one logical processor in a
+ * package x86_cpu_expand_features() sets ht (and cmp-legacy for vendors other than Intel), so
+ * they raise the CPUID levels like any feature turned on; before, cpu_x86_cpuid() ORed them in
+ * at CPUID time. Lab: fuzz seed 2026, -cpu base -smp 4,threads=2 reads level 1 on 10.0, 0 on 5.2.
+ */
+function withTopologyBits(features: ReadonlyMap<string, boolean>, cpu: Props, spec: GuestSpec, c: CatalogIndex, m: MachineType): ReadonlyMap<string, boolean> {
+  if (compareVersions(c.version, '10.0') < 0) return features;
+  const t = smpTopology(spec.vcpus, c.version, m.version);
+  if (t.cores * t.threads * t.dies <= 1) return features;
+  const out = new Map(features);
+  out.set('ht', true);
+  if (cpu.vendor !== 'GenuineIntel') out.set('cmp-legacy', true);
+  return out;
+}
+
+/**
+ * The topology QEMU derives from -smp (hw/core/machine-smp.c machine_parse_smp_config(); before
+ * 6.2 pc_smp_parse()): maxcpus defaults to the count; of the parts not given, the first of
+ * sockets, cores, threads (cores, sockets, threads from 6.2 on, except machine types before 6.2:
+ * pc_compat_6_1 prefer_sockets) takes what maxcpus leaves, the others are 1. Compared, not the
+ * words: "-smp 1" and "-smp 1,sockets=1,cores=1,threads=1" are the same guest.
+ */
+export function smpTopology(v: GuestSpec['vcpus'], build: string, machineVersion: string | null | undefined): Record<'sockets' | 'dies' | 'cores' | 'threads' | 'max', number> {
+  const max = v.max ?? v.count;
+  const dies = v.dies ?? 1;
+  const preferSockets = compareVersions(build, '6.2') < 0 || (machineVersion !== null && machineVersion !== undefined && compareVersions(machineVersion, '6.2') < 0);
+  const parts = { sockets: v.sockets, cores: v.cores, threads: v.threads };
+  const order = preferSockets ? (['sockets', 'cores', 'threads'] as const) : (['cores', 'sockets', 'threads'] as const);
+  const open = order.find((k) => parts[k] === undefined);
+  const fixed = { sockets: parts.sockets ?? 1, cores: parts.cores ?? 1, threads: parts.threads ?? 1 };
+  if (open) fixed[open] = Math.max(1, Math.floor(max / (dies * (open === 'sockets' ? 1 : fixed.sockets) * (open === 'cores' ? 1 : fixed.cores) * (open === 'threads' ? 1 : fixed.threads))));
+  return { ...fixed, dies, max };
 }
 
 /**
@@ -225,6 +291,8 @@ function raisedLevels(cpu: Props, features: ReadonlyMap<string, boolean>, spec: 
       out[min] = need;
       if (spec.cpu.properties?.[k] === undefined && Number(cpu[k] ?? 0) < need) out[k] = need;
     }
+    // Leaf 7's subleaves have no min- property: level-func7 itself is raised.
+    if (lv.func7 !== undefined && spec.cpu.properties?.['level-func7'] === undefined && Number(out['level-func7'] ?? cpu['level-func7'] ?? 0) < lv.func7) out['level-func7'] = lv.func7;
   }
   return out;
 }

@@ -158,8 +158,13 @@ export const Catalog = Type.Object(
     }),
     commandLineOptions: Type.Array(Type.String(), { description: 'The options `qemu -help` lists.' }),
     kvm: Type.Optional(KvmCpuDefaults),
+    devicesNeedingApic: Type.Optional(
+      Type.Record(Type.String(), Type.String(), {
+        description: 'Device types QEMU refuses when the vCPU has no local APIC (no MSI delivery), with its words (probed with -cpu 486).',
+      }),
+    ),
     cpuFeatureLevels: Type.Optional(
-      Type.Record(Type.String(), Type.Object({ level: Type.Optional(Type.Integer()), xlevel: Type.Optional(Type.Integer()), xlevel2: Type.Optional(Type.Integer()) }, { additionalProperties: false }), {
+      Type.Record(Type.String(), Type.Object({ level: Type.Optional(Type.Integer()), xlevel: Type.Optional(Type.Integer()), xlevel2: Type.Optional(Type.Integer()), func7: Type.Optional(Type.Integer()) }, { additionalProperties: false }), {
         description:
           'Per CPUID feature, the basic, extended and Centaur leaf it needs (probed: the base model expanded with the feature on). With full-cpuid-auto-level QEMU raises min-level/min-xlevel/min-xlevel2 to it, even when the host then filters the feature away.',
       }),

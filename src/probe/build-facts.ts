@@ -2,6 +2,7 @@ import type { Catalog } from '../model/catalog.js';
 import { QemuStartError } from '../qmp/launcher.js';
 import { errorMessage } from '../util/errors.js';
 import { mapPool } from '../util/pool.js';
+import { PROBE_DEVICES, probeDeviceArgs } from './devices.js';
 import type { QemuStarter } from './session.js';
 
 /**
@@ -27,7 +28,26 @@ export async function probeBuildFacts(starter: QemuStarter, catalog: Catalog, op
     const why = refusals.get(m.name);
     return why ? { ...rest, refusedOptions: { 'memory-hotplug': why } } : rest;
   });
-  return { ...catalog, machines, cpuFeatureLevels };
+  const noApic = await noApicRefusals(starter, catalog);
+  return { ...catalog, machines, cpuFeatureLevels, ...(noApic ? { devicesNeedingApic: noApic } : {}) };
+}
+
+/**
+ * The probe devices QEMU refuses when the vCPU has no local APIC (a CPU model without apic, or
+ * apic=off): with no APIC nothing delivers MSI (msi_nonbroken stays false), and devices that
+ * must have MSI or MSI-X fail to realize ("MSI-X is not supported by interrupt controller").
+ * Asked on the default q35 type, each device alone on the root bus, with -cpu 486 (no apic).
+ */
+async function noApicRefusals(starter: QemuStarter, catalog: Catalog): Promise<Record<string, string> | undefined> {
+  const q35 = catalog.machines.filter((m) => m.family === 'pc-q35' && m.probe === 'ok').pop()?.name;
+  if (!q35) return undefined;
+  const out: Record<string, string> = {};
+  const devices = PROBE_DEVICES.filter((d) => !d.parent);
+  await mapPool(devices, 2, async (d) => {
+    const why = await refuses(starter, q35, ['-cpu', '486', ...probeDeviceArgs([d])]);
+    if (why && /MSI/.test(why)) out[d.type] = why.replace(/^-device [^:]*: /, '');
+  });
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 async function featureLevels(starter: QemuStarter, features: string[]): Promise<NonNullable<Catalog['cpuFeatureLevels']>> {
@@ -37,10 +57,12 @@ async function featureLevels(starter: QemuStarter, features: string[]): Promise<
     for (const f of features) {
       const r = await s.qmp.execute<{ model: { props: Record<string, unknown> } }>('query-cpu-model-expansion', { type: 'full', model: { name: 'base', props: { [f]: true } } });
       const p = r.model.props;
-      const lv: { level?: number; xlevel?: number; xlevel2?: number } = {};
+      const lv: { level?: number; xlevel?: number; xlevel2?: number; func7?: number } = {};
       if (typeof p['min-level'] === 'number' && p['min-level'] > 0) lv.level = p['min-level'];
       if (typeof p['min-xlevel'] === 'number' && p['min-xlevel'] > 0) lv.xlevel = p['min-xlevel'];
       if (typeof p['min-xlevel2'] === 'number' && p['min-xlevel2'] > 0) lv.xlevel2 = p['min-xlevel2'];
+      // Leaf 7's subleaves (7.1 features) raise level-func7, which has no min- property.
+      if (typeof p['level-func7'] === 'number' && p['level-func7'] > 0) lv.func7 = p['level-func7'];
       if (Object.keys(lv).length) out[f] = lv;
     }
     return out;
