@@ -45,6 +45,10 @@ function propertyReasons(subject: string, a: Props, b: Props, rules: Rules, code
   for (const d of guestVisibleDiff(a, b, rules)) {
     if (unseen?.test(d.property)) continue;
     let rule = rules.propertyEffect(d.property);
+    const modern = rules.data.modernOnly;
+    if (rule.effect === 'fails' && modern && a['disable-modern'] === true && b['disable-modern'] === true && new RegExp(modern.match).test(d.property)) {
+      rule = { effect: 'silent', why: modern.why, source: modern.source };
+    }
     if (subject === 'board/machine' && parts.options.includes(d.property)) {
       const onSourceOnly = partOn(d.a) && !partOn(d.b);
       rule = { effect: onSourceOnly ? 'fails' : 'silent', why: `${parts.why}, ${onSourceOnly ? 'on the source only: its state has nowhere to go' : 'on the destination only: the guest finds a new part'}`, source: parts.evidence };
@@ -58,6 +62,19 @@ function propertyReasons(subject: string, a: Props, b: Props, rules: Rules, code
         remedy: `set ${d.property}=${show(d.a)} explicitly on the destination, or pin a machine type whose default matches`,
       }),
     );
+  }
+  return out;
+}
+
+/** Devices a destination build cannot load from a vCPU without a local APIC (rules: brokenWithoutApic). */
+function noApicBroken({ src, rules, to }: Comparison): Reason[] {
+  if (src.cpu?.apic !== false) return [];
+  const out: Reason[] = [];
+  for (const rule of rules.data.brokenWithoutApic ?? []) {
+    if (compareVersions(to, rule.destinationFrom) < 0) continue;
+    for (const d of src.devices.filter((x) => rule.types.includes(x.type))) {
+      out.push(reason('DEVICE_MIGRATION_BROKEN', 'error', d.id ?? d.type, `${d.type} on a vCPU without a local APIC (${src.cpuName}): QEMU ${to} cannot load its state: ${rule.why}`, { effect: 'impossible', source: rule.evidence, remedy: 'use a CPU model with apic' }));
+    }
   }
   return out;
 }
@@ -101,6 +118,7 @@ const COMPARERS: Comparer[] = [
   vcpus,
   cpu,
   devices,
+  noApicBroken,
   board,
 ];
 

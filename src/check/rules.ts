@@ -25,6 +25,7 @@ export interface Rules {
   qtreeOnly: ReadonlySet<string>;
   /** CPU properties the guest sees only with a Hyper-V enlightenment on. */
   hypervOnly: RegExp;
+  svmOnly: RegExp | null;
   /** Device properties the guest cannot see: host-side names and how QEMU implements the device. */
   hostSide: ReadonlySet<string>;
   knownBroken(fromVersion: string, toVersion: string, machine: string): MigrationRules['knownBroken'][number] | undefined;
@@ -55,6 +56,7 @@ export function compileRules(data: MigrationRules, visibility: GuestVisibility):
     canonicalType: (type) => renamed.get(type) ?? type,
     qtreeOnly: new Set(data.qtreeOnlyIn.flatMap((q) => q.types)),
     hypervOnly: visibility.hypervOnly,
+    svmOnly: visibility.svmOnly,
     hostSide: visibility.deviceUnseen,
     knownBroken(fromVersion, toVersion, machine) {
       const matches = (want: string, have: string) => have === want || have.startsWith(`${want}.`) || compareVersions(have, want) === 0;
@@ -121,6 +123,7 @@ export function guestVisibleDiff(a: Props, b: Props, rules: Rules, opts: { cpu?:
       hyperv ??= hvOn(a) || hvOn(b);
       if (!hyperv) return;
     }
+    if (opts.cpu && rules.svmOnly?.test(k) && a.svm !== true && b.svm !== true) return;
     out.push({ property: k, a: va, b: vb });
   };
   if (opts.cpu) {

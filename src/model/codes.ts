@@ -77,6 +77,7 @@ const DOCUMENT_CODES = {
   MEMORY_HOTPLUG_REFUSED: code('error', 'impossible', STARTS, 'the machine type of this build refuses memory hotplug (-m slots=,maxmem=): QEMU does not start', '0.2.0'),
   MACHINE_TYPE_CHECK_OFF: code('warn', 'none', VERDICT, 'the machine types differ and send-configuration=off on both sides turns off QEMU\'s check: the platforms are compared as each type gives them', '0.2.0'),
   MIGRATION_STREAM_FORMAT_DIFFERS: code('error', 'impossible', VERDICT, 'a migration property that shapes the stream (send-configuration, send-section-footer, store-global-state) differs: the destination cannot read it', '0.2.0'),
+  DEVICE_MIGRATION_BROKEN: code('error', 'impossible', VERDICT, 'a device whose state the destination build cannot load in this configuration (lab evidence in the rules file)', '0.2.0'),
   MEMORY_SLOTS_DIFFERS: code('error', 'impossible', VERDICT, 'the number of memory hotplug slots differs (or hotplug is on one side only): the ACPI memory hotplug state does not load', '0.2.0'),
   MEMORY_MAXMEM_DIFFERS: code('warn', 'unsafe', VERDICT, 'maxmem differs with the same slots: the hotplug memory range the guest sees changes', '0.2.0'),
   VCPU_COUNT_DIFFERS: code('error', 'impossible', VERDICT, 'the vCPU count differs (fewer: the stream fails; more: the guest finds new CPUs)'),

@@ -63,6 +63,30 @@ export const MigrationRules = Type.Object(
       ),
     ),
     machineOptionsAddingParts: Type.Object({ options: Type.Array(Type.String()), why: Type.String(), evidence: Type.String() }, { additionalProperties: false }),
+    brokenWithoutApic: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            types: Type.Array(Type.String()),
+            destinationFrom: Type.String({ description: 'The first QEMU version (major.minor) known to fail loading it.' }),
+            why: Type.String(),
+            evidence: Type.String(),
+          },
+          { additionalProperties: false },
+        ),
+        { description: 'Devices whose state a destination cannot load when the vCPU has no local APIC (no MSI-X vectors in use).' },
+      ),
+    ),
+    modernOnly: Type.Optional(
+      Type.Object(
+        {
+          match: Type.String({ description: 'virtio-pci properties that shape only the modern (virtio 1.0) interface.' }),
+          why: Type.String(),
+          source: Type.String(),
+        },
+        { additionalProperties: false, description: 'On a legacy-only virtio device (disable-modern on both sides) these are compared as guest-visible values, never as a layout the destination checks.' },
+      ),
+    ),
     conventionalPci: Type.Optional(
       Type.Object(
         {

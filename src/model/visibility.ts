@@ -45,6 +45,7 @@ export const VisibilityRules = Type.Object(
           ),
         ),
         hypervOnly: Type.Object({ match: Type.String({ description: 'A regular expression over CPU property names.' }), ...Cited }, { additionalProperties: false }),
+        svmOnly: Type.Optional(Type.Object({ match: Type.String({ description: 'A regular expression over CPU property names.' }), ...Cited }, { additionalProperties: false })),
       },
       { additionalProperties: false },
     ),
@@ -77,6 +78,8 @@ export interface GuestVisibility {
   cpuExpansionOmits: ReadonlySet<string>;
   /** CPU properties the guest sees only with a Hyper-V enlightenment on. */
   hypervOnly: RegExp;
+  /** CPUID 0x8000000A features: the guest sees them only with svm on. */
+  svmOnly: RegExp | null;
   /** Machine (QOM /machine) properties the guest cannot see. */
   machineUnseen: ReadonlySet<string>;
 }
@@ -97,6 +100,7 @@ export function compileVisibility(data: VisibilityRules, file = 'visibility rule
     cpuInstance: names(data.cpu.properties, 'instance'),
     cpuExpansionOmits: names(data.cpu.properties, 'unseen', 'instance'),
     hypervOnly: new RegExp(data.cpu.hypervOnly.match),
+    svmOnly: data.cpu.svmOnly ? new RegExp(data.cpu.svmOnly.match) : null,
     machineUnseen: names(data.machine.properties, 'unseen'),
   };
 }
