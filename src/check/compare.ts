@@ -4,7 +4,7 @@ import type { Props, PropValue } from '../model/common.js';
 import { reason, type Reason } from '../model/reason.js';
 import type { Outcome } from '../model/verdict.js';
 import { guestVisibleDiff, type Rules } from './rules.js';
-import { smpTopology, type RuntimeDevice, type RuntimePlatform } from './runtime.js';
+import { hasNoLocalApic, PART_DEVICES, smpTopology, type RuntimeDevice, type RuntimePlatform } from './runtime.js';
 
 const show = (v: PropValue | undefined) => (v === undefined ? '(absent)' : typeof v === 'string' ? JSON.stringify(v) : String(v));
 
@@ -49,7 +49,9 @@ function propertyReasons(subject: string, a: Props, b: Props, rules: Rules, code
     if (rule.effect === 'fails' && modern && a['disable-modern'] === true && b['disable-modern'] === true && new RegExp(modern.match).test(d.property)) {
       rule = { effect: 'silent', why: modern.why, source: modern.source };
     }
-    if (subject === 'board/machine' && parts.options.includes(d.property)) {
+    if (subject === 'board/machine' && PART_DEVICES[d.property]) {
+      rule = { effect: 'silent', why: 'a -machine option whose part is compared by its presence on the board; the option itself differs', source: parts.evidence };
+    } else if (subject === 'board/machine' && parts.options.includes(d.property)) {
       const onSourceOnly = partOn(d.a) && !partOn(d.b);
       rule = { effect: onSourceOnly ? 'fails' : 'silent', why: `${parts.why}, ${onSourceOnly ? 'on the source only: its state has nowhere to go' : 'on the destination only: the guest finds a new part'}`, source: parts.evidence };
     }
@@ -68,7 +70,7 @@ function propertyReasons(subject: string, a: Props, b: Props, rules: Rules, code
 
 /** Devices a destination build cannot load from a vCPU without a local APIC (rules: brokenWithoutApic). */
 function noApicBroken({ src, rules, to }: Comparison): Reason[] {
-  if (src.cpu?.apic !== false) return [];
+  if (!hasNoLocalApic(src, src.spec)) return [];
   const out: Reason[] = [];
   for (const rule of rules.data.brokenWithoutApic ?? []) {
     if (compareVersions(to, rule.destinationFrom) < 0) continue;
@@ -174,6 +176,16 @@ function machineType({ src, dst, rules, machine, from, to }: Comparison): Reason
 /** -machine options the catalog does not know as machine properties (those are compared with the board). */
 function machineOptions({ src, dst }: Comparison): Reason[] {
   const out: Reason[] = [];
+  // An option the other build's machine has and this one's lacks: QEMU refuses it ("Property not
+  // found"). Lab: fuzz seed 555, -machine pc-q35-2.9,i8042=off on 5.2.
+  for (const [self, other, side] of [[src, dst, 'source'], [dst, src, 'destination']] as const) {
+    const own = self.board?.get('board/machine');
+    const theirs = other.board?.get('board/machine');
+    if (!own || !theirs) continue;
+    for (const k of Object.keys(self.machineOptions).filter((o) => o in theirs && !(o in own))) {
+      out.push(reason('MACHINE_OPTION_UNKNOWN', 'error', `machine.${k}`, `QEMU ${self.host.catalog.version} on the ${side} has no -machine option ${k}: it refuses to start`, { effect: 'impossible', remedy: `leave ${k} out, or run the guest on a build that has it` }));
+    }
+  }
   const machineProps = src.board?.get('board/machine');
   for (const k of new Set([...Object.keys(src.machineOptions), ...Object.keys(dst.machineOptions)])) {
     if (machineProps && k in machineProps) continue;
@@ -455,8 +467,9 @@ function devices(c: Comparison): Reason[] {
   const out: Reason[] = [];
   const { pairs, onlyA, onlyB } = pairDevices(c.src.devices, c.dst.devices);
   for (const d of onlyA) {
-    const p = rules.data.presence.sourceOnly;
-    out.push(reason('DEVICE_ONLY_ON_SOURCE', 'error', d.type, `${d.type}${d.id ? ` (${d.id})` : ''} is on the source only: ${p.why}`, { effect: 'impossible', source: p.evidence }));
+    const inController = rules.data.presence.stateInController;
+    const p = inController?.types.includes(d.type) ? { why: inController.why, evidence: inController.evidence, fails: false } : { ...rules.data.presence.sourceOnly, fails: true };
+    out.push(reason('DEVICE_ONLY_ON_SOURCE', p.fails ? 'error' : 'warn', d.type, `${d.type}${d.id ? ` (${d.id})` : ''} is on the source only: ${p.why}`, { effect: effectOf(p.fails), source: p.evidence }));
   }
   for (const d of onlyB) {
     const p = rules.data.presence.destinationOnly;

@@ -84,7 +84,7 @@ export function runtimePlatform(spec: GuestSpec, host: TargetHost, visibility: G
   if (asked > m.cpuMax) {
     problems.push(reason('VCPUS_OVER_MACHINE_LIMIT', 'error', machine, `${machine} takes at most ${m.cpuMax} vCPUs, the guest asks ${asked}`, { host: host.name, effect: 'impossible' }));
   }
-  problems.push(...deviceStartProblems(spec, cpu, host));
+  problems.push(...deviceStartProblems(spec, cpu, host), ...settingProblems(spec, host));
   const hotplugRefused = m.refusedOptions?.['memory-hotplug'];
   if (hotplugRefused && spec.memory.maxMiB !== undefined) {
     problems.push(
@@ -114,6 +114,74 @@ function machineUnknown(spec: GuestSpec, host: TargetHost): Reason {
   });
 }
 
+/**
+ * Under KVM each Hyper-V enlightenment must be given by the host's kernel, or QEMU refuses to
+ * start ("kernel doesn't allow setting HyperV VP_INDEX"): the profile records which it refuses
+ * (probed). A profile without that record cannot vouch for them: unknown. Lab: this machine's
+ * nested KVM refuses hv-vpindex and everything that needs it.
+ */
+function hypervProblems(spec: GuestSpec, features: ReadonlyMap<string, boolean>, host: TargetHost): Reason[] {
+  if (host.profile.accel !== 'kvm') return [];
+  const props = spec.cpu.properties ?? {};
+  const asked = new Set([...features].filter(([f, on]) => on && f.startsWith('hv-')).map(([f]) => f));
+  for (const [k, v] of Object.entries(props)) if (k.startsWith('hv-') && (v === true || v === 'on')) asked.add(k);
+  if (spec.cpu.mode === 'host-passthrough' && (props['hv-passthrough'] === true || props['hv-passthrough'] === 'on')) asked.add('hv-passthrough');
+  asked.delete('hv-passthrough');
+  if (!asked.size) return [];
+  const record = host.profile.hyperv;
+  if (!record) {
+    return [reason('HYPERV_SUPPORT_UNKNOWN', 'warn', [...asked].join(' '), `${host.name}'s profile does not record which Hyper-V enlightenments its KVM gives: QEMU refuses to start a guest with one the kernel does not`, { host: host.name, effect: 'unknown', remedy: `probe ${host.name} again (guestabi probe --accel kvm)` })];
+  }
+  const refused = [...asked].filter((f) => record.refused[f] !== undefined);
+  return refused.map((f) =>
+    reason('HYPERV_FEATURE_REFUSED', 'error', f, `the KVM of ${host.name} does not give ${f}: QEMU refuses to start ("${record.refused[f]}")`, { host: host.name, effect: 'impossible', remedy: `leave ${f} out, or run the guest on a host whose kernel gives it` }),
+  );
+}
+
+/** A vCPU gets no local APIC only when its model has none and it is alone: with more than one
+ *  vCPU QEMU creates APICs anyway (hw/i386/x86-common.c x86_cpu_apic_create() callers: "apic
+ *  feature or smp.cpus > 1"). Lab: fuzz seed 555, 486 with -smp 2 and a pcie-root-port starts. */
+export function hasNoLocalApic(cpu: RuntimeCpu, spec: GuestSpec): boolean {
+  return cpu.cpu?.apic === false && spec.vcpus.count === 1;
+}
+
+/**
+ * Device settings QEMU refuses: a property the device type does not have, in a setting or a
+ * -global for it ("Property '...' not found"; the build's deviceTypeProperties, probed with
+ * device-list-properties), or a value it refuses when the device realizes (refusedSettings,
+ * probed one setting at a time). Lab: fuzz seed 555 (queue_reset on 7.2, free-page-hint).
+ */
+function settingProblems(spec: GuestSpec, host: TargetHost): Reason[] {
+  const c = host.catalog;
+  const known = c.data.deviceTypeProperties;
+  const refused = c.data.refusedSettings ?? {};
+  const out: Reason[] = [];
+  const add = (subject: string, message: string) => out.push(reason('DEVICE_SETTING_REFUSED', 'error', subject, `QEMU ${c.version} on ${host.name} ${message}: it refuses to start`, { host: host.name, effect: 'impossible', remedy: 'leave the setting out, or use a build that has it' }));
+  for (const d of spec.devices) {
+    const props = known?.[d.type];
+    const key = catalogKey(d, c);
+    for (const [k, v] of Object.entries(d.properties ?? {})) {
+      // id and bus are qdev_device_add()'s own options, not properties of the type.
+      if (props && !props.includes(k) && k !== 'id' && k !== 'bus' && !d.source?.includes('QEMU default')) add(`${d.id ?? d.type}.${k}`, `has no property ${k} on ${d.type} ("Property '${d.type}.${k}' not found")`);
+      // Probed alone on the root bus: with other settings (disable-legacy=on) or in another
+      // placement (modern-only behind a PCIe port) the device may take it.
+      const words = alone(d) ? refused[key]?.[`${k}=${onOff(v)}`] : undefined;
+      if (words) add(`${d.id ?? d.type}.${k}`, `refuses ${d.type} with ${k}=${v} ("${words}")`);
+    }
+  }
+  for (const g of spec.globals ?? []) {
+    const props = known?.[g.driver];
+    if (props && !props.includes(g.property)) add(`${g.driver}.${g.property}`, `has no property ${g.property} on ${g.driver} (-global ${g.driver}.${g.property})`);
+  }
+  return out;
+}
+
+/** One setting besides the wiring (id, bus, addr and the backends). */
+const WIRING = new Set(['id', 'bus', 'addr', 'drive', 'netdev', 'chardev', 'audiodev']);
+const alone = (d: GuestSpec['devices'][number]) => Object.keys(d.properties ?? {}).filter((k) => !WIRING.has(k)).length === 1;
+
+const onOff = (v: string) => (/^(on|true|yes)$/i.test(v) ? 'on' : /^(off|false|no)$/i.test(v) ? 'off' : v);
+
 /** Display devices, in the order QEMU numbers their consoles. */
 const DISPLAY = /^(VGA|cirrus-vga|qxl-vga|qxl|virtio-vga|virtio-vga-gl|vmware-svga|bochs-display|secondary-vga|ramfb|ati-vga|virtio-gpu-pci|virtio-gpu-gl-pci)$/;
 
@@ -126,7 +194,7 @@ const DISPLAY = /^(VGA|cirrus-vga|qxl-vga|qxl|virtio-vga|virtio-vga-gl|vmware-sv
 function deviceStartProblems(spec: GuestSpec, cpu: RuntimeCpu, host: TargetHost): Reason[] {
   const out: Reason[] = [];
   const needApic = host.catalog.data.devicesNeedingApic ?? {};
-  if (cpu.cpu?.apic === false) {
+  if (hasNoLocalApic(cpu, spec)) {
     for (const d of spec.devices.filter((x) => needApic[x.type])) {
       out.push(reason('DEVICE_REFUSED', 'error', d.id ?? d.type, `QEMU ${host.catalog.version} refuses ${d.type} on a vCPU without a local APIC (${cpu.cpuName}): ${needApic[d.type]}`, { host: host.name, effect: 'impossible', remedy: 'use a CPU model with apic, or leave the device out' }));
     }
@@ -188,6 +256,7 @@ function cpuOnHost(spec: GuestSpec, host: TargetHost, m: MachineType, source: st
     }
   }
   const features = featuresOn(spec, host, reference, source, problems);
+  problems.push(...hypervProblems(spec, features, host));
   if (!hostDependent && c.cpuModel(cpuName)) filtered = featuresFiltered(spec, host, cpuName, features, problems);
   const accel = hostDependent ? undefined : accelDefaults(host, cpuName, m);
   const properties = { ...(cpu && !hostDependent ? realizedProps(cpu, features, spec, host, m) : {}), ...spec.cpu.properties };
@@ -270,6 +339,17 @@ export function smpTopology(v: GuestSpec['vcpus'], build: string, machineVersion
   return { ...fixed, dies, max };
 }
 
+/** CPUID[7,0].EBX (target/i386/cpu.c feature_word_info[FEAT_7_0_EBX].feat_names). */
+const LEAF_7_0_EBX = new Set(['fsgsbase', 'tsc-adjust', 'sgx', 'bmi1', 'hle', 'avx2', 'fdp-excptn-only', 'smep', 'bmi2', 'erms', 'invpcid', 'rtm', 'zero-fcs-fds', 'mpx', 'avx512f', 'avx512dq', 'rdseed', 'adx', 'smap', 'avx512ifma', 'pcommit', 'clflushopt', 'clwb', 'intel-pt', 'avx512pf', 'avx512er', 'avx512cd', 'sha-ni', 'avx512bw', 'avx512vl']);
+
+/** Without full-cpuid-auto-level (old machine types) one rule still holds: a CPUID[7,0].EBX
+ *  feature raises level to 7 (x86_cpu_expand_features(), "CPUID[EAX=7,ECX=0].EBX always
+ *  increased level automatically"). Lab: fuzz seed 555, intel-pt on Conroe, pc-i440fx-2.3. */
+function leaf7Level(cpu: Props, features: ReadonlyMap<string, boolean>, spec: GuestSpec): Props {
+  if (![...features].some(([f, on]) => on && LEAF_7_0_EBX.has(f)) || Number(cpu['min-level'] ?? 0) >= 7) return {};
+  return spec.cpu.properties?.level === undefined && Number(cpu.level ?? 0) < 7 ? { 'min-level': 7, level: 7 } : { 'min-level': 7 };
+}
+
 /**
  * With full-cpuid-auto-level every feature turned on raises min-level, min-xlevel and min-xlevel2
  * to the leaf it lives in, and level/xlevel/xlevel2 follow unless given (x86_cpu_expand_features():
@@ -279,10 +359,14 @@ export function smpTopology(v: GuestSpec['vcpus'], build: string, machineVersion
  */
 function raisedLevels(cpu: Props, features: ReadonlyMap<string, boolean>, spec: GuestSpec, c: CatalogIndex): Props {
   const levels = c.data.cpuFeatureLevels;
-  if (!levels || cpu['full-cpuid-auto-level'] === false) return {};
+  if (!levels) return {};
+  if (cpu['full-cpuid-auto-level'] === false) return leaf7Level(cpu, features, spec);
   const out: Props = {};
   for (const [f, enabled] of features) {
-    const lv = enabled ? levels[f] : undefined;
+    let lv = enabled ? levels[f] : undefined;
+    // Intel PT needs leaf 0x14, and raises level to it only with x-intel-pt-auto-level (off on old
+    // machine types); otherwise its own leaf, 7 (x86_cpu_expand_features()). Lab: fuzz seed 555.
+    if (f === 'intel-pt' && lv && cpu['x-intel-pt-auto-level'] === false) lv = { level: 7 };
     if (!lv) continue;
     for (const k of ['level', 'xlevel', 'xlevel2'] as const) {
       const need = lv[k];
@@ -379,8 +463,31 @@ function boardWithOptions(spec: GuestSpec, host: TargetHost, machine: string): M
   if (!mp || !Object.keys(spec.machine.options ?? {}).length) return board;
   const withOptions = { ...mp };
   for (const [k, v] of Object.entries(spec.machine.options ?? {})) if (k in mp) withOptions[k] = typedValue(v, mp[k]);
-  return new Map(board).set('board/machine', withOptions);
+  const out = new Map(board).set('board/machine', withOptions);
+  // A part turned off is not on the board; one turned on that the type lacks by default cannot be
+  // measured, and stays as the catalog has it (the machine property still differs).
+  for (const [option, types] of Object.entries(PART_DEVICES)) {
+    const v = spec.machine.options?.[option];
+    if (v === undefined || !/^(off|false|no)$/i.test(v)) continue;
+    for (const k of [...out.keys()]) if (types.includes(k.slice(6).replace(/#\d+$/, ''))) out.delete(k);
+  }
+  return out;
 }
+
+/**
+ * The board devices a -machine option adds (hw/i386/pc.c pc_basic_device_init(): hpet, pit, and
+ * the i8042 with its PS/2 keyboard and mouse; hw/i386/pc_q35.c: ich9-ahci for sata; vmport):
+ * turned off, they are not on the board, so their presence decides what a migration does, and
+ * on a board that never has them (sata on i440fx) the option changes nothing but its own value.
+ * Lab: fuzz seed 555 (i8042=off, sata=off on i440fx).
+ */
+export const PART_DEVICES: Readonly<Record<string, readonly string[]>> = {
+  sata: ['ich9-ahci'],
+  i8042: ['i8042', 'ps2-kbd', 'ps2-mouse'],
+  hpet: ['hpet'],
+  vmport: ['vmport'],
+  pit: ['isa-pit', 'kvm-pit'],
+};
 
 const derived = new WeakMap<Props, Map<string, Props>>();
 /** Distinct changes kept per base map: definitions a server is sent could otherwise grow it without end. */

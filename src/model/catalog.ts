@@ -158,6 +158,16 @@ export const Catalog = Type.Object(
     }),
     commandLineOptions: Type.Array(Type.String(), { description: 'The options `qemu -help` lists.' }),
     kvm: Type.Optional(KvmCpuDefaults),
+    deviceTypeProperties: Type.Optional(
+      Type.Record(Type.String(), Type.Array(Type.String()), {
+        description: "Per probe device type, every property it has (device-list-properties): another name in a setting or -global makes QEMU refuse to start.",
+      }),
+    ),
+    refusedSettings: Type.Optional(
+      Type.Record(Type.String(), Type.Record(Type.String(), Type.String()), {
+        description: "Per probe device key, the single settings (property=value) QEMU refuses when the device realizes, with its words (probed on the newest q35 and i440fx types).",
+      }),
+    ),
     devicesNeedingApic: Type.Optional(
       Type.Record(Type.String(), Type.String(), {
         description: 'Device types QEMU refuses when the vCPU has no local APIC (no MSI delivery), with its words (probed with -cpu 486).',

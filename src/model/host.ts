@@ -84,6 +84,16 @@ export const HostProfile = Type.Object(
         },
       ),
     ),
+    hyperv: Type.Optional(
+      Type.Object(
+        {
+          refused: Type.Record(Type.String(), Type.String(), {
+            description: "Per Hyper-V enlightenment, QEMU's words when this host's KVM refuses to start a guest with it (with the enlightenments it needs); those it gives are left out.",
+          }),
+        },
+        { additionalProperties: false, description: 'Probed under KVM only: which Hyper-V enlightenments the kernel gives.' },
+      ),
+    ),
     cpuModels: Type.Record(Type.String(), CpuModelAvailability, {
       description: 'Per CPU model name, whether it can run here with this build and accelerator.',
     }),

@@ -101,6 +101,12 @@ export const MigrationRules = Type.Object(
     presence: Type.Object(
       {
         sourceOnly: Type.Object({ effect: Type.Literal('fails'), why: Type.String(), evidence: Type.String() }, { additionalProperties: false }),
+        stateInController: Type.Optional(
+          Type.Object(
+            { types: Type.Array(Type.String()), why: Type.String(), evidence: Type.String() },
+            { additionalProperties: false, description: 'Devices with no migration section of their own (their state is their controller\'s): on the source only, the migration completes and the guest loses them.' },
+          ),
+        ),
         destinationOnly: Type.Object({ effect: Type.Literal('silent'), why: Type.String(), evidence: Type.String() }, { additionalProperties: false }),
       },
       { additionalProperties: false },

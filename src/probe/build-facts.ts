@@ -2,7 +2,9 @@ import type { Catalog } from '../model/catalog.js';
 import { QemuStartError } from '../qmp/launcher.js';
 import { errorMessage } from '../util/errors.js';
 import { mapPool } from '../util/pool.js';
-import { PROBE_DEVICES, probeDeviceArgs } from './devices.js';
+import { CatalogIndex } from '../catalog/catalog.js';
+import { sortKeysDeep } from '../catalog/props.js';
+import { PROBE_DEVICES, probeDeviceArgs, type ProbeDeviceSpec } from './devices.js';
 import type { QemuStarter } from './session.js';
 
 /**
@@ -29,7 +31,54 @@ export async function probeBuildFacts(starter: QemuStarter, catalog: Catalog, op
     return why ? { ...rest, refusedOptions: { 'memory-hotplug': why } } : rest;
   });
   const noApic = await noApicRefusals(starter, catalog);
-  return { ...catalog, machines, cpuFeatureLevels, ...(noApic ? { devicesNeedingApic: noApic } : {}) };
+  const deviceTypeProperties = await deviceProperties(starter);
+  const refusedSettings = await settingRefusals(starter, catalog, opts.progress);
+  return { ...catalog, machines, cpuFeatureLevels, deviceTypeProperties, refusedSettings, ...(noApic ? { devicesNeedingApic: noApic } : {}) };
+}
+
+/** Every property each probe device type has (device-list-properties): a setting or -global
+ *  naming another one makes QEMU refuse to start ("Property '...' not found"). */
+async function deviceProperties(starter: QemuStarter): Promise<Record<string, string[]>> {
+  const s = await starter.start(['-machine', 'none', '-nodefaults', '-display', 'none', '-no-user-config', '-S', '-accel', 'tcg'], 'device-properties');
+  try {
+    const out: Record<string, string[]> = {};
+    for (const type of [...new Set(PROBE_DEVICES.map((d) => d.type))].sort()) {
+      const props = await s.qmp.execute<{ name: string }[]>('device-list-properties', { typename: type });
+      out[type] = props.map((p) => p.name).sort();
+    }
+    return out;
+  } finally {
+    await s.stop();
+  }
+}
+
+/**
+ * Settings a device refuses on its own when it realizes: each boolean property of each probe
+ * device (root bus) turned the other way, on the newest type of each PC family, one QEMU each;
+ * QEMU's words are kept ("'free-page-hint' requires 'iothread'..."). Keyed by device key, then
+ * "property=value"; a refusal on either family is recorded (the family in the words' prefix).
+ */
+async function settingRefusals(starter: QemuStarter, catalog: Catalog, progress?: (done: number, total: number, what: string) => void): Promise<Record<string, Record<string, string>>> {
+  const newest = (family: string) => catalog.machines.filter((m) => m.family === family && m.probe === 'ok').pop()?.name;
+  const index = new CatalogIndex(catalog);
+  const tries: { machine: string; d: ProbeDeviceSpec; prop: string; value: string }[] = [];
+  for (const machine of [newest('pc-q35'), newest('pc-i440fx')].filter((m): m is string => m !== undefined)) {
+    for (const d of PROBE_DEVICES.filter((x) => !x.parent && !x.rootOnly)) {
+      const props = index.deviceOn(machine, d.key) ?? {};
+      for (const [prop, v] of Object.entries(props)) {
+        if (typeof v === 'boolean' && !prop.includes('.')) tries.push({ machine, d, prop, value: v ? 'off' : 'on' });
+      }
+    }
+  }
+  const out: Record<string, Record<string, string>> = {};
+  let done = 0;
+  await mapPool(tries, 2, async (t) => {
+    const args = probeDeviceArgs([{ ...t.d, options: [t.d.options, `${t.prop}=${t.value}`].filter(Boolean).join(',') }]);
+    const why = await refuses(starter, t.machine, args);
+    if (why) (out[t.d.key] ??= {})[`${t.prop}=${t.value}`] = why.replace(/^-device [^:]*: /, '');
+    progress?.(++done, tries.length, 'device settings');
+  });
+  return sortKeysDeep(out);
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Accel } from '../model/common.js';
 import { HOST_PROFILE_SCHEMA_ID, type HostProfile } from '../model/host.js';
 import { errorMessage } from '../util/errors.js';
 import { cleanCpuProps, probeFeatureAliases, type QmpCpuDefinition } from './catalog-probe.js';
+import { probeHypervRefusals } from './hyperv.js';
 import { kvmDevicePresent, readCpu, readIommu, readVulnerabilities, REAL_ROOTS, type HostRoots } from './host-facts.js';
 import type { QemuStarter } from './session.js';
 
@@ -62,6 +63,8 @@ export async function probeHost(opts: HostProbeOptions): Promise<HostProfile> {
       cpuModels[d.name] = { runnable: missing.length === 0, unavailableFeatures: [...missing] };
     }
     const version = { ...v.qemu, package: v.package.trim() };
+    // Which enlightenments this kernel's KVM refuses: a fact of the host, asked by starting guests.
+    const hyperv = opts.accel === 'kvm' && kvm.enabled ? { refused: await probeHypervRefusals(opts.starter) } : undefined;
     return {
       schema: HOST_PROFILE_SCHEMA_ID,
       name: opts.name ?? hostname(),
@@ -74,6 +77,7 @@ export async function probeHost(opts: HostProbeOptions): Promise<HostProfile> {
       probeMachine: machineType.replace(/-machine$/, ''),
       hostCpu,
       ...(accelCpu ? { accelCpu } : {}),
+      ...(hyperv ? { hyperv } : {}),
       cpuModels,
       vulnerabilities: readVulnerabilities(roots),
       iommu: readIommu(roots),
