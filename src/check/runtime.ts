@@ -149,7 +149,7 @@ export function hasNoLocalApic(cpu: RuntimeCpu, spec: GuestSpec): boolean {
  * Device settings QEMU refuses: a property the device type does not have, in a setting or a
  * -global for it ("Property '...' not found"; the build's deviceTypeProperties, probed with
  * device-list-properties), or a value it refuses when the device realizes (refusedSettings,
- * probed one setting at a time). Lab: fuzz seed 555 (queue_reset on 7.2, free-page-hint).
+ * probed one setting at a time). Lab: fuzz seed 555 (virtio-blk in_order on 7.2, free-page-hint).
  */
 function settingProblems(spec: GuestSpec, host: TargetHost): Reason[] {
   const c = host.catalog;

@@ -63,6 +63,28 @@ function lastLines(text: string): string {
   return text.trim().split('\n').slice(-3).join(' | ');
 }
 
+/** Migrate over loopback TCP and wait for the source to say how it ended (or the destination to
+ *  die, or the time to run out): 'refused' when the source would not start it. */
+async function migrateOver(src: QemuInstance, dest: QemuInstance, timeoutMs: number): Promise<{ status: string; error?: string }> {
+  const uri = `tcp:127.0.0.1:${await freePort()}`;
+  await dest.qmp.execute('migrate-incoming', { uri });
+  try {
+    await src.qmp.execute('migrate', { uri });
+  } catch (e) {
+    return { status: 'refused', error: errorMessage(e) };
+  }
+  const deadline = Date.now() + timeoutMs;
+  let status = 'active';
+  while (Date.now() < deadline) {
+    const m = await src.qmp.execute<{ status: string; 'error-desc'?: string }>('query-migrate');
+    status = m.status;
+    if (status === 'completed' || status === 'failed' || status === 'cancelled') return { status, error: m['error-desc'] };
+    if (!dest.alive()) break;
+    await sleep(25);
+  }
+  return { status };
+}
+
 /**
  * Start the destination waiting for a migration, start the source and let the guest run (idle in
  * its firmware), migrate over loopback TCP, and look at both sides: did the destination start, did
@@ -91,28 +113,11 @@ export async function labMigrate(o: LabOptions): Promise<LabRun> {
     // Let the firmware get going, so that the devices and CPU hold state worth moving.
     await sleep(300);
     const before: Fingerprint = await fingerprint(src.qmp, o.rules.visibility);
-    const port = await freePort();
-    const uri = `tcp:127.0.0.1:${port}`;
-    await dest.qmp.execute('migrate-incoming', { uri });
-    try {
-      await src.qmp.execute('migrate', { uri });
-    } catch (e) {
+    const { status, error } = await migrateOver(src, dest, o.migrationTimeoutMs ?? 60_000);
+    if (status === 'refused') {
       // The source refuses to start the migration (a migration blocker: invtsc, migratable=off,
       // a device that cannot migrate): QEMU's own answer, observed like any other refusal.
-      return run({ observed: 'impossible', stage: 'migration', destinationStarted: true, migration: 'failed', destinationRunning: false, error: `source refused to migrate: ${errorMessage(e)}`, differences: [] });
-    }
-    const deadline = Date.now() + (o.migrationTimeoutMs ?? 60_000);
-    let status = 'active';
-    let error: string | undefined;
-    while (Date.now() < deadline) {
-      const m = await src.qmp.execute<{ status: string; 'error-desc'?: string }>('query-migrate');
-      status = m.status;
-      if (status === 'completed' || status === 'failed' || status === 'cancelled') {
-        error = m['error-desc'];
-        break;
-      }
-      if (!dest.alive()) break;
-      await sleep(25);
+      return run({ observed: 'impossible', stage: 'migration', destinationStarted: true, migration: 'failed', destinationRunning: false, error: `source refused to migrate: ${error}`, differences: [] });
     }
     if (status !== 'completed') {
       await sleep(200);

@@ -5,7 +5,7 @@ import { errorMessage } from '../util/errors.js';
 import { cleanCpuProps, probeFeatureAliases, type QmpCpuDefinition } from './catalog-probe.js';
 import { probeHypervRefusals } from './hyperv.js';
 import { kvmDevicePresent, readCpu, readIommu, readVulnerabilities, REAL_ROOTS, type HostRoots } from './host-facts.js';
-import type { QemuStarter } from './session.js';
+import type { QemuSession, QemuStarter } from './session.js';
 
 export interface HostProbeOptions {
   starter: QemuStarter;
@@ -28,6 +28,16 @@ export function hostProbeArgs(accel: Accel): string[] {
 
 /** Probe this host with one QEMU build: what the kernel says, and what QEMU says can run here
  *  under the chosen accelerator. */
+/** The expansion of -cpu host (KVM) or -cpu max (TCG), or why QEMU could not give it. */
+async function expandHostCpu(s: QemuSession, model: 'host' | 'max', aliases: Record<string, string>): Promise<HostProfile['hostCpu']> {
+  try {
+    const e = await s.qmp.execute<{ model: { props: Record<string, boolean | number | string> } }>('query-cpu-model-expansion', { type: 'full', model: { name: model } });
+    return { model, props: cleanCpuProps(e.model.props, aliases) };
+  } catch (err) {
+    return { model, error: errorMessage(err) };
+  }
+}
+
 export async function probeHost(opts: HostProbeOptions): Promise<HostProfile> {
   const roots = opts.roots ?? REAL_ROOTS;
   const s = await opts.starter.start(hostProbeArgs(opts.accel), `host-${opts.accel}`);
@@ -37,17 +47,7 @@ export async function probeHost(opts: HostProbeOptions): Promise<HostProfile> {
     const machineType = await s.qmp.execute<string>('qom-get', { path: '/machine', property: 'type' });
     const defs = await s.qmp.execute<QmpCpuDefinition[]>('query-cpu-definitions');
     const aliases = await probeFeatureAliases(s);
-    const hostModel = opts.accel === 'kvm' ? 'host' : 'max';
-    let hostCpu: HostProfile['hostCpu'];
-    try {
-      const e = await s.qmp.execute<{ model: { props: Record<string, boolean | number | string> } }>('query-cpu-model-expansion', {
-        type: 'full',
-        model: { name: hostModel },
-      });
-      hostCpu = { model: hostModel, props: cleanCpuProps(e.model.props, aliases) };
-    } catch (err) {
-      hostCpu = { model: hostModel, error: errorMessage(err) };
-    }
+    const hostCpu = await expandHostCpu(s, opts.accel === 'kvm' ? 'host' : 'max', aliases);
     // Under KVM every model gets the accelerator's defaults on top of its definition.
     let accelCpu: HostProfile['accelCpu'];
     if (opts.accel === 'kvm') {

@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkMigration } from '../../src/check/check.js';
+import { smpTopology } from '../../src/check/runtime.js';
+import { findCatalog } from '../../src/io/catalog-files.js';
+import { migrationRules } from '../../src/io/rules-files.js';
+import { parseGuestText } from '../../src/formats/guest-input.js';
+import { HostProfile } from '../../src/model/host.js';
+import { validate } from '../../src/model/validate.js';
+import { indexHost, type TargetHost } from '../../src/resolve/target.js';
+import { FIXTURES } from '../helpers.js';
+
+/**
+ * The general rules lab fuzz made us add (issue 10), each on the shipped catalogs and the fixture
+ * host profiles; the lab suite (lab/scenarios.yaml) holds the real migrations behind them.
+ */
+const rules = migrationRules();
+
+function host(name: string, change: (p: HostProfile) => HostProfile = (p) => p): TargetHost {
+  const file = join(FIXTURES, 'hosts', `host-${name}.json`);
+  const p = change(validate(HostProfile, JSON.parse(readFileSync(file, 'utf8')), file));
+  return indexHost(p, findCatalog(p.qemu.catalog));
+}
+
+function check(from: TargetHost, to: TargetHost, guest: string, dest?: string) {
+  const spec = (t: string) => parseGuestText(t, 'guest', 'argv').spec;
+  return checkMigration({ source: spec(guest), destination: dest === undefined ? undefined : spec(dest), from, to, rules }).forward;
+}
+
+const codes = (v: ReturnType<typeof check>) => v.reasons.map((r) => r.code);
+const B = '-cpu qemu64 -m 128 -nodefaults';
+
+test('Hyper-V enlightenments under KVM: refused by the host profile, unknown without its record, given otherwise', () => {
+  const guest = `-machine pc-q35-7.2 -cpu qemu64,hv-relaxed=on,hv-vpindex=on -m 128 -nodefaults -accel kvm`;
+  const refusing = host('7.2-kvm', (p) => ({ ...p, hyperv: { refused: { 'hv-vpindex': "kernel doesn't allow setting HyperV VP_INDEX" } } }));
+  const giving = host('7.2-kvm', (p) => ({ ...p, hyperv: { refused: {} } }));
+  const v = check(giving, refusing, guest);
+  assert.equal(v.outcome, 'impossible');
+  const r = v.reasons.find((x) => x.code === 'HYPERV_FEATURE_REFUSED')!;
+  assert.equal(r.subject, 'hv-vpindex');
+  assert.match(r.message, /VP_INDEX/);
+  assert.equal(check(giving, giving, guest).outcome, 'safe');
+  const unrecorded = check(host('7.2-kvm'), host('7.2-kvm'), guest);
+  assert.equal(unrecorded.outcome, 'unknown');
+  assert.ok(codes(unrecorded).includes('HYPERV_SUPPORT_UNKNOWN'));
+  // Under TCG nothing asks the kernel.
+  assert.ok(!codes(check(host('7.2-tcg'), host('7.2-tcg'), guest.replace('-accel kvm', '-accel tcg'))).includes('HYPERV_SUPPORT_UNKNOWN'));
+});
+
+test('device settings: a property the build lacks, and one QEMU refuses alone but not with others', () => {
+  const v = check(host('10.0-tcg'), host('7.2-tcg'), `-machine pc-q35-7.2 ${B} -blockdev null-co,node-name=d -device virtio-blk-pci-non-transitional,drive=d,in_order=on`);
+  assert.equal(v.outcome, 'impossible');
+  assert.ok(v.reasons.some((r) => r.code === 'DEVICE_SETTING_REFUSED' && /in_order/.test(r.message)));
+  const alone = check(host('7.2-tcg'), host('7.2-tcg'), `-machine pc-q35-7.2 ${B} -device virtio-balloon-pci,free-page-hint=on`);
+  assert.ok(alone.reasons.some((r) => r.code === 'DEVICE_SETTING_REFUSED' && /iothread/.test(r.message)));
+  // iommu_platform is refused on a transitional device, taken with disable-legacy=on.
+  const modern = check(host('7.2-tcg'), host('7.2-tcg'), `-machine pc-q35-7.2 ${B} -device virtio-net-pci,disable-legacy=on,iommu_platform=on`);
+  assert.ok(!codes(modern).includes('DEVICE_SETTING_REFUSED'));
+});
+
+test('-smp is compared as the topology QEMU derives from it', () => {
+  assert.deepEqual(smpTopology({ count: 2 }, '7.2.22', '7.2'), { sockets: 1, cores: 2, threads: 1, dies: 1, max: 2 });
+  assert.deepEqual(smpTopology({ count: 2 }, '7.2.22', '5.2'), { sockets: 2, cores: 1, threads: 1, dies: 1, max: 2 });
+  assert.deepEqual(smpTopology({ count: 2 }, '5.2.0', '5.2'), { sockets: 2, cores: 1, threads: 1, dies: 1, max: 2 });
+  assert.deepEqual(smpTopology({ count: 4, sockets: 2 }, '10.0.2', '10.0'), { sockets: 2, cores: 2, threads: 1, dies: 1, max: 4 });
+  const h = host('7.2-tcg');
+  assert.equal(check(h, h, `-machine pc-q35-7.2 ${B}`, `-machine pc-q35-7.2 ${B} -smp 1,sockets=1,cores=1,threads=1`).outcome, 'safe');
+  assert.equal(check(h, h, `-machine pc-q35-7.2 ${B} -smp 2`, `-machine pc-q35-7.2 ${B} -smp 2,sockets=2`).outcome, 'unsafe');
+});
+
+test('memory hotplug: another slot count does not load, another maxmem changes what the guest is told', () => {
+  const h = host('7.2-tcg');
+  const m = (x: string) => `-machine pc-q35-7.2 -cpu qemu64 -m ${x} -nodefaults`;
+  assert.deepEqual([check(h, h, m('128,slots=2,maxmem=1G'), m('128')).outcome, codes(check(h, h, m('128,slots=2,maxmem=1G'), m('128')))[0]], ['impossible', 'MEMORY_SLOTS_DIFFERS']);
+  assert.equal(check(h, h, m('128,slots=2,maxmem=1G'), m('128,slots=4,maxmem=1G')).outcome, 'impossible');
+  assert.equal(check(h, h, m('128,slots=2,maxmem=1G'), m('128,slots=2,maxmem=2G')).outcome, 'unsafe');
+});
+
+test('migration stream globals: off on one side does not load; off on both turns the machine type check off', () => {
+  const h = host('7.2-tcg');
+  const off = '-global migration.send-configuration=off';
+  assert.ok(codes(check(h, h, `-machine pc-q35-7.2 ${B} ${off}`, `-machine pc-q35-7.2 ${B}`)).includes('MIGRATION_STREAM_FORMAT_DIFFERS'));
+  const both = check(h, h, `-machine pc-q35-7.2 ${B} ${off}`, `-machine pc-q35-7.1 ${B} ${off}`);
+  assert.ok(codes(both).includes('MACHINE_TYPE_CHECK_OFF') && !codes(both).includes('MACHINE_TYPE_DIFFERS'));
+  assert.equal(check(h, h, `-machine pc-q35-7.2 ${B}`, `-machine pc-q35-7.1 ${B}`).outcome, 'impossible');
+});
+
+test('invtsc under KVM blocks migration unless tsc-frequency is set', () => {
+  const h = host('7.2-kvm');
+  const g = (cpu: string) => `-machine pc-q35-7.2 -cpu ${cpu} -m 128 -nodefaults -accel kvm`;
+  const blocked = check(h, h, g('qemu64,+invtsc'));
+  assert.ok(codes(blocked).includes('MIGRATION_BLOCKED_INVTSC'), codes(blocked).join(' '));
+  assert.ok(!codes(check(h, h, g('qemu64,+invtsc,tsc-frequency=2000000000'))).includes('MIGRATION_BLOCKED_INVTSC'));
+});
