@@ -172,6 +172,11 @@ function settingProblems(spec: GuestSpec, host: TargetHost): Reason[] {
   for (const g of spec.globals ?? []) {
     const props = known?.[g.driver];
     if (props && !props.includes(g.property)) add(`${g.driver}.${g.property}`, `has no property ${g.property} on ${g.driver} (-global ${g.driver}.${g.property})`);
+    // A -global is a setting of every device of its type: refused as the setting alone is.
+    for (const d of spec.devices.filter((x) => x.type === g.driver && Object.keys(x.properties ?? {}).every((k) => WIRING.has(k)))) {
+      const words = refused[catalogKey(d, c)]?.[`${g.property}=${onOff(g.value)}`];
+      if (words) add(`${g.driver}.${g.property}`, `refuses ${d.type} with -global ${g.driver}.${g.property}=${g.value} ("${words}")`);
+    }
   }
   return out;
 }
@@ -438,7 +443,23 @@ function runtimeDevice(d: GuestSpec['devices'][number], spec: GuestSpec, host: T
   if (why && !why.startsWith('placement not probed')) {
     problems.push(reason('DEVICE_REFUSED', 'error', d.type, `QEMU ${c.version} refuses ${d.type} on ${m.name}: ${why}`, { host: host.name, effect: 'impossible' }));
   }
-  return { type: d.type, id: d.id, placement: placementOf(d, c), props: known ? withSettings(known, settings, globals) : null, settings };
+  const props = known ? withEdidModes(withSettings(known, settings, globals), known, c, m, key) : null;
+  return { type: d.type, id: d.id, placement: placementOf(d, c), props, settings };
+}
+
+/**
+ * A display turned to edid=on where the machine type's default is off: QEMU then gives it the
+ * build's default xres/yres, which a type with edid off shows as 0 (hw/display/vga-pci.c and
+ * bochs-display.c: the EDID modes are set up only with edid). Taken from the family's newest type,
+ * where edid is the default. Lab: fuzz seed 20261201, bochs-display,edid=on on pc-i440fx-2.4 reads
+ * 1024x768 on 5.2 and 1280x800 on 10.0.
+ */
+function withEdidModes(props: Props, known: Props, c: CatalogIndex, m: MachineType, key: string): Props {
+  if (props.edid !== true || known.edid !== false || (props.xres !== 0 && props.yres !== 0)) return props;
+  const baseline = c.data.families[m.family]?.baseline;
+  const modes = baseline ? c.deviceOn(baseline, key) : undefined;
+  if (modes?.edid !== true || modes.xres === undefined || modes.yres === undefined) return props;
+  return { ...props, xres: modes.xres, yres: modes.yres };
 }
 
 /** The catalog's properties of a device with the -global options and settings that apply to it;
@@ -463,6 +484,11 @@ function boardWithOptions(spec: GuestSpec, host: TargetHost, machine: string): M
   if (!mp || !Object.keys(spec.machine.options ?? {}).length) return board;
   const withOptions = { ...mp };
   for (const [k, v] of Object.entries(spec.machine.options ?? {})) if (k in mp) withOptions[k] = typedValue(v, mp[k]);
+  // vmport=auto is resolved when the board is built: from QEMU 10.0 it follows the i8042 (no
+  // keyboard controller, no VMware port: hw/i386/pc.c pc_basic_device_init()); 7.2 gives it
+  // anyway. Lab: fuzz seed 20261201, i8042=off on pc-i440fx-4.1 reads vmport off on 10.0, on on 7.2.
+  const vmportAuto = spec.machine.options?.vmport === undefined || spec.machine.options.vmport === 'auto';
+  if (vmportAuto && withOptions.i8042 === false && withOptions.vmport === 'on' && compareVersions(host.catalog.version, '10.0') >= 0) withOptions.vmport = 'off';
   const out = new Map(board).set('board/machine', withOptions);
   // A part turned off is not on the board; one turned on that the type lacks by default cannot be
   // measured, and stays as the catalog has it (the machine property still differs).
