@@ -68,9 +68,16 @@ function propertyReasons(subject: string, a: Props, b: Props, rules: Rules, code
   return out;
 }
 
-/** Devices a destination build cannot load from a vCPU without a local APIC (rules: brokenWithoutApic). */
-function noApicBroken({ src, rules, to }: Comparison): Reason[] {
-  if (!hasNoLocalApic(src, src.spec)) return [];
+/** Devices a destination build cannot load from a vCPU without a local APIC (rules: brokenWithoutApic),
+ *  and a local APIC on one side only: the devices' interrupt state (MSI vectors in use) and the
+ *  APIC's own section do not load. Lab: fuzz seed 20261201 (486 -> Snowridge "Failed to load
+ *  virtio-console:virtio"; apic=off with one vCPU -> two "Failed to load ich9_ahci:parent_obj"). */
+function noApicBroken({ src, dst, rules, to }: Comparison): Reason[] {
+  const [a, b] = [hasNoLocalApic(src, src.spec), hasNoLocalApic(dst, dst.spec)];
+  if (a !== b) {
+    return [reason('LOCAL_APIC_DIFFERS', 'error', 'cpu.apic', `the vCPU has ${a ? 'no local APIC' : 'a local APIC'} on the source and ${b ? 'none' : 'one'} on the destination: the interrupt state does not load`, { a: !a, b: !b, effect: 'impossible', remedy: 'give both sides a CPU model with apic (or more than one vCPU)' })];
+  }
+  if (!a) return [];
   const out: Reason[] = [];
   for (const rule of rules.data.brokenWithoutApic ?? []) {
     if (compareVersions(to, rule.destinationFrom) < 0) continue;

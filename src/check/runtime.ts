@@ -163,9 +163,7 @@ function settingProblems(spec: GuestSpec, host: TargetHost): Reason[] {
     for (const [k, v] of Object.entries(d.properties ?? {})) {
       // id and bus are qdev_device_add()'s own options, not properties of the type.
       if (props && !props.includes(k) && k !== 'id' && k !== 'bus' && !d.source?.includes('QEMU default')) add(`${d.id ?? d.type}.${k}`, `has no property ${k} on ${d.type} ("Property '${d.type}.${k}' not found")`);
-      // Probed alone on the root bus: with other settings (disable-legacy=on) or in another
-      // placement (modern-only behind a PCIe port) the device may take it.
-      const words = alone(d) ? refused[key]?.[`${k}=${onOff(v)}`] : undefined;
+      const words = refusedAs(refused, key, d, k)?.[`${k}=${onOff(v)}`];
       if (words) add(`${d.id ?? d.type}.${k}`, `refuses ${d.type} with ${k}=${v} ("${words}")`);
     }
   }
@@ -173,17 +171,28 @@ function settingProblems(spec: GuestSpec, host: TargetHost): Reason[] {
     const props = known?.[g.driver];
     if (props && !props.includes(g.property)) add(`${g.driver}.${g.property}`, `has no property ${g.property} on ${g.driver} (-global ${g.driver}.${g.property})`);
     // A -global is a setting of every device of its type: refused as the setting alone is.
-    for (const d of spec.devices.filter((x) => x.type === g.driver && Object.keys(x.properties ?? {}).every((k) => WIRING.has(k)))) {
-      const words = refused[catalogKey(d, c)]?.[`${g.property}=${onOff(g.value)}`];
+    for (const d of spec.devices.filter((x) => x.type === g.driver)) {
+      const words = refusedAs(refused, catalogKey(d, c), d, g.property)?.[`${g.property}=${onOff(g.value)}`];
       if (words) add(`${g.driver}.${g.property}`, `refuses ${d.type} with -global ${g.driver}.${g.property}=${g.value} ("${words}")`);
     }
   }
   return out;
 }
 
-/** One setting besides the wiring (id, bus, addr and the backends). */
-const WIRING = new Set(['id', 'bus', 'addr', 'drive', 'netdev', 'chardev', 'audiodev']);
-const alone = (d: GuestSpec['devices'][number]) => Object.keys(d.properties ?? {}).filter((k) => !WIRING.has(k)).length === 1;
+/**
+ * The refusals probed for a device as this one is: in its placement, and for virtio as legacy-only
+ * (disable-modern=on) or modern-only (disable-legacy=on) when the definition makes it one (the
+ * setting looked at aside). With an iothread, or both interface switches, nothing was probed.
+ */
+function refusedAs(refused: Record<string, Record<string, string>>, key: string, d: GuestSpec['devices'][number], setting: string): Record<string, string> | undefined {
+  const p = d.properties ?? {};
+  if ('iothread' in p) return undefined;
+  const on = (k: string) => k !== setting && k in p && onOff(p[k]!) === 'on';
+  if (on('disable-legacy') && on('disable-modern')) return undefined;
+  if (on('disable-legacy')) return refused[`${key}|disable-legacy=on`];
+  if (on('disable-modern')) return refused[`${key}|disable-modern=on`];
+  return refused[key];
+}
 
 const onOff = (v: string) => (/^(on|true|yes)$/i.test(v) ? 'on' : /^(off|false|no)$/i.test(v) ? 'off' : v);
 
@@ -455,7 +464,10 @@ function runtimeDevice(d: GuestSpec['devices'][number], spec: GuestSpec, host: T
  * 1024x768 on 5.2 and 1280x800 on 10.0.
  */
 function withEdidModes(props: Props, known: Props, c: CatalogIndex, m: MachineType, key: string): Props {
-  if (props.edid !== true || known.edid !== false || (props.xres !== 0 && props.yres !== 0)) return props;
+  if (!('edid' in props) || (props.edid === known.edid && props.mmio === known.mmio)) return props;
+  // VGA builds its EDID only with its MMIO BAR (hw/display/vga-pci.c pci_std_vga_realize()).
+  if (props.edid !== true || props.mmio === false) return 'xres' in props ? { ...props, xres: 0, yres: 0 } : props;
+  if (props.xres !== 0 && props.yres !== 0) return props;
   const baseline = c.data.families[m.family]?.baseline;
   const modes = baseline ? c.deviceOn(baseline, key) : undefined;
   if (modes?.edid !== true || modes.xres === undefined || modes.yres === undefined) return props;

@@ -4,7 +4,7 @@ import { errorMessage } from '../util/errors.js';
 import { mapPool } from '../util/pool.js';
 import { CatalogIndex } from '../catalog/catalog.js';
 import { sortKeysDeep } from '../catalog/props.js';
-import { PROBE_DEVICES, probeDeviceArgs, type ProbeDeviceSpec } from './devices.js';
+import { placeable, placementDeviceArgs, PLACEMENTS, PROBE_DEVICES, probeDeviceArgs, type Placement, type ProbeDeviceSpec } from './devices.js';
 import type { QemuStarter } from './session.js';
 
 /**
@@ -54,28 +54,49 @@ async function deviceProperties(starter: QemuStarter): Promise<Record<string, st
 
 /**
  * Settings a device refuses on its own when it realizes: each boolean property of each probe
- * device (root bus) turned the other way, on the newest type of each PC family, one QEMU each;
+ * device turned the other way, on the newest type of each PC family (and in each placement class
+ * on q35), one QEMU each;
  * QEMU's words are kept ("'free-page-hint' requires 'iothread'..."). Keyed by device key, then
  * "property=value"; a refusal on either family is recorded (the family in the words' prefix).
  */
 async function settingRefusals(starter: QemuStarter, catalog: Catalog, progress?: (done: number, total: number, what: string) => void): Promise<Record<string, Record<string, string>>> {
   const newest = (family: string) => catalog.machines.filter((m) => m.family === family && m.probe === 'ok').pop()?.name;
   const index = new CatalogIndex(catalog);
-  const tries: { machine: string; d: ProbeDeviceSpec; prop: string; value: string }[] = [];
-  for (const machine of [newest('pc-q35'), newest('pc-i440fx')].filter((m): m is string => m !== undefined)) {
-    for (const d of PROBE_DEVICES.filter((x) => !x.parent && !x.rootOnly)) {
-      const props = index.deviceOn(machine, d.key) ?? {};
-      for (const [prop, v] of Object.entries(props)) {
-        if (typeof v === 'boolean' && !prop.includes('.')) tries.push({ machine, d, prop, value: v ? 'off' : 'on' });
+  const tries: { machine: string; d: ProbeDeviceSpec; key: string; args: (extra: string) => string[]; prop: string; value: string }[] = [];
+  const q35 = newest('pc-q35');
+  const i440fx = newest('pc-i440fx');
+  // Each device alone on the root bus of both families, and in each placement class on q35 (a
+  // virtio device is transitional on the root bus and modern-only behind a PCIe port).
+  const where: { machine: string; placement: Placement }[] = [
+    ...(q35 ? (['root', ...PLACEMENTS] as const).map((placement) => ({ machine: q35, placement })) : []),
+    ...(i440fx ? [{ machine: i440fx, placement: 'root' as const }] : []),
+  ];
+  for (const { machine, placement } of where) {
+    for (const d of PROBE_DEVICES.filter((x) => !x.parent && !x.rootOnly && (placement === 'root' || placeable([x]).length))) {
+      const key = placement === 'root' ? d.key : `${d.key}@${placement}`;
+      const props = index.deviceOn(machine, key) ?? {};
+      const args = (extra: string) => {
+        const spec = { ...d, options: [d.options, extra].filter(Boolean).join(',') };
+        return placement === 'root' ? probeDeviceArgs([spec]) : placementDeviceArgs([spec], placement);
+      };
+      // A virtio device is also asked as legacy-only and as modern-only: what it refuses depends
+      // on which interface it has ("VIRTIO_F_IOMMU_PLATFORM was supported by neither legacy nor
+      // transitional device", "Please set scsi=off ... to use virtio 1.0").
+      const modes = 'disable-legacy' in props ? ['', 'disable-legacy=on', 'disable-modern=on'] : [''];
+      for (const mode of modes) {
+        const modeArgs = (extra: string) => args([mode, extra].filter(Boolean).join(','));
+        for (const [prop, v] of Object.entries(props)) {
+          if (typeof v !== 'boolean' || prop.includes('.') || (mode && mode.startsWith(`${prop}=`))) continue;
+          tries.push({ machine, d, key: mode ? `${key}|${mode}` : key, args: modeArgs, prop, value: v ? 'off' : 'on' });
+        }
       }
     }
   }
   const out: Record<string, Record<string, string>> = {};
   let done = 0;
   await mapPool(tries, 2, async (t) => {
-    const args = probeDeviceArgs([{ ...t.d, options: [t.d.options, `${t.prop}=${t.value}`].filter(Boolean).join(',') }]);
-    const why = await refuses(starter, t.machine, args);
-    if (why) (out[t.d.key] ??= {})[`${t.prop}=${t.value}`] = why.replace(/^-device [^:]*: /, '');
+    const why = await refuses(starter, t.machine, t.args(`${t.prop}=${t.value}`));
+    if (why) (out[t.key] ??= {})[`${t.prop}=${t.value}`] = why.replace(/^-device [^:]*: /, '');
     progress?.(++done, tries.length, 'device settings');
   });
   return sortKeysDeep(out);
