@@ -68,6 +68,9 @@ function propertyReasons(subject: string, a: Props, b: Props, rules: Rules, code
   return out;
 }
 
+/** Devices that set up MSI or MSI-X when there is a local APIC to deliver them. */
+const MSI_USERS = /^(virtio-.*-pci.*|virtio-vga.*|e1000e|qemu-xhci|nec-usb-xhci|nvme|ich9-ahci|intel-hda|ich9-intel-hda|megasas.*|mptsas1068|vmxnet3|pvscsi|pcie-root-port|ioh3420)$/;
+
 /** Devices a destination build cannot load from a vCPU without a local APIC (rules: brokenWithoutApic),
  *  and a local APIC on one side only: the devices' interrupt state (MSI vectors in use) and the
  *  APIC's own section do not load. Lab: fuzz seed 20261201 (486 -> Snowridge "Failed to load
@@ -75,7 +78,19 @@ function propertyReasons(subject: string, a: Props, b: Props, rules: Rules, code
 function noApicBroken({ src, dst, rules, to }: Comparison): Reason[] {
   const [a, b] = [hasNoLocalApic(src, src.spec), hasNoLocalApic(dst, dst.spec)];
   if (a !== b) {
-    return [reason('LOCAL_APIC_DIFFERS', 'error', 'cpu.apic', `the vCPU has ${a ? 'no local APIC' : 'a local APIC'} on the source and ${b ? 'none' : 'one'} on the destination: the interrupt state does not load`, { a: !a, b: !b, effect: 'impossible', remedy: 'give both sides a CPU model with apic (or more than one vCPU)' })];
+    // On the source only, the APIC's section has nowhere to go; on the destination only, the guest
+    // finds one in its reset state, unless a device was set up without MSI and now has it.
+    const msi = src.devices.filter((d) => MSI_USERS.test(d.type)).map((d) => d.type);
+    if (src.machine && src.host.catalog.machine(src.machine)?.family === 'pc-q35') msi.push('ich9-ahci (q35 board)');
+    const fails = !a || msi.length > 0;
+    return [
+      reason('LOCAL_APIC_DIFFERS', fails ? 'error' : 'warn', 'cpu.apic', `the vCPU has ${a ? 'no local APIC' : 'a local APIC'} on the source and ${b ? 'none' : 'one'} on the destination${fails ? `: ${!a ? "the APIC's state has nowhere to go" : `${msi.join(', ')} use MSI on the destination only`}` : ': the guest finds a new one'}`, {
+        a: !a,
+        b: !b,
+        effect: fails ? 'impossible' : 'unsafe',
+        remedy: 'give both sides a CPU model with apic (or more than one vCPU)',
+      }),
+    ];
   }
   if (!a) return [];
   const out: Reason[] = [];
@@ -504,7 +519,7 @@ function devicePair(c: Comparison, a: RuntimeDevice, b: RuntimeDevice): Reason[]
       }),
     ];
   }
-  return [...propertyReasons(subject, a.props, b.props, c.rules, 'DEVICE_PROPERTY_DIFFERS'), ...oneSidedSettings(subject, a, b, a.props, b.props)];
+  return [...propertyReasons(subject, a.props, b.props, c.rules, 'DEVICE_PROPERTY_DIFFERS', conventionalPci(c)), ...oneSidedSettings(subject, a, b, a.props, b.props)];
 }
 
 /** Something set on one side only, which the catalog has no default for to compare with. */

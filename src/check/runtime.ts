@@ -1,3 +1,4 @@
+import { sameProps } from '../catalog/props.js';
 import type { CatalogIndex } from '../catalog/catalog.js';
 import { compareVersions } from '../util/versions.js';
 import type { Props } from '../model/common.js';
@@ -84,7 +85,7 @@ export function runtimePlatform(spec: GuestSpec, host: TargetHost, visibility: G
   if (asked > m.cpuMax) {
     problems.push(reason('VCPUS_OVER_MACHINE_LIMIT', 'error', machine, `${machine} takes at most ${m.cpuMax} vCPUs, the guest asks ${asked}`, { host: host.name, effect: 'impossible' }));
   }
-  problems.push(...deviceStartProblems(spec, cpu, host), ...settingProblems(spec, host));
+  problems.push(...deviceStartProblems(spec, cpu, host), ...settingProblems(spec, host, m));
   const hotplugRefused = m.refusedOptions?.['memory-hotplug'];
   if (hotplugRefused && spec.memory.maxMiB !== undefined) {
     problems.push(
@@ -151,47 +152,52 @@ export function hasNoLocalApic(cpu: RuntimeCpu, spec: GuestSpec): boolean {
  * device-list-properties), or a value it refuses when the device realizes (refusedSettings,
  * probed one setting at a time). Lab: fuzz seed 555 (virtio-blk in_order on 7.2, free-page-hint).
  */
-function settingProblems(spec: GuestSpec, host: TargetHost): Reason[] {
+function settingProblems(spec: GuestSpec, host: TargetHost, m: MachineType): Reason[] {
   const c = host.catalog;
   const known = c.data.deviceTypeProperties;
-  const refused = c.data.refusedSettings ?? {};
   const out: Reason[] = [];
   const add = (subject: string, message: string) => out.push(reason('DEVICE_SETTING_REFUSED', 'error', subject, `QEMU ${c.version} on ${host.name} ${message}: it refuses to start`, { host: host.name, effect: 'impossible', remedy: 'leave the setting out, or use a build that has it' }));
+  const refusal = (d: GuestSpec['devices'][number], k: string, v: string) => {
+    const r = refusedSetting(c, m, d, k, v);
+    if (r?.asProbed) add(`${d.id ?? d.type}.${k}`, `refuses ${d.type} with ${k}=${v} ("${r.words}")`);
+    else if (r) out.push(reason('DEVICE_SETTING_UNVERIFIED', 'warn', `${d.id ?? d.type}.${k}`, `QEMU ${c.version} refuses ${d.type} with ${k}=${v} on ${r.probedOn} ("${r.words}"); ${m.name} gives the device other defaults, so whether it does here was not probed`, { host: host.name, effect: 'unknown' }));
+  };
   for (const d of spec.devices) {
     const props = known?.[d.type];
-    const key = catalogKey(d, c);
     for (const [k, v] of Object.entries(d.properties ?? {})) {
       // id and bus are qdev_device_add()'s own options, not properties of the type.
       if (props && !props.includes(k) && k !== 'id' && k !== 'bus' && !d.source?.includes('QEMU default')) add(`${d.id ?? d.type}.${k}`, `has no property ${k} on ${d.type} ("Property '${d.type}.${k}' not found")`);
-      const words = refusedAs(refused, key, d, k)?.[`${k}=${onOff(v)}`];
-      if (words) add(`${d.id ?? d.type}.${k}`, `refuses ${d.type} with ${k}=${v} ("${words}")`);
+      refusal(d, k, v);
     }
   }
   for (const g of spec.globals ?? []) {
     const props = known?.[g.driver];
     if (props && !props.includes(g.property)) add(`${g.driver}.${g.property}`, `has no property ${g.property} on ${g.driver} (-global ${g.driver}.${g.property})`);
-    // A -global is a setting of every device of its type: refused as the setting alone is.
-    for (const d of spec.devices.filter((x) => x.type === g.driver)) {
-      const words = refusedAs(refused, catalogKey(d, c), d, g.property)?.[`${g.property}=${onOff(g.value)}`];
-      if (words) add(`${g.driver}.${g.property}`, `refuses ${d.type} with -global ${g.driver}.${g.property}=${g.value} ("${words}")`);
-    }
+    // A -global is a setting of every device of its type: refused as the setting is.
+    for (const d of spec.devices.filter((x) => x.type === g.driver && !(g.property in (x.properties ?? {})))) refusal(d, g.property, g.value);
   }
   return out;
 }
 
 /**
- * The refusals probed for a device as this one is: in its placement, and for virtio as legacy-only
- * (disable-modern=on) or modern-only (disable-legacy=on) when the definition makes it one (the
- * setting looked at aside). With an iothread, or both interface switches, nothing was probed.
+ * A single setting QEMU refuses for this device (refusedSettings, probed alone on the newest type
+ * of the family, in each placement, and for virtio as legacy-only and modern-only): the table of
+ * the device's interface as the machine type and the definition make it (the setting looked at
+ * aside). asProbed is false when this machine type gives the device other defaults than the probed
+ * one (compat properties, which may also lift the refusal): then it is not known. Lab: fuzz seeds
+ * 555, 20261201, 20261202.
  */
-function refusedAs(refused: Record<string, Record<string, string>>, key: string, d: GuestSpec['devices'][number], setting: string): Record<string, string> | undefined {
+function refusedSetting(c: CatalogIndex, m: MachineType, d: GuestSpec['devices'][number], setting: string, value: string): { words: string; asProbed: boolean; probedOn: string } | undefined {
   const p = d.properties ?? {};
-  if ('iothread' in p) return undefined;
-  const on = (k: string) => k !== setting && k in p && onOff(p[k]!) === 'on';
-  if (on('disable-legacy') && on('disable-modern')) return undefined;
-  if (on('disable-legacy')) return refused[`${key}|disable-legacy=on`];
-  if (on('disable-modern')) return refused[`${key}|disable-modern=on`];
-  return refused[key];
+  const baseline = c.data.families[m.family]?.baseline;
+  if ('iothread' in p || !baseline) return undefined;
+  const key = catalogKey(d, c);
+  const here = c.deviceOn(m.name, key) ?? {};
+  const mode = (k: string) => (k !== setting && k in p ? onOff(p[k]!) === 'on' : here[k] === true || here[k] === 'on');
+  const table = mode('disable-legacy') && mode('disable-modern') ? undefined : mode('disable-legacy') ? `${key}|disable-legacy=on` : mode('disable-modern') ? `${key}|disable-modern=on` : key;
+  const words = table ? c.data.refusedSettings?.[table]?.[`${setting}=${onOff(value)}`] : undefined;
+  if (!words) return undefined;
+  return { words, asProbed: baseline === m.name || sameProps(here, c.deviceOn(baseline, key)), probedOn: baseline };
 }
 
 const onOff = (v: string) => (/^(on|true|yes)$/i.test(v) ? 'on' : /^(off|false|no)$/i.test(v) ? 'off' : v);
