@@ -85,7 +85,7 @@ export function runtimePlatform(spec: GuestSpec, host: TargetHost, visibility: G
   if (asked > m.cpuMax) {
     problems.push(reason('VCPUS_OVER_MACHINE_LIMIT', 'error', machine, `${machine} takes at most ${m.cpuMax} vCPUs, the guest asks ${asked}`, { host: host.name, effect: 'impossible' }));
   }
-  problems.push(...deviceStartProblems(spec, cpu, host), ...settingProblems(spec, host, m));
+  problems.push(...deviceStartProblems(spec, cpu, host), ...settingProblems(spec, host, m), ...kvmOptionProblems(spec, host));
   const hotplugRefused = m.refusedOptions?.['memory-hotplug'];
   if (hotplugRefused && spec.memory.maxMiB !== undefined) {
     problems.push(
@@ -201,6 +201,27 @@ function refusedSetting(c: CatalogIndex, m: MachineType, d: GuestSpec['devices']
 }
 
 const onOff = (v: string) => (/^(on|true|yes)$/i.test(v) ? 'on' : /^(off|false|no)$/i.test(v) ? 'off' : v);
+
+/**
+ * Under KVM, -machine options the kernel must give (smm=on, kernel-irqchip=split) that this host
+ * refuses (host profile kvmMachineOptions, probed); and lmce, which QEMU refuses rather than
+ * filters when KVM lacks it (target/i386/kvm/kvm.c kvm_arch_init_vcpu(): "kvm: LMCE not
+ * supported"). Lab: fuzz seed 4243 under KVM (smm=on, lmce=on on this nested KVM).
+ */
+function kvmOptionProblems(spec: GuestSpec, host: TargetHost): Reason[] {
+  if (host.profile.accel !== 'kvm') return [];
+  const out: Reason[] = [];
+  const refused = host.profile.kvmMachineOptions?.refused ?? {};
+  for (const [k, v] of Object.entries(spec.machine.options ?? {})) {
+    const words = refused[`${k}=${v}`];
+    if (words) out.push(reason('KVM_OPTION_REFUSED', 'error', `machine.${k}`, `the KVM of ${host.name} refuses -machine ${k}=${v}: QEMU does not start ("${words}")`, { host: host.name, effect: 'impossible', remedy: `leave ${k}=${v} out, or run the guest on a host whose kernel gives it` }));
+  }
+  const lmce = (spec.cpu.features ?? []).some((f) => f.name === 'lmce' && (f.policy === 'require' || f.policy === 'force'));
+  if (lmce && host.hostFeatures && !host.hostFeatures.has('lmce')) {
+    out.push(reason('KVM_OPTION_REFUSED', 'error', 'cpu.lmce', `the KVM of ${host.name} does not give lmce, and QEMU refuses it rather than filtering it ("kvm: LMCE not supported")`, { host: host.name, effect: 'impossible', remedy: 'turn lmce off' }));
+  }
+  return out;
+}
 
 /** Display devices, in the order QEMU numbers their consoles. */
 const DISPLAY = /^(VGA|cirrus-vga|qxl-vga|qxl|virtio-vga|virtio-vga-gl|vmware-svga|bochs-display|secondary-vga|ramfb|ati-vga|virtio-gpu-pci|virtio-gpu-gl-pci)$/;

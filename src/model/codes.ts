@@ -84,6 +84,7 @@ const DOCUMENT_CODES = {
   MACHINE_OPTION_UNKNOWN: code('error', 'impossible', VERDICT, 'a -machine option the other build has and this one does not: QEMU refuses to start', '0.2.0'),
   LOCAL_APIC_DIFFERS: code('error', 'impossible', VERDICT, 'the vCPU has a local APIC on one side only (a model without apic and one vCPU): the interrupt state does not load', '0.2.0'),
   DEVICE_SETTING_UNVERIFIED: code('warn', 'unknown', STARTS, "a setting QEMU refuses on the newest machine type of the family, on a type whose compat properties change the device: whether it refuses here was not probed", '0.2.0'),
+  KVM_OPTION_REFUSED: code('error', 'impossible', STARTS, "the host's KVM refuses a -machine option or a CPU feature QEMU does not filter (smm=on, kernel-irqchip=split, lmce): QEMU does not start", '0.2.0'),
   MEMORY_SLOTS_DIFFERS: code('error', 'impossible', VERDICT, 'the number of memory hotplug slots differs (or hotplug is on one side only): the ACPI memory hotplug state does not load', '0.2.0'),
   MEMORY_MAXMEM_DIFFERS: code('warn', 'unsafe', VERDICT, 'maxmem differs with the same slots: the hotplug memory range the guest sees changes', '0.2.0'),
   VCPU_COUNT_DIFFERS: code('error', 'impossible', VERDICT, 'the vCPU count differs (fewer: the stream fails; more: the guest finds new CPUs)'),

@@ -94,6 +94,16 @@ export const HostProfile = Type.Object(
         { additionalProperties: false, description: 'Probed under KVM only: which Hyper-V enlightenments the kernel gives.' },
       ),
     ),
+    kvmMachineOptions: Type.Optional(
+      Type.Object(
+        {
+          refused: Type.Record(Type.String(), Type.String(), {
+            description: "Per -machine option that needs the kernel's KVM (smm=on, kernel-irqchip=split), QEMU's words when this host refuses it.",
+          }),
+        },
+        { additionalProperties: false, description: 'Probed under KVM only.' },
+      ),
+    ),
     cpuModels: Type.Record(Type.String(), CpuModelAvailability, {
       description: 'Per CPU model name, whether it can run here with this build and accelerator.',
     }),

@@ -3,7 +3,7 @@ import type { Accel } from '../model/common.js';
 import { HOST_PROFILE_SCHEMA_ID, type HostProfile } from '../model/host.js';
 import { errorMessage } from '../util/errors.js';
 import { cleanCpuProps, probeFeatureAliases, type QmpCpuDefinition } from './catalog-probe.js';
-import { probeHypervRefusals } from './hyperv.js';
+import { probeHypervRefusals, probeKvmMachineRefusals } from './hyperv.js';
 import { kvmDevicePresent, readCpu, readIommu, readVulnerabilities, REAL_ROOTS, type HostRoots } from './host-facts.js';
 import type { QemuSession, QemuStarter } from './session.js';
 
@@ -65,6 +65,7 @@ export async function probeHost(opts: HostProbeOptions): Promise<HostProfile> {
     const version = { ...v.qemu, package: v.package.trim() };
     // Which enlightenments this kernel's KVM refuses: a fact of the host, asked by starting guests.
     const hyperv = opts.accel === 'kvm' && kvm.enabled ? { refused: await probeHypervRefusals(opts.starter) } : undefined;
+    const kvmMachineOptions = opts.accel === 'kvm' && kvm.enabled ? { refused: await probeKvmMachineRefusals(opts.starter) } : undefined;
     return {
       schema: HOST_PROFILE_SCHEMA_ID,
       name: opts.name ?? hostname(),
@@ -78,6 +79,7 @@ export async function probeHost(opts: HostProbeOptions): Promise<HostProfile> {
       hostCpu,
       ...(accelCpu ? { accelCpu } : {}),
       ...(hyperv ? { hyperv } : {}),
+      ...(kvmMachineOptions ? { kvmMachineOptions } : {}),
       cpuModels,
       vulnerabilities: readVulnerabilities(roots),
       iommu: readIommu(roots),

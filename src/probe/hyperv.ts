@@ -55,3 +55,21 @@ function qemuWords(message: string): string {
   const lines = message.split(/\n| \| /).map((l) => l.replace(/^.*qemu-system-[\w-]+: /, '').trim()).filter((l) => l && !l.startsWith('warning:'));
   return lines.pop() ?? message;
 }
+
+/** -machine options that need the kernel's KVM to do something (SMM, a split irqchip). */
+const KVM_MACHINE_OPTIONS = ['smm=on', 'kernel-irqchip=split'];
+
+/** Per -machine option that needs the kernel, QEMU's words when this host's KVM refuses it. */
+export async function probeKvmMachineRefusals(starter: QemuStarter): Promise<Record<string, string>> {
+  const refused: Record<string, string> = {};
+  for (const option of KVM_MACHINE_OPTIONS) {
+    try {
+      const s = await starter.start(['-machine', `pc,${option}`, '-cpu', 'qemu64', '-nodefaults', '-display', 'none', '-no-user-config', '-S', '-accel', 'kvm'], `kvm-${option}`);
+      await s.stop();
+    } catch (e) {
+      if (!(e instanceof QemuStartError)) throw e;
+      refused[option] = qemuWords(errorMessage(e));
+    }
+  }
+  return refused;
+}
