@@ -73,3 +73,13 @@ export function fmtValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   return String(v);
 }
+
+/** A lab confusion table: predicted outcomes (rows) against observed ones (columns). */
+export function printConfusion(confusion: Record<string, { safe: number; unsafe: number; impossible: number }>): void {
+  print();
+  print('predicted \\ observed   safe  unsafe  impossible');
+  for (const [p, row] of Object.entries(confusion)) {
+    print(`${p.padEnd(22)} ${String(row.safe).padStart(4)}  ${String(row.unsafe).padStart(6)}  ${String(row.impossible).padStart(10)}`);
+  }
+  print();
+}

@@ -7,7 +7,7 @@ import { findQemuBuild } from '../../qmp/build.js';
 import { UserError } from '../../util/errors.js';
 import { checkOutputFolder } from '../../util/files.js';
 import { oneOf, parseCommandArgs } from '../args.js';
-import { print, printJson, progressReporter } from '../output.js';
+import { print, printConfusion, printJson, progressReporter } from '../output.js';
 
 /** The builds `lab fuzz` runs between when none is named: those scripts/fetch-qemu.sh fetches. */
 const FETCHED = ['5.2', '7.2', '10.0'];
@@ -89,12 +89,7 @@ export async function fuzzCommand(argv: string[], usage: string): Promise<number
 }
 
 function printFuzz(s: FuzzSummary): void {
-  print();
-  print('predicted \\ observed   safe  unsafe  impossible');
-  for (const [p, row] of Object.entries(s.confusion)) {
-    print(`${p.padEnd(22)} ${String(row.safe).padStart(4)}  ${String(row.unsafe).padStart(6)}  ${String(row.impossible).padStart(10)}`);
-  }
-  print();
+  printConfusion(s.confusion);
   const agreed = Math.round(s.agreement * s.pairs);
   if (s.refused.length) print(`${s.refused.length} generated pairs refused by check as bad input (below), left out of the table`);
   print(`seed ${s.seed}, ${s.accel}: agreement ${(s.agreement * 100).toFixed(1)}% (${agreed} of ${s.pairs}); predicted safe but not safe: ${s.falseSafe}`);

@@ -11,7 +11,7 @@ import { findQemuBuild } from '../../qmp/build.js';
 import { HelpRequested, RunError, UserError } from '../../util/errors.js';
 import { parseJsonOrYaml, readUserFile } from '../../util/files.js';
 import { oneOf, parseCommandArgs, requireOne } from '../args.js';
-import { print, printJson, table } from '../output.js';
+import { print, printConfusion, printJson, table } from '../output.js';
 import { formatReason } from './resolve.js';
 
 const USAGE = `guestabi lab migrate --from-qemu VERSION|PATH --to-qemu VERSION|PATH (GUEST | --guest-argv "...") [--dest-guest-argv "..."] [--accel kvm|tcg] [--json]
@@ -113,12 +113,7 @@ async function verifyCommand(argv: string[]): Promise<number> {
 }
 
 function printSummary(s: VerifySummary): void {
-  print();
-  print('predicted \\ observed   safe  unsafe  impossible');
-  for (const [p, row] of Object.entries(s.confusion)) {
-    print(`${p.padEnd(22)} ${String(row.safe).padStart(4)}  ${String(row.unsafe).padStart(6)}  ${String(row.impossible).padStart(10)}`);
-  }
-  print();
+  printConfusion(s.confusion);
   if (s.skipped) print(`skipped ${s.skipped.names.length} KVM scenario(s): ${s.skipped.why}`);
   print(`agreement ${(s.agreement * 100).toFixed(1)}% (${s.results.filter((r) => r.agree).length} of ${s.results.length}); predicted safe but not safe: ${s.falseSafe}; ${(s.durationMs / 1000).toFixed(0)} s`);
   const dis = s.results.filter((r) => !r.agree);
