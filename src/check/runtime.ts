@@ -193,11 +193,15 @@ function refusedSetting(c: CatalogIndex, m: MachineType, d: GuestSpec['devices']
   if ('iothread' in p || !baseline) return undefined;
   const key = catalogKey(d, c);
   const here = c.deviceOn(m.name, key) ?? {};
-  const mode = (k: string) => (k !== setting && k in p ? onOff(p[k]!) === 'on' : here[k] === true || here[k] === 'on');
+  // The interface as the definition sets it (the setting looked at aside); what a machine type's
+  // compat makes it is not read from qtree, which shows disable-legacy=on where old q35 types still
+  // let the device be legacy (lab: fuzz seed 20261202, pc-q35-2.5).
+  const mode = (k: string) => k !== setting && k in p && onOff(p[k]!) === 'on';
   const table = mode('disable-legacy') && mode('disable-modern') ? undefined : mode('disable-legacy') ? `${key}|disable-legacy=on` : mode('disable-modern') ? `${key}|disable-modern=on` : key;
   const words = table ? c.data.refusedSettings?.[table]?.[`${setting}=${onOff(value)}`] : undefined;
   if (!words) return undefined;
-  return { words, asProbed: baseline === m.name || sameProps(here, c.deviceOn(baseline, key)), probedOn: baseline };
+  const everywhere = c.data.refusedSettingsOnOldest?.[table!]?.includes(`${setting}=${onOff(value)}`) ?? false;
+  return { words, asProbed: everywhere || baseline === m.name || sameProps(here, c.deviceOn(baseline, key)), probedOn: baseline };
 }
 
 const onOff = (v: string) => (/^(on|true|yes)$/i.test(v) ? 'on' : /^(off|false|no)$/i.test(v) ? 'off' : v);

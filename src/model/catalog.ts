@@ -168,6 +168,11 @@ export const Catalog = Type.Object(
         description: "Per probe device key, the single settings (property=value) QEMU refuses when the device realizes, with its words (probed on the newest q35 and i440fx types).",
       }),
     ),
+    refusedSettingsOnOldest: Type.Optional(
+      Type.Record(Type.String(), Type.Array(Type.String()), {
+        description: 'Per refusedSettings table, the settings QEMU refuses on the oldest machine type of the family too: refused on every type of it.',
+      }),
+    ),
     devicesNeedingApic: Type.Optional(
       Type.Record(Type.String(), Type.String(), {
         description: 'Device types QEMU refuses when the vCPU has no local APIC (no MSI delivery), with its words (probed with -cpu 486).',

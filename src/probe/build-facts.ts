@@ -32,8 +32,8 @@ export async function probeBuildFacts(starter: QemuStarter, catalog: Catalog, op
   });
   const noApic = await noApicRefusals(starter, catalog);
   const deviceTypeProperties = await deviceProperties(starter);
-  const refusedSettings = await settingRefusals(starter, catalog, opts.progress);
-  return { ...catalog, machines, cpuFeatureLevels, deviceTypeProperties, refusedSettings, ...(noApic ? { devicesNeedingApic: noApic } : {}) };
+  const settings = await settingRefusals(starter, catalog, opts.progress);
+  return { ...catalog, machines, cpuFeatureLevels, deviceTypeProperties, refusedSettings: settings.refused, refusedSettingsOnOldest: settings.onOldest, ...(noApic ? { devicesNeedingApic: noApic } : {}) };
 }
 
 /** Every property each probe device type has (device-list-properties): a setting or -global
@@ -59,10 +59,11 @@ async function deviceProperties(starter: QemuStarter): Promise<Record<string, st
  * QEMU's words are kept ("'free-page-hint' requires 'iothread'..."). Keyed by device key, then
  * "property=value"; a refusal on either family is recorded (the family in the words' prefix).
  */
-async function settingRefusals(starter: QemuStarter, catalog: Catalog, progress?: (done: number, total: number, what: string) => void): Promise<Record<string, Record<string, string>>> {
-  const newest = (family: string) => catalog.machines.filter((m) => m.family === family && m.probe === 'ok').pop()?.name;
+async function settingRefusals(starter: QemuStarter, catalog: Catalog, progress?: (done: number, total: number, what: string) => void): Promise<{ refused: Record<string, Record<string, string>>; onOldest: Record<string, string[]> }> {
+  const probed = (family: string) => catalog.machines.filter((m) => m.family === family && m.probe === 'ok');
+  const newest = (family: string) => probed(family).pop()?.name;
   const index = new CatalogIndex(catalog);
-  const tries: { machine: string; d: ProbeDeviceSpec; key: string; args: (extra: string) => string[]; prop: string; value: string }[] = [];
+  const tries: { machine: string; oldest: string | undefined; d: ProbeDeviceSpec; key: string; args: (extra: string) => string[]; prop: string; value: string }[] = [];
   const q35 = newest('pc-q35');
   const i440fx = newest('pc-i440fx');
   // Each device alone on the root bus of both families, and in each placement class on q35 (a
@@ -72,6 +73,7 @@ async function settingRefusals(starter: QemuStarter, catalog: Catalog, progress?
     ...(i440fx ? [{ machine: i440fx, placement: 'root' as const }] : []),
   ];
   for (const { machine, placement } of where) {
+    const oldest = probed(catalog.machines.find((m) => m.name === machine)!.family)[0]?.name;
     for (const d of PROBE_DEVICES.filter((x) => !x.parent && !x.rootOnly && (placement === 'root' || placeable([x]).length))) {
       const key = placement === 'root' ? d.key : `${d.key}@${placement}`;
       const props = index.deviceOn(machine, key) ?? {};
@@ -87,19 +89,25 @@ async function settingRefusals(starter: QemuStarter, catalog: Catalog, progress?
         const modeArgs = (extra: string) => args([mode, extra].filter(Boolean).join(','));
         for (const [prop, v] of Object.entries(props)) {
           if (typeof v !== 'boolean' || prop.includes('.') || (mode && mode.startsWith(`${prop}=`))) continue;
-          tries.push({ machine, d, key: mode ? `${key}|${mode}` : key, args: modeArgs, prop, value: v ? 'off' : 'on' });
+          tries.push({ machine, oldest, d, key: mode ? `${key}|${mode}` : key, args: modeArgs, prop, value: v ? 'off' : 'on' });
         }
       }
     }
   }
   const out: Record<string, Record<string, string>> = {};
+  const onOldest: Record<string, string[]> = {};
   let done = 0;
   await mapPool(tries, 2, async (t) => {
-    const why = await refuses(starter, t.machine, t.args(`${t.prop}=${t.value}`));
-    if (why) (out[t.key] ??= {})[`${t.prop}=${t.value}`] = why.replace(/^-device [^:]*: /, '');
+    const setting = `${t.prop}=${t.value}`;
+    const why = await refuses(starter, t.machine, t.args(setting));
+    if (why) (out[t.key] ??= {})[setting] = why.replace(/^-device [^:]*: /, '');
+    // Refused on the oldest type of the family too: refused on every type between (their compat
+    // properties did not lift it at either end).
+    if (why && t.oldest && t.oldest !== t.machine && (await refuses(starter, t.oldest, t.args(setting)))) (onOldest[t.key] ??= []).push(setting);
     progress?.(++done, tries.length, 'device settings');
   });
-  return sortKeysDeep(out);
+  for (const k of Object.keys(onOldest)) onOldest[k] = [...new Set(onOldest[k])].sort();
+  return { refused: sortKeysDeep(out), onOldest: sortKeysDeep(onOldest) };
 }
 
 /**
