@@ -46,7 +46,7 @@ function propertyReasons(subject: string, a: Props, b: Props, rules: Rules, code
     if (unseen?.test(d.property)) continue;
     let rule = rules.propertyEffect(d.property);
     const modern = rules.data.modernOnly;
-    if (rule.effect === 'fails' && modern && a['disable-modern'] === true && b['disable-modern'] === true && new RegExp(modern.match).test(d.property)) {
+    if (rule.effect === 'fails' && modern && a['disable-modern'] === true && b['disable-modern'] === true && rules.modernOnly?.test(d.property)) {
       rule = { effect: 'silent', why: modern.why, source: modern.source };
     }
     if (subject === 'board/machine' && PART_DEVICES[d.property]) {
@@ -108,7 +108,7 @@ function conventionalPci({ src, dst, rules }: Comparison): RegExp | undefined {
   const r = rules.data.conventionalPci;
   const family = (p: RuntimePlatform) => (p.machine ? p.host.catalog.machine(p.machine)?.family : undefined);
   if (!r || !r.families.includes(family(src) ?? '') || !r.families.includes(family(dst) ?? '')) return undefined;
-  return new RegExp(r.match);
+  return rules.conventionalPci ?? undefined;
 }
 
 /** What every comparer is given: both sides on the same machine type, the rules, and what is

@@ -26,6 +26,9 @@ export interface Rules {
   /** CPU properties the guest sees only with a Hyper-V enlightenment on. */
   hypervOnly: RegExp;
   svmOnly: RegExp | null;
+  /** migration.yaml modernOnly.match and conventionalPci.match, compiled once. */
+  modernOnly: RegExp | null;
+  conventionalPci: RegExp | null;
   /** Device properties the guest cannot see: host-side names and how QEMU implements the device. */
   hostSide: ReadonlySet<string>;
   knownBroken(fromVersion: string, toVersion: string, machine: string): MigrationRules['knownBroken'][number] | undefined;
@@ -57,6 +60,8 @@ export function compileRules(data: MigrationRules, visibility: GuestVisibility):
     qtreeOnly: new Set(data.qtreeOnlyIn.flatMap((q) => q.types)),
     hypervOnly: visibility.hypervOnly,
     svmOnly: visibility.svmOnly,
+    modernOnly: data.modernOnly ? new RegExp(data.modernOnly.match) : null,
+    conventionalPci: data.conventionalPci ? new RegExp(data.conventionalPci.match) : null,
     hostSide: visibility.deviceUnseen,
     knownBroken(fromVersion, toVersion, machine) {
       const matches = (want: string, have: string) => have === want || have.startsWith(`${want}.`) || compareVersions(have, want) === 0;

@@ -27,7 +27,7 @@ export function guestVisibility(file = VISIBILITY_FILE): GuestVisibility {
 export function migrationRules(file = MIGRATION_RULES_FILE): Rules {
   if (file === MIGRATION_RULES_FILE && cachedRules) return cachedRules;
   const data = validate(MigrationRules, readDataFile(file, 'migration rules'), file);
-  checkPatterns(file, [...data.properties.map((r, i) => [`properties[${i}].match`, r.match] as const), ...data.knownBroken.map((k, i) => [`knownBroken[${i}].machines`, k.machines] as const)]);
+  checkPatterns(file, [...data.properties.map((r, i) => [`properties[${i}].match`, r.match] as const), ...data.knownBroken.map((k, i) => [`knownBroken[${i}].machines`, k.machines] as const), ...(data.modernOnly ? [['modernOnly.match', data.modernOnly.match] as const] : []), ...(data.conventionalPci ? [['conventionalPci.match', data.conventionalPci.match] as const] : [])]);
   const rules = compileRules(data, guestVisibility());
   if (file === MIGRATION_RULES_FILE) cachedRules = rules;
   return rules;
