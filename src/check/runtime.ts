@@ -182,26 +182,28 @@ function settingProblems(spec: GuestSpec, host: TargetHost, m: MachineType): Rea
 /**
  * A single setting QEMU refuses for this device (refusedSettings, probed alone on the newest type
  * of the family, in each placement, and for virtio as legacy-only and modern-only): the table of
- * the device's interface as the machine type and the definition make it (the setting looked at
- * aside). asProbed is false when this machine type gives the device other defaults than the probed
- * one (compat properties, which may also lift the refusal): then it is not known. Lab: fuzz seeds
- * 555, 20261201, 20261202.
+ * the device's interface as the definition makes it (the setting looked at aside). Which machine
+ * types of the family refuse it was asked on every group of types whose compat gives the device
+ * other properties (refusedSettingsByType); on a family not asked, or a catalog without it, a type
+ * whose defaults differ from the probed one is not known (asProbed false). Lab: fuzz seeds 555,
+ * 20261201, 20261202.
  */
 function refusedSetting(c: CatalogIndex, m: MachineType, d: GuestSpec['devices'][number], setting: string, value: string): { words: string; asProbed: boolean; probedOn: string } | undefined {
   const p = d.properties ?? {};
   const baseline = c.data.families[m.family]?.baseline;
   if ('iothread' in p || !baseline) return undefined;
   const key = catalogKey(d, c);
-  const here = c.deviceOn(m.name, key) ?? {};
-  // The interface as the definition sets it (the setting looked at aside); what a machine type's
-  // compat makes it is not read from qtree, which shows disable-legacy=on where old q35 types still
-  // let the device be legacy (lab: fuzz seed 20261202, pc-q35-2.5).
+  // The interface as the definition sets it; what a machine type's compat makes it is not read
+  // from qtree, which shows disable-legacy=on where old q35 types still let the device be legacy
+  // (lab: fuzz seed 20261202, pc-q35-2.5).
   const mode = (k: string) => k !== setting && k in p && onOff(p[k]!) === 'on';
   const table = mode('disable-legacy') && mode('disable-modern') ? undefined : mode('disable-legacy') ? `${key}|disable-legacy=on` : mode('disable-modern') ? `${key}|disable-modern=on` : key;
-  const words = table ? c.data.refusedSettings?.[table]?.[`${setting}=${onOff(value)}`] : undefined;
+  const asked = `${setting}=${onOff(value)}`;
+  const words = table ? c.data.refusedSettings?.[table]?.[asked] : undefined;
   if (!words) return undefined;
-  const everywhere = c.data.refusedSettingsOnOldest?.[table!]?.includes(`${setting}=${onOff(value)}`) ?? false;
-  return { words, asProbed: everywhere || baseline === m.name || sameProps(here, c.deviceOn(baseline, key)), probedOn: baseline };
+  const byType = c.data.refusedSettingsByType?.[table!];
+  if (byType?.families.includes(m.family)) return byType.allowedOn[asked]?.includes(m.name) ? undefined : { words, asProbed: true, probedOn: m.name };
+  return { words, asProbed: !byType && (baseline === m.name || sameProps(c.deviceOn(m.name, key) ?? {}, c.deviceOn(baseline, key))), probedOn: baseline };
 }
 
 const onOff = (v: string) => (/^(on|true|yes)$/i.test(v) ? 'on' : /^(off|false|no)$/i.test(v) ? 'off' : v);

@@ -168,10 +168,20 @@ export const Catalog = Type.Object(
         description: "Per probe device key, the single settings (property=value) QEMU refuses when the device realizes, with its words (probed on the newest q35 and i440fx types).",
       }),
     ),
-    refusedSettingsOnOldest: Type.Optional(
-      Type.Record(Type.String(), Type.Array(Type.String()), {
-        description: 'Per refusedSettings table, the settings QEMU refuses on the oldest machine type of the family too: refused on every type of it.',
-      }),
+    refusedSettingsByType: Type.Optional(
+      Type.Record(
+        Type.String(),
+        Type.Object({
+          families: Type.Array(Type.String(), { description: 'The machine-type families on which every setting of the table was asked.' }),
+          allowedOn: Type.Record(Type.String(), Type.Array(Type.String()), {
+            description: 'Per refused setting, the machine types of those families on which QEMU does not refuse it (compat properties that lift the refusal); a type not listed refuses it.',
+          }),
+        }),
+        {
+          description:
+            "Per refusedSettings table, each refused setting asked again on one machine type of every group of types that give the device the same properties (its compat properties): which types refuse it is then known for the whole family.",
+        },
+      ),
     ),
     devicesNeedingApic: Type.Optional(
       Type.Record(Type.String(), Type.String(), {

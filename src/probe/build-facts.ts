@@ -33,7 +33,7 @@ export async function probeBuildFacts(starter: QemuStarter, catalog: Catalog, op
   const noApic = await noApicRefusals(starter, catalog);
   const deviceTypeProperties = await deviceProperties(starter);
   const settings = await settingRefusals(starter, catalog, opts.progress);
-  return { ...catalog, machines, cpuFeatureLevels, deviceTypeProperties, refusedSettings: settings.refused, refusedSettingsOnOldest: settings.onOldest, ...(noApic ? { devicesNeedingApic: noApic } : {}) };
+  return { ...catalog, machines, cpuFeatureLevels, deviceTypeProperties, refusedSettings: settings.refused, refusedSettingsByType: settings.byType, ...(noApic ? { devicesNeedingApic: noApic } : {}) };
 }
 
 /** Every property each probe device type has (device-list-properties): a setting or -global
@@ -52,28 +52,47 @@ async function deviceProperties(starter: QemuStarter): Promise<Record<string, st
   }
 }
 
+type RefusalTry = { machine: string; family: string; key: string; table: string; args: (extra: string) => string[]; prop: string; value: string };
+type RefusedByType = NonNullable<Catalog['refusedSettingsByType']>;
+
 /**
  * Settings a device refuses on its own when it realizes: each boolean property of each probe
  * device turned the other way, on the newest type of each PC family (and in each placement class
  * on q35), one QEMU each;
  * QEMU's words are kept ("'free-page-hint' requires 'iothread'..."). Keyed by device key, then
  * "property=value"; a refusal on either family is recorded (the family in the words' prefix).
+ * Each refused setting is then asked on every machine type whose compat gives the device other
+ * properties (byType).
  */
-async function settingRefusals(starter: QemuStarter, catalog: Catalog, progress?: (done: number, total: number, what: string) => void): Promise<{ refused: Record<string, Record<string, string>>; onOldest: Record<string, string[]> }> {
-  const probed = (family: string) => catalog.machines.filter((m) => m.family === family && m.probe === 'ok');
-  const newest = (family: string) => probed(family).pop()?.name;
+async function settingRefusals(starter: QemuStarter, catalog: Catalog, progress?: (done: number, total: number, what: string) => void): Promise<{ refused: Record<string, Record<string, string>>; byType: RefusedByType }> {
   const index = new CatalogIndex(catalog);
-  const tries: { machine: string; oldest: string | undefined; d: ProbeDeviceSpec; key: string; args: (extra: string) => string[]; prop: string; value: string }[] = [];
+  const tries = refusalTries(catalog, index);
+  const out: Record<string, Record<string, string>> = {};
+  const asked = new Map<string, boolean>();
+  let done = 0;
+  await mapPool(tries, 2, async (t) => {
+    const setting = `${t.prop}=${t.value}`;
+    const why = await refuses(starter, t.machine, t.args(setting));
+    asked.set(`${t.machine}|${t.table}|${setting}`, !!why);
+    if (why) (out[t.table] ??= {})[setting] = why.replace(/^-device [^:]*: /, '');
+    progress?.(++done, tries.length, 'device settings');
+  });
+  const byType = await refusalsByType(starter, catalog, index, tries, out, asked, progress);
+  return { refused: sortKeysDeep(out), byType: sortKeysDeep(byType) };
+}
+
+function refusalTries(catalog: Catalog, index: CatalogIndex): RefusalTry[] {
+  const newest = (family: string) => catalog.machines.filter((m) => m.family === family && m.probe === 'ok').pop()?.name;
+  const tries: RefusalTry[] = [];
   const q35 = newest('pc-q35');
   const i440fx = newest('pc-i440fx');
   // Each device alone on the root bus of both families, and in each placement class on q35 (a
   // virtio device is transitional on the root bus and modern-only behind a PCIe port).
-  const where: { machine: string; placement: Placement }[] = [
-    ...(q35 ? (['root', ...PLACEMENTS] as const).map((placement) => ({ machine: q35, placement })) : []),
-    ...(i440fx ? [{ machine: i440fx, placement: 'root' as const }] : []),
+  const where: { machine: string; family: string; placement: Placement }[] = [
+    ...(q35 ? (['root', ...PLACEMENTS] as const).map((placement) => ({ machine: q35, family: 'pc-q35', placement })) : []),
+    ...(i440fx ? [{ machine: i440fx, family: 'pc-i440fx', placement: 'root' as const }] : []),
   ];
-  for (const { machine, placement } of where) {
-    const oldest = probed(catalog.machines.find((m) => m.name === machine)!.family)[0]?.name;
+  for (const { machine, family, placement } of where) {
     for (const d of PROBE_DEVICES.filter((x) => !x.parent && !x.rootOnly && (placement === 'root' || placeable([x]).length))) {
       const key = placement === 'root' ? d.key : `${d.key}@${placement}`;
       const props = index.deviceOn(machine, key) ?? {};
@@ -89,25 +108,62 @@ async function settingRefusals(starter: QemuStarter, catalog: Catalog, progress?
         const modeArgs = (extra: string) => args([mode, extra].filter(Boolean).join(','));
         for (const [prop, v] of Object.entries(props)) {
           if (typeof v !== 'boolean' || prop.includes('.') || (mode && mode.startsWith(`${prop}=`))) continue;
-          tries.push({ machine, oldest, d, key: mode ? `${key}|${mode}` : key, args: modeArgs, prop, value: v ? 'off' : 'on' });
+          tries.push({ machine, family, key, table: mode ? `${key}|${mode}` : key, args: modeArgs, prop, value: v ? 'off' : 'on' });
         }
       }
     }
   }
-  const out: Record<string, Record<string, string>> = {};
-  const onOldest: Record<string, string[]> = {};
+  return tries;
+}
+
+/**
+ * Each refused setting asked again on the newest type of every group of machine types that give
+ * the device the same properties, in each family it was asked on: old types' compat properties
+ * can lift a refusal. The virtio interface settings (disable-legacy, disable-modern) are asked on
+ * every type: the compat global that lets old q35 types keep a legacy interface behind a PCIe port
+ * (hw_compat_2_6 "disable-legacy", "off") does not show in the properties read back, which are the
+ * same on pc-q35-2.5 (allows disable-modern=on there) and pc-q35-2.7 (refuses it; lab: fuzz seed
+ * 20261202). In a legacy-only or modern-only table, types are also grouped by whether that
+ * interface is refused on them, and a setting that fails only because of it is not asked again.
+ */
+async function refusalsByType(starter: QemuStarter, catalog: Catalog, index: CatalogIndex, tries: RefusalTry[], refused: Record<string, Record<string, string>>, asked: Map<string, boolean>, progress?: (done: number, total: number, what: string) => void): Promise<RefusedByType> {
+  const groups = (t: RefusalTry, setting: string) => {
+    const g = new Map<string, string[]>();
+    const mode = t.table.split('|')[1];
+    for (const m of catalog.machines.filter((x) => x.family === t.family && x.probe === 'ok')) {
+      const k = /^disable-(legacy|modern)=/.test(setting) ? m.name : JSON.stringify([sortKeysDeep(index.deviceOn(m.name, t.key) ?? {}), mode && asked.get(`${m.name}|${t.key}|${mode}`)]);
+      g.set(k, [...(g.get(k) ?? []), m.name]);
+    }
+    return [...g.values()];
+  };
+  const out: RefusedByType = {};
+  const ask = async (t: RefusalTry, setting: string, members: string[]) => {
+    const rep = members[members.length - 1]!;
+    const id = (table: string, s: string) => `${rep}|${table}|${s}`;
+    const mode = t.table.split('|')[1];
+    const modeRefused = mode && asked.get(id(t.key, mode)) && refused[t.key]?.[mode] === refused[t.table]?.[setting];
+    let no = asked.get(id(t.table, setting));
+    if (no === undefined) no = modeRefused ? true : !!(await refuses(starter, rep, t.args(setting)));
+    asked.set(id(t.table, setting), no);
+    if (!no) ((out[t.table]!.allowedOn[setting] ??= [])).push(...members);
+  };
+  // The settings of the interface itself first: the legacy-only and modern-only tables use them.
+  const work = tries.filter((t) => refused[t.table]?.[`${t.prop}=${t.value}`]);
   let done = 0;
-  await mapPool(tries, 2, async (t) => {
-    const setting = `${t.prop}=${t.value}`;
-    const why = await refuses(starter, t.machine, t.args(setting));
-    if (why) (out[t.key] ??= {})[setting] = why.replace(/^-device [^:]*: /, '');
-    // Refused on the oldest type of the family too: refused on every type between (their compat
-    // properties did not lift it at either end).
-    if (why && t.oldest && t.oldest !== t.machine && (await refuses(starter, t.oldest, t.args(setting)))) (onOldest[t.key] ??= []).push(setting);
-    progress?.(++done, tries.length, 'device settings');
-  });
-  for (const k of Object.keys(onOldest)) onOldest[k] = [...new Set(onOldest[k])].sort();
-  return { refused: sortKeysDeep(out), onOldest: sortKeysDeep(onOldest) };
+  for (const phase of [false, true]) {
+    await mapPool(work.filter((t) => t.table.includes('|') === phase), 2, async (t) => {
+      const setting = `${t.prop}=${t.value}`;
+      const entry = (out[t.table] ??= { families: [], allowedOn: {} });
+      if (!entry.families.includes(t.family)) entry.families.push(t.family);
+      for (const members of groups(t, setting)) await ask(t, setting, members);
+      progress?.(++done, work.length, 'device settings on each machine type');
+    });
+  }
+  for (const e of Object.values(out)) {
+    e.families.sort();
+    for (const s of Object.keys(e.allowedOn)) e.allowedOn[s] = [...new Set(e.allowedOn[s])].sort();
+  }
+  return out;
 }
 
 /**
