@@ -4,10 +4,16 @@ import { delimiter, join, resolve } from 'node:path';
 import { isSystemError, UserError } from '../util/errors.js';
 import { compareVersions } from '../util/versions.js';
 
+/** The QEMU targets scripts/fetch-qemu.sh fetches: qemu-system-x86_64, -ppc64 (pseries) and -aarch64. */
+export type QemuArch = 'x86_64' | 'ppc64' | 'aarch64';
+export const QEMU_ARCHES: readonly QemuArch[] = ['x86_64', 'ppc64', 'aarch64'];
+
 /** How to run one QEMU build: the binary plus what an extracted (not installed) build needs. */
 export interface QemuBuild {
   /** What the user asked for or we picked: "7.2", "system", or a path. */
   label: string;
+  /** The target the binary emulates. */
+  arch: QemuArch;
   binary: string;
   /** Passed with -L, in order, before QEMU's compiled-in data folders. */
   dataDirs: string[];
@@ -27,6 +33,8 @@ export function qemuCacheDir(): string {
 
 interface Manifest {
   version: string;
+  /** Absent in x86_64 manifests (build.json). */
+  arch?: string;
   package?: string;
   binary: string;
   dataDirs?: string[];
@@ -46,10 +54,13 @@ function readManifest(file: string): Manifest {
   return mm;
 }
 
-function fromManifest(label: string, file: string): QemuBuild {
+function fromManifest(label: string, file: string, arch: QemuArch): QemuBuild {
   const m = readManifest(file);
+  const has = m.arch ?? 'x86_64';
+  if (has !== arch) throw new UserError(`this is a build for ${has}, not ${arch}`, file);
   return {
     label,
+    arch,
     binary: m.binary,
     dataDirs: m.dataDirs ?? [],
     moduleDir: m.moduleDir ?? null,
@@ -57,22 +68,44 @@ function fromManifest(label: string, file: string): QemuBuild {
   };
 }
 
-/** Builds fetched by scripts/fetch-qemu.sh, by version label. */
-export function cachedBuilds(): Map<string, string> {
+/** The manifest of an arch's build in a version folder: build.json for x86_64, build.<arch>.json otherwise. */
+export function manifestName(arch: QemuArch = 'x86_64'): string {
+  return arch === 'x86_64' ? 'build.json' : `build.${arch}.json`;
+}
+
+/** The Debian package that holds an arch's qemu-system binary. */
+const DEBIAN_PACKAGE: Record<QemuArch, string> = {
+  x86_64: 'qemu-system-x86',
+  ppc64: 'qemu-system-ppc',
+  aarch64: 'qemu-system-arm',
+};
+
+/** The command that fetches an arch's build of a version (x86_64 needs no --arch). */
+function fetchCommand(arch: QemuArch, version: string): string {
+  return `scripts/fetch-qemu.sh ${arch === 'x86_64' ? '' : `--arch ${arch} `}${version}`;
+}
+
+function checkArch(arch: QemuArch): void {
+  if (!QEMU_ARCHES.includes(arch)) throw new UserError(`unknown QEMU architecture '${String(arch)}' (known: ${QEMU_ARCHES.join(', ')})`);
+}
+
+/** Builds fetched by scripts/fetch-qemu.sh for one arch, by version label. */
+export function cachedBuilds(arch: QemuArch = 'x86_64'): Map<string, string> {
+  checkArch(arch);
   const dir = qemuCacheDir();
   const found = new Map<string, string>();
   if (!existsSync(dir)) return found;
   for (const entry of readdirSync(dir)) {
-    const manifest = join(dir, entry, 'build.json');
+    const manifest = join(dir, entry, manifestName(arch));
     if (existsSync(manifest)) found.set(entry, manifest);
   }
   return found;
 }
 
-function systemQemu(): string | undefined {
+function systemQemu(arch: QemuArch): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
-    const candidate = join(dir, 'qemu-system-x86_64');
+    const candidate = join(dir, `qemu-system-${arch}`);
     try {
       accessSync(candidate, constants.X_OK);
       return candidate;
@@ -87,36 +120,39 @@ function systemQemu(): string | undefined {
 const VERSION_LABEL = /^\d+\.\d+(\.\d+)?$/;
 
 /**
- * Turn `--qemu` into a build. Accepts a version fetched by scripts/fetch-qemu.sh ("5.2", "10.0"),
- * "system" (qemu-system-x86_64 on PATH), or a path to a binary. Without a value: the system
- * QEMU, else the newest cached build.
+ * Turn `--qemu` into a build of one arch (x86_64 unless told). Accepts a version fetched by
+ * scripts/fetch-qemu.sh ("5.2", "10.0"), "system" (qemu-system-<arch> on PATH), or a path to a
+ * binary or to a version folder. Without a value: the system QEMU, else the newest cached build.
  */
-export function findQemuBuild(spec?: string): QemuBuild {
-  const cached = cachedBuilds();
+export function findQemuBuild(spec?: string, arch: QemuArch = 'x86_64'): QemuBuild {
+  const cached = cachedBuilds(arch);
+  const binaryName = `qemu-system-${arch}`;
+  const forArch = arch === 'x86_64' ? '' : ` for ${arch}`;
   if (spec === undefined || spec === '' || spec === 'system') {
-    const sys = systemQemu();
-    if (sys) return { label: 'system', binary: sys, dataDirs: [], moduleDir: null, libraryPath: null };
-    if (spec === 'system') throw new UserError('no qemu-system-x86_64 on PATH (install it: apt-get install qemu-system-x86)', '--qemu');
+    const sys = systemQemu(arch);
+    if (sys) return { label: 'system', arch, binary: sys, dataDirs: [], moduleDir: null, libraryPath: null };
+    if (spec === 'system') throw new UserError(`no ${binaryName} on PATH (install it: apt-get install ${DEBIAN_PACKAGE[arch]})`, '--qemu');
     const newest = [...cached.keys()].sort(compareVersions).pop();
-    if (newest) return fromManifest(newest, cached.get(newest)!);
-    throw new UserError('no QEMU found: install qemu-system-x86 or run scripts/fetch-qemu.sh', '--qemu');
+    if (newest) return fromManifest(newest, cached.get(newest)!, arch);
+    if (arch === 'x86_64') throw new UserError('no QEMU found: install qemu-system-x86 or run scripts/fetch-qemu.sh', '--qemu');
+    throw new UserError(`no QEMU${forArch} found: install ${DEBIAN_PACKAGE[arch]} or run ${fetchCommand(arch, 'all')}`, '--qemu');
   }
   if (VERSION_LABEL.test(spec)) {
     const short = spec.split('.').slice(0, 2).join('.');
     const manifest = cached.get(spec) ?? cached.get(short);
-    if (manifest) return fromManifest(spec, manifest);
+    if (manifest) return fromManifest(spec, manifest, arch);
     const known = [...cached.keys()].sort(compareVersions);
     throw new UserError(
-      `QEMU ${spec} is not in ${qemuCacheDir()} (have: ${known.length ? known.join(', ') : 'none'}); fetch it with scripts/fetch-qemu.sh ${short}`,
+      `QEMU ${spec}${forArch} is not in ${qemuCacheDir()} (have: ${known.length ? known.join(', ') : 'none'}); fetch it with ${fetchCommand(arch, short)}`,
       '--qemu',
     );
   }
   const path = resolve(spec);
   if (!existsSync(path)) throw new UserError(`no such file: ${path}`, '--qemu');
   if (statSync(path).isDirectory()) {
-    const manifest = join(path, 'build.json');
-    if (existsSync(manifest)) return fromManifest(spec, manifest);
-    throw new UserError(`${path} is a folder without a build.json`, '--qemu');
+    const manifest = join(path, manifestName(arch));
+    if (existsSync(manifest)) return fromManifest(spec, manifest, arch);
+    throw new UserError(`${path} is a folder without a ${manifestName(arch)}`, '--qemu');
   }
   try {
     accessSync(path, constants.X_OK);
@@ -127,7 +163,14 @@ export function findQemuBuild(spec?: string): QemuBuild {
   // A binary inside a fetched build: use its manifest so that libraries and modules come along.
   for (const [label, manifest] of cached) {
     const m = readManifest(manifest);
-    if (resolve(m.binary) === path) return fromManifest(label, manifest);
+    if (resolve(m.binary) === path) return fromManifest(label, manifest, arch);
   }
-  return { label: spec, binary: path, dataDirs: [], moduleDir: null, libraryPath: null };
+  // The binary of another arch's fetched build: say so rather than run it as this arch.
+  for (const other of QEMU_ARCHES) {
+    if (other === arch) continue;
+    for (const [label, manifest] of cachedBuilds(other)) {
+      if (resolve(readManifest(manifest).binary) === path) throw new UserError(`${path} is the ${other} build of QEMU ${label}, not ${arch}`, '--qemu');
+    }
+  }
+  return { label: spec, arch, binary: path, dataDirs: [], moduleDir: null, libraryPath: null };
 }
