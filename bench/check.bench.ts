@@ -27,7 +27,16 @@ export function checkBenches(): BenchResult[] {
   );
   const other = parseArgvText('-machine pc-q35-7.2 -cpu qemu64 -m 2G -nodefaults', 'bench');
   const cache = newCheckCache();
+  // Power and Arm: the same questions on pseries (capabilities compared as levels) and virt.
+  const p72 = host('host-7.2-ppc64-tcg.json');
+  const p100 = host('host-10.0-ppc64-tcg.json');
+  const a72 = host('host-7.2-aarch64-tcg.json');
+  const pseries = parseArgvText('qemu-system-ppc64 -machine pseries-7.2,ic-mode=xive -cpu power9_v2.0 -m 2G -smp 4 -nodefaults -device virtio-net-pci -device virtio-blk-pci,drive=d -device virtio-scsi-pci -device spapr-vscsi', 'bench');
+  const virt = parseArgvText('qemu-system-aarch64 -machine virt-7.2,gic-version=3 -cpu cortex-a57 -m 2G -smp 4 -nodefaults -device pcie-root-port,id=rp1,chassis=1 -device virtio-net-pci,bus=rp1 -device virtio-blk-pci,drive=d -device qemu-xhci -device usb-tablet', 'bench');
   return [
+    bench('check pseries 4 devices, same build', () => void checkMigration({ source: pseries, from: p72, to: p72, rules })),
+    bench('check pseries 4 devices, 7.2 -> 10.0', () => void checkMigration({ source: pseries, from: p72, to: p100, rules })),
+    bench('check virt 5 devices, same build', () => void checkMigration({ source: virt, from: a72, to: a72, rules })),
     bench('check CPU only (machine + CPU), same build', () => void checkMigration({ source: small, from: h72, to: h72, rules })),
     bench('check CPU only, 7.2 -> 10.0', () => void checkMigration({ source: small, from: h72, to: h100, rules })),
     bench('check 9 devices, 7.2 -> 10.0', () => void checkMigration({ source: big, from: h72, to: h100, rules })),

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
-import { cachedBuilds, findQemuBuild, type QemuBuild } from '../src/qmp/build.js';
+import { cachedBuilds, findQemuBuild, type QemuArch, type QemuBuild } from '../src/qmp/build.js';
 
 /** test/fixtures, found from the compiled test (dist/test/...) as from the source. */
 export const FIXTURES = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
@@ -19,15 +19,17 @@ export const RECORDED_MACHINES: Record<string, string[]> = {
  * A QEMU build for a live test. Missing QEMU skips the test on a developer machine, and fails it
  * under CI (CI=true), where every live test must run.
  */
-export function requireQemu(t: TestContext, version: string): QemuBuild | undefined {
-  const have = version === '7.2' ? existsSync('/usr/bin/qemu-system-x86_64') || cachedBuilds().has('7.2') : cachedBuilds().has(version);
+export function requireQemu(t: TestContext, version: string, arch: QemuArch = 'x86_64'): QemuBuild | undefined {
+  const system = arch === 'x86_64' ? '/usr/bin/qemu-system-x86_64' : `/usr/bin/qemu-system-${arch}`;
+  const have = (version === '7.2' && arch === 'x86_64' && existsSync(system)) || cachedBuilds(arch).has(version);
   if (!have) {
-    const why = `QEMU ${version} is not installed (run scripts/fetch-qemu.sh ${version})`;
+    const fetch = arch === 'x86_64' ? `scripts/fetch-qemu.sh ${version}` : `scripts/fetch-qemu.sh --arch ${arch} ${version}`;
+    const why = `QEMU ${version} for ${arch} is not installed (run ${fetch})`;
     if (process.env.CI === 'true') throw new Error(`${why}; under CI every live test must run`);
     t.skip(why);
     return undefined;
   }
-  return findQemuBuild(version);
+  return findQemuBuild(version, arch);
 }
 
 /** A command-line tool a test needs (virt-xml-validate...): skipped when missing, a failure under CI. */

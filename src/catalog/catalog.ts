@@ -94,6 +94,10 @@ export class CatalogIndex {
     return this.source.head.id;
   }
 
+  get arch(): Catalog['arch'] {
+    return this.source.head.arch;
+  }
+
   get qemu(): Catalog['qemu'] {
     return this.source.head.qemu;
   }

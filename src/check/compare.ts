@@ -1,4 +1,5 @@
 import { compareVersions } from '../util/versions.js';
+import { parseMachineName } from '../catalog/names.js';
 import { cpuMigratableOff } from '../resolve/cpu-features.js';
 import type { Props, PropValue } from '../model/common.js';
 import { reason, type Reason } from '../model/reason.js';
@@ -141,9 +142,12 @@ const COMPARERS: Comparer[] = [
   memorySize,
   vcpus,
   cpu,
+  cpuIdentity,
+  armRegisters,
   devices,
   noApicBroken,
   board,
+  spaprCaps,
 ];
 
 /**
@@ -187,7 +191,7 @@ export function comparePlatforms(src: RuntimePlatform, dst: RuntimePlatform, rul
 /** A QEMU version pair known to break on this machine type, and a type the destination deprecates. */
 function machineType({ src, dst, rules, machine, from, to }: Comparison): Reason[] {
   const out: Reason[] = [];
-  const broken = rules.knownBroken(from, to, machine);
+  const broken = rules.knownBroken(from, to, machine, src.board?.get('board/machine'));
   if (broken) out.push(reason('KNOWN_BROKEN_PAIR', 'error', machine, `QEMU ${from} to ${to} on ${machine} is known to fail: ${broken.why}`, { effect: 'impossible', source: broken.source }));
   if (dst.host.catalog.machine(machine)?.deprecated && !src.host.catalog.machine(machine)?.deprecated) {
     out.push(reason('MACHINE_TYPE_DEPRECATED', 'warn', machine, `${machine} is deprecated in QEMU ${to}: a later upgrade may remove it`, { remedy: 'plan a move to a current machine type' }));
@@ -435,6 +439,8 @@ function autoQueueDevices(p: RuntimePlatform): string[] {
  *  away, and every other difference of the two CPUs. */
 function cpu(c: Comparison): Reason[] {
   const { src, dst, sameBuild } = c;
+  // ppc64 models have no expansion: the model itself is compared (cpuIdentity).
+  if (src.host.catalog.arch === 'ppc64' && !src.cpuHostDependent && !dst.cpuHostDependent && src.host.catalog.cpuModel(src.cpuName ?? '') && dst.host.catalog.cpuModel(dst.cpuName ?? '')) return [];
   if (!src.cpu || !dst.cpu) {
     const sameCpuDefinition = src.cpuName === dst.cpuName && !src.cpuHostDependent;
     if (sameBuild && sameCpuDefinition && src.host === dst.host) return [];
@@ -464,8 +470,16 @@ function cpu(c: Comparison): Reason[] {
     );
   }
   const rest = diffs.filter((d) => !dst.filtered.includes(d.property));
-  if (rest.length) out.push(cpuDefinitionDiffers(c, rest));
+  if (rest.length) out.push(armCpuFails(src, cpuDefinitionDiffers(c, rest)));
   return out;
+}
+
+/** An Arm vCPU whose properties differ (pmu, sve, aarch64) carries other ID and system registers,
+ *  which the destination refuses (target/arm/machine.c cpu_post_load(); lab: aarch64 scenarios
+ *  max,pmu=off and max,sve=off on one side: "error while loading state for instance 0x0 of device 'cpu'"). */
+function armCpuFails(src: RuntimePlatform, r: Reason): Reason {
+  if (src.host.catalog.arch !== 'aarch64') return r;
+  return { ...r, level: 'error', effect: 'impossible', message: `${r.message}; an Arm vCPU carries its ID and system registers, which the destination refuses ("error while loading state for instance 0x0 of device 'cpu'")` };
 }
 
 function cpuDefinitionDiffers({ src, dst, machine, from, to }: Comparison, rest: ReturnType<typeof guestVisibleDiff>): Reason {
@@ -559,9 +573,85 @@ function board(c: Comparison): Reason[] {
       out.push(reason('BOARD_DEVICE_DIFFERS', !a ? 'warn' : 'error', k, `${machine} has ${type} ${!a ? 'on the destination only' : 'on the source only'}`, { effect: effectOf(!b) }));
       continue;
     }
-    out.push(...propertyReasons(k, a, b, rules, 'BOARD_PROPERTY_DIFFERS', conventionalPci(c)));
+    const [pa, pb] = k === 'board/machine' && rules.data.spaprCaps ? [withoutCaps(a), withoutCaps(b)] : [a, b];
+    out.push(...propertyReasons(k, pa, pb, rules, 'BOARD_PROPERTY_DIFFERS', conventionalPci(c)));
   }
   return out;
+}
+
+/** The machine's properties without the pseries capabilities (compared by spaprCaps). */
+function withoutCaps(p: Props): Props {
+  return Object.fromEntries(Object.entries(p).filter(([k]) => !k.startsWith('cap-')));
+}
+
+/**
+ * pseries capabilities compared as QEMU's migration compares them (rules: spaprCaps): what the
+ * stream carries (the source's level if set on its command line away from its default, or
+ * always for hpt-max-page-size from pseries-4.1; else the destination's default) must not be
+ * higher than the destination's level; a lower or different level loads and the guest sees it.
+ */
+function spaprCaps({ src, dst, rules, machine, to }: Comparison): Reason[] {
+  const r = rules.data.spaprCaps;
+  const a = src.board?.get('board/machine');
+  const b = dst.board?.get('board/machine');
+  if (!r || !a || !b || !machine.startsWith('pseries')) return [];
+  // QEMU's defaults (spapr->def): the type's, less what each side's CPU model lacks.
+  const aDefault = src.machineDefaults ?? src.host.catalog.deviceOn(machine, 'board/machine') ?? {};
+  const bDefault = dst.machineDefaults ?? dst.host.catalog.deviceOn(machine, 'board/machine') ?? {};
+  // A string capability's level is the index of its value in QEMU's list (probed, both builds alike).
+  const listed = (cap: string) => src.host.catalog.data.machineOptions?.[src.host.catalog.machine(machine)!.family]?.values[cap] ?? [];
+  const level = (cap: string, v: PropValue | undefined) => (typeof v === 'boolean' ? Number(v) : typeof v === 'number' ? Math.log2(v) : listed(cap).indexOf(String(v).toLowerCase()));
+  const version = parseMachineName(machine).version;
+  // A build without the capability gives the guest its lowest level, or what the rules say.
+  const sameAsAbsent = (cap: string, v: PropValue | undefined) => (r.absentMeans[cap] !== undefined ? show(v) === r.absentMeans[cap] || (v === true && r.absentMeans[cap] === 'on') : level(cap, v) === 0);
+  const out: Reason[] = [];
+  for (const cap of [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => k.startsWith('cap-')).sort()) {
+    const [va, vb] = [a[cap], b[cap]];
+    const since = r.alwaysSentFrom[cap];
+    const sent = since ? version !== null && compareVersions(version, since) >= 0 && va !== undefined : cap in (src.spec.machine.options ?? {}) && va !== aDefault[cap];
+    const carried = sent ? va : bDefault[cap];
+    const detail = { a: va ?? null, b: vb ?? null, source: r.source };
+    if (sent && vb === undefined) {
+      out.push(reason('SPAPR_CAP_REFUSED', 'error', `machine.${cap}`, `the source sends ${cap}=${show(va)} and QEMU ${to} has no ${cap}: the load fails ("error while loading state for instance 0x0 of device 'spapr'")`, { ...detail, effect: 'impossible', remedy: `leave ${cap} at its default on the source` }));
+    } else if (carried !== undefined && vb !== undefined && (level(cap, carried) < 0 || level(cap, vb) < 0)) {
+      out.push(reason('SPAPR_CAP_DIFFERS', 'warn', `machine.${cap}`, `${cap} is ${show(va)} on the source and ${show(vb)} on the destination, a level the rules do not order`, { ...detail, effect: 'unknown' }));
+    } else if (carried !== undefined && vb !== undefined && level(cap, carried) > level(cap, vb)) {
+      out.push(reason('SPAPR_CAP_REFUSED', 'error', `machine.${cap}`, `the stream carries ${cap}=${show(carried)}${sent ? '' : " (the destination's default: the source does not send it)"} and the destination runs ${show(vb)}: QEMU refuses ("${cap} higher level (${level(cap, carried)}) in incoming stream than on destination (${level(cap, vb)})")`, { ...detail, effect: 'impossible', remedy: `start the destination with -machine ${cap}=${show(carried)}` }));
+    } else if (va !== vb && !(va === undefined ? sameAsAbsent(cap, vb) : vb === undefined && sameAsAbsent(cap, va))) {
+      out.push(reason('SPAPR_CAP_DIFFERS', 'warn', `machine.${cap}`, `${cap} is ${show(va)} on the source and ${show(vb)} on the destination: ${sent ? 'QEMU loads a lower level with a warning' : 'the source does not send it, so QEMU does not compare it'} and the guest's capability changes`, { ...detail, effect: 'unsafe', remedy: `start the destination with -machine ${cap}=${show(va)}` }));
+    }
+  }
+  return out;
+}
+
+/**
+ * An Arm vCPU migrates as the list of system registers the build emulates (target/arm/machine.c,
+ * the cpreg list), which no catalog records: across builds it is not known, unless the rules know
+ * the pair (knownBroken: 5.2, 7.2 and 10.0 refuse each other's under TCG).
+ */
+function armRegisters({ src, sameBuild, from, to, machine, rules }: Comparison): Reason[] {
+  if (src.host.catalog.arch !== 'aarch64' || sameBuild || rules.knownBroken(from, to, machine, src.board?.get('board/machine'))) return [];
+  return [reason('CPU_REGISTERS_UNKNOWN', 'warn', 'cpu', `QEMU ${from} and ${to} may emulate other system registers for ${src.cpuName}: the destination refuses a register list that is not its own, and the catalogs do not record them`, { effect: 'unknown', remedy: 'try the pair in the lab (guestabi lab migrate)' })];
+}
+
+/**
+ * On Power and Arm the CPU model is itself part of the stream: ppc64 checks the PVR when the
+ * vCPU loads (target/ppc/machine.c cpu_post_load: only a guest in a compatibility mode escapes
+ * it), aarch64 its ID registers (target/arm/machine.c cpu_post_load, the cpreg read-back:
+ * cortex-a57 -> cortex-a72 fails with "error while loading state for instance 0x0 of device
+ * 'cpu'"). Two names that stand for the same model are the same CPU.
+ */
+function cpuIdentity({ src, dst, machine }: Comparison): Reason[] {
+  if (src.host.catalog.arch === 'x86_64' || src.cpuHostDependent || dst.cpuHostDependent) return [];
+  const model = (p: RuntimePlatform) => {
+    const c = p.host.catalog;
+    const n = p.cpuName;
+    return n ? (c.machine(machine)?.cpuAliasOf?.[n] ?? c.cpuModel(n)?.aliasOf ?? n) : null;
+  };
+  const [a, b] = [model(src), model(dst)];
+  if (a === b) return [];
+  const why = src.host.catalog.arch === 'ppc64' ? `the destination checks the processor version (PVR) of the incoming vCPU, and ${a} is not ${b}: the load fails unless the guest runs in a compatibility mode (-machine max-cpu-compat)` : `the destination checks the incoming vCPU's ID registers, and ${a} is not ${b}: the load fails ("error while loading state for instance 0x0 of device 'cpu'")`;
+  return [reason('CPU_MODEL_REFUSED', 'error', 'cpu', `the source runs -cpu ${src.cpuName} (${a}) and the destination ${dst.cpuName} (${b}): ${why}`, { a, b, effect: 'impossible', remedy: `start the destination with -cpu ${a}` })];
 }
 
 const unions = new WeakMap<ReadonlySet<string>, WeakMap<ReadonlySet<string>, ReadonlySet<string>>>();

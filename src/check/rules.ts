@@ -31,7 +31,7 @@ export interface Rules {
   conventionalPci: RegExp | null;
   /** Device properties the guest cannot see: host-side names and how QEMU implements the device. */
   hostSide: ReadonlySet<string>;
-  knownBroken(fromVersion: string, toVersion: string, machine: string): MigrationRules['knownBroken'][number] | undefined;
+  knownBroken(fromVersion: string, toVersion: string, machine: string, machineProps?: Props): MigrationRules['knownBroken'][number] | undefined;
 }
 
 export function compileRules(data: MigrationRules, visibility: GuestVisibility): Rules {
@@ -63,9 +63,10 @@ export function compileRules(data: MigrationRules, visibility: GuestVisibility):
     modernOnly: data.modernOnly ? new RegExp(data.modernOnly.match) : null,
     conventionalPci: data.conventionalPci ? new RegExp(data.conventionalPci.match) : null,
     hostSide: visibility.deviceUnseen,
-    knownBroken(fromVersion, toVersion, machine) {
+    knownBroken(fromVersion, toVersion, machine, machineProps) {
       const matches = (want: string, have: string) => have === want || have.startsWith(`${want}.`) || compareVersions(have, want) === 0;
-      return data.knownBroken.find((k) => matches(k.from, fromVersion) && matches(k.to, toVersion) && new RegExp(k.machines).test(machine));
+      const when = (k: MigrationRules['knownBroken'][number]) => Object.entries(k.when ?? {}).every(([p, values]) => machineProps !== undefined && values.includes(String(machineProps[p])));
+      return data.knownBroken.find((k) => matches(k.from, fromVersion) && matches(k.to, toVersion) && new RegExp(k.machines).test(machine) && when(k));
     },
   };
 }

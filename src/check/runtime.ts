@@ -1,4 +1,5 @@
 import { sameProps } from '../catalog/props.js';
+import { SMT } from '../model/catalog.js';
 import type { CatalogIndex } from '../catalog/catalog.js';
 import { compareVersions } from '../util/versions.js';
 import type { Props } from '../model/common.js';
@@ -37,6 +38,9 @@ export interface RuntimePlatform extends RuntimeCpu {
   memoryMiB: number;
   vcpus: GuestSpec['vcpus'];
   machineOptions: Record<string, string>;
+  /** The machine object's properties as the type and the CPU give them before any -machine option
+   *  (pseries: the capabilities' defaults, spapr->def), where the catalog knows them. */
+  machineDefaults?: Props;
   /** Why this guest cannot start here at all. */
   problems: Reason[];
 }
@@ -74,18 +78,23 @@ export function runtimePlatform(spec: GuestSpec, host: TargetHost, visibility: G
     vcpus: spec.vcpus,
     machineOptions: spec.machine.options ?? {},
   };
+  const arch = spec.arch ?? 'x86_64';
+  if (arch !== host.profile.arch) {
+    const why = reason('ARCH_DIFFERS', 'error', arch, `the guest is ${arch} and ${host.name} runs QEMU for ${host.profile.arch} (${host.profile.qemu.binary}): it cannot start there`, { host: host.name, a: arch, b: host.profile.arch, effect: 'impossible', remedy: `run it on a host with qemu-system-${arch}` });
+    return { ...base, machine: null, problems: [why] };
+  }
   if (!machine) return { ...base, problems: [machineUnknown(spec, host)] };
   const m = c.machine(machine)!;
   const problems = optionProblems(spec, host);
   const cpu = cpuOnHost(spec, host, m, source, problems);
   const devices = spec.devices.map((d) => runtimeDevice(d, spec, host, m, visibility, problems));
-  const board = m.probe === 'ok' ? boardWithOptions(spec, host, machine) : null;
+  const { board, machineDefaults } = m.probe === 'ok' ? withCpuOptions(boardWithOptions(spec, host, machine), spec, host, m, cpu.cpuName, problems) : { board: null, machineDefaults: undefined };
   // maxcpus is the vCPU count when not given (hw/core/machine-smp.c); QEMU refuses more than cpu-max.
   const asked = spec.vcpus.max ?? spec.vcpus.count;
   if (asked > m.cpuMax) {
     problems.push(reason('VCPUS_OVER_MACHINE_LIMIT', 'error', machine, `${machine} takes at most ${m.cpuMax} vCPUs, the guest asks ${asked}`, { host: host.name, effect: 'impossible' }));
   }
-  problems.push(...deviceStartProblems(spec, cpu, host), ...settingProblems(spec, host, m), ...kvmOptionProblems(spec, host));
+  problems.push(...deviceStartProblems(spec, cpu, host), ...settingProblems(spec, host, m), ...kvmOptionProblems(spec, host), ...boardBusProblems(spec, host, board));
   const hotplugRefused = m.refusedOptions?.['memory-hotplug'];
   if (hotplugRefused && spec.memory.maxMiB !== undefined) {
     problems.push(
@@ -96,7 +105,7 @@ export function runtimePlatform(spec: GuestSpec, host: TargetHost, visibility: G
       }),
     );
   }
-  return { ...base, ...cpu, devices, board, problems };
+  return { ...base, ...cpu, devices, board, problems, ...(machineDefaults ? { machineDefaults } : {}) };
 }
 
 /** The machine type and CPU alone, as runtimePlatform works them out: for questions about the
@@ -252,6 +261,19 @@ function deviceStartProblems(spec: GuestSpec, cpu: RuntimeCpu, host: TargetHost)
     out.push(reason('DEVICE_REFUSED', 'error', displays[qxl]!.id ?? 'qxl-vga', `QEMU refuses a qxl-vga that is not the first display device (${displays[0]!.type} comes first): "primary qxl-vga device must be console 0"`, { host: host.name, effect: 'impossible', remedy: 'give qxl-vga before the other display devices' }));
   }
   return out;
+}
+
+/** The board's IDE controllers, whose buses are named ide.0, ide.1 (hw/ide: the board's AHCI or
+ *  PIIX IDE); turned off (-machine sata=off), a device put on one has no bus. */
+const BOARD_IDE = /^board\/(ich9-ahci|piix3-ide|piix3-ide-xen|piix4-ide|via-ide)(#\d+)?$/;
+
+/** Devices on a bus of a board part the guest turned off: QEMU refuses ("Bus 'ide.0' not found").
+ *  Lab: fuzz seeds 20261203 and 20261204 (ide-hd and ide-cd on pc-q35 with sata=off). */
+function boardBusProblems(spec: GuestSpec, host: TargetHost, board: Map<string, Props> | null): Reason[] {
+  if (!board || [...board.keys()].some((k) => BOARD_IDE.test(k))) return [];
+  return spec.devices
+    .filter((d) => /^ide\.\d+$/.test(d.properties?.bus ?? ''))
+    .map((d) => reason('DEVICE_REFUSED', 'error', d.id ?? d.type, `${d.type} is on bus ${d.properties!.bus}, and the board has no IDE controller here: QEMU refuses to start ("Bus '${d.properties!.bus}' not found")`, { host: host.name, effect: 'impossible', remedy: 'turn the board\'s disk controller back on (drop sata=off), or put the drive on a controller of its own' }));
 }
 
 /** Command-line options this build does not have: it refuses to start. */
@@ -518,6 +540,55 @@ function withSettings(known: Props, settings: Record<string, string>, globals: N
   for (const [k, v] of Object.entries(settings)) props[k] = typedValue(v, props[k] ?? guessType(v));
   if ('disable-legacy' in settings || 'disable-modern' in settings) for (const k of Object.keys(props)) if (k.startsWith('pci.')) delete props[k];
   return props;
+}
+
+/** A CPU model by its versioned name on this machine type (power9 -> power9_v2.0). */
+function versionedCpu(c: CatalogIndex, m: MachineType, name: string | null | undefined): string | undefined {
+  if (!name) return undefined;
+  return m.cpuAliasOf?.[name] ?? c.cpuModel(name)?.aliasOf ?? name;
+}
+
+/**
+ * The family's guest-ABI options (pseries capabilities) as the CPU model makes them, and what
+ * QEMU refuses (catalog machineOptions, probed on the family's newest type; tcgRequires). A
+ * server CPU that lacks a capability forces it off or broken (hw/ppc/spapr_caps.c
+ * default_caps_with_cpu()): exact when the type's own default CPU forces nothing, else unknown.
+ */
+function withCpuOptions(board: Map<string, Props> | null, spec: GuestSpec, host: TargetHost, m: MachineType, cpuName: string | null, problems: Reason[]): { board: Map<string, Props> | null; machineDefaults?: Props } {
+  const c = host.catalog;
+  const tcg = host.profile.accel === 'tcg';
+  for (const [k, v] of Object.entries(m.tcgRequires ?? {})) {
+    const [option, value] = k.split('=') as [string, string];
+    if (spec.machine.options?.[option] === value) continue;
+    problems.push(reason(tcg ? 'MACHINE_OPTION_REFUSED' : 'MACHINE_OPTIONS_UNKNOWN', tcg ? 'error' : 'warn', `machine.${option}`, tcg ? `QEMU ${c.version} does not start ${m.name} under TCG without -machine ${k} ("${v}")` : `the catalog measured ${m.name} with -machine ${k} (TCG needs it): its default here is not known`, { host: host.name, effect: tcg ? 'impossible' : 'unknown', remedy: `add -machine ${k}` }));
+  }
+  const mo = c.data.machineOptions?.[m.family];
+  const machineProps = board?.get('board/machine');
+  const typeDefaults = c.deviceOn(m.name, 'board/machine');
+  if (!mo || !board || !machineProps || !typeDefaults) return { board };
+  const model = versionedCpu(c, m, cpuName);
+  const own = versionedCpu(c, m, m.defaultCpuType);
+  const top = versionedCpu(c, c.machine(mo.probedOn)!, c.machine(mo.probedOn)?.defaultCpuType);
+  let props = machineProps;
+  let machineDefaults = typeDefaults;
+  if (model !== own) {
+    // The type's defaults as the newest CPU leaves them, then what this CPU forces off.
+    const untrimmed = own === top ? typeDefaults : mo.typeDefaults[m.name] ? { ...typeDefaults, ...mo.typeDefaults[m.name] } : undefined;
+    if (!model || !untrimmed || (model !== top && !mo.cpus.includes(model))) {
+      problems.push(reason('MACHINE_OPTIONS_UNKNOWN', 'warn', 'machine', `what -cpu ${cpuName} does to the machine options of ${m.name} (pseries capabilities, virt parts) was not probed (QEMU ${c.version})`, { host: host.name, effect: 'unknown' }));
+      return { board };
+    }
+    machineDefaults = { ...untrimmed, ...((mo.cpuDeltas[model] ?? {}) as Props) };
+    const given = spec.machine.options ?? {};
+    props = { ...machineProps, ...Object.fromEntries(Object.entries(machineDefaults).filter(([k]) => k.startsWith('cap-') && !(k in given))) };
+  }
+  const refused = tcg && model ? mo.refused[model] ?? {} : {};
+  if ((spec.vcpus.threads ?? 1) > 1 && refused[SMT]) problems.push(reason('MACHINE_OPTION_REFUSED', 'error', 'smp.threads', `QEMU ${c.version} refuses ${spec.vcpus.threads} threads per core with -cpu ${cpuName} on ${m.family} under TCG ("${refused[SMT]}")`, { host: host.name, effect: 'impossible', remedy: 'give the vCPUs one thread per core' }));
+  for (const [k, v] of Object.entries(props)) {
+    const words = refused[`${k}=${typeof v === 'boolean' ? (v ? 'on' : 'off') : String(v)}`];
+    if (words) problems.push(reason('MACHINE_OPTION_REFUSED', 'error', `machine.${k}`, `QEMU ${c.version} refuses ${k}=${String(v)} with -cpu ${cpuName} under TCG ("${words}")`, { host: host.name, effect: 'impossible', remedy: `set ${k} to a value the CPU and accelerator give` }));
+  }
+  return { board: props === machineProps ? board : new Map(board).set('board/machine', props), machineDefaults };
 }
 
 /** The machine type's own devices, with the -machine options (the machine object's properties). */

@@ -66,6 +66,12 @@ export function parseArgv(words: string[], source: string): GuestSpec {
     typeById: new Map(),
   };
   const at = (n: number) => `${source}: argument ${n + 1} '${words[n]}'`;
+  // The system emulator named first gives the architecture (qemu-system-ppc64, -aarch64).
+  const binary = words[0] !== undefined && !words[0].startsWith('-') ? /qemu-system-(x86_64|ppc64|aarch64|s390x)$/.exec(words[0]) : null;
+  if (binary && binary[1] !== 'x86_64') {
+    st.spec.arch = binary[1] as NonNullable<GuestSpec['arch']>;
+    st.spec.machine.type = DEFAULT_MACHINE[st.spec.arch] ?? 'none';
+  }
   for (let i = words[0] !== undefined && !words[0].startsWith('-') ? 1 : 0; i < words.length; i++) {
     const opt = words[i]!;
     if (!opt.startsWith('-')) throw new UserError(`expected an option, got '${opt}'`, `${source}: argument ${i + 1}`);
@@ -220,12 +226,17 @@ function placeByBus(st: ArgvState): void {
   }
 }
 
+/** What -machine defaults to without one (qemu-system-aarch64 has no default machine type). */
+const DEFAULT_MACHINE: Partial<Record<NonNullable<GuestSpec['arch']>, string>> = { ppc64: 'pseries', aarch64: 'none' };
+
 function finish(st: ArgvState, nographic: boolean): GuestSpec {
   const { spec, source, vga } = st;
   spec.commandLineOptions = [...st.seen].sort();
   // Without -accel or -enable-kvm QEMU runs the guest under TCG.
   spec.accel ??= 'tcg';
   if (vga !== undefined && vga !== 'none') spec.devices.push(vgaDevice(vga, `${source}: -vga ${vga}`));
+  // The default devices modelled are the PC's; other boards' must be written out (-nodefaults).
+  if (!st.nodefaults && (spec.arch ?? 'x86_64') !== 'x86_64') throw new UserError(`a ${spec.arch} guest's default devices are not modelled: give -nodefaults and write its devices out`, source);
   if (!st.nodefaults) addQemuDefaults(spec, { vga, nographic, seen: st.seen, source });
   return spec;
 }

@@ -79,8 +79,10 @@ function parseDomain(root: Element, source: string, at: At): GuestSpec {
   const osType = os ? child(os, 'type') : undefined;
   const machineType = osType?.getAttribute('machine');
   if (!osType || !machineType) throw new UserError('the domain has no <os><type machine=...>', source);
-  const arch = osType.getAttribute('arch') ?? 'x86_64';
-  if (arch !== 'x86_64' && arch !== 'aarch64' && arch !== 'ppc64' && arch !== 's390x') throw new UserError(`architecture '${arch}' is not modelled`, at(osType));
+  // libvirt names the guest's byte order (ppc64le); both run on qemu-system-ppc64.
+  const written = osType.getAttribute('arch') ?? 'x86_64';
+  const arch = written === 'ppc64le' ? 'ppc64' : written;
+  if (arch !== 'x86_64' && arch !== 'aarch64' && arch !== 'ppc64' && arch !== 's390x') throw new UserError(`architecture '${written}' is not modelled`, at(osType));
   const spec: GuestSpec = { arch, machine: { type: machineType }, cpu: { mode: 'custom' }, memory: { sizeMiB: 0 }, vcpus: { count: 1 }, devices: [] };
   const name = text(child(root, 'name'));
   if (name) spec.name = name;

@@ -66,11 +66,13 @@ export function shippedCatalogFiles(dir = SHIPPED_CATALOG_DIR): string[] {
     .map((f) => join(dir, f));
 }
 
-export function shippedCatalogs(dir = SHIPPED_CATALOG_DIR): CatalogIndex[] {
+/** The shipped catalogs of one architecture (x86_64 unless asked), or of all, oldest build first. */
+export function shippedCatalogs(dir = SHIPPED_CATALOG_DIR, arch: Catalog['arch'] | 'all' = 'x86_64'): CatalogIndex[] {
   const load = dir === SHIPPED_CATALOG_DIR ? loadShippedCatalog : loadCatalogFile;
   return shippedCatalogFiles(dir)
     .map((f) => load(f))
-    .sort((a, b) => compareQemu(a, b));
+    .filter((c) => arch === 'all' || c.arch === arch)
+    .sort((a, b) => compareQemu(a, b) || a.arch.localeCompare(b.arch));
 }
 
 function compareQemu(a: CatalogIndex, b: CatalogIndex): number {
@@ -135,15 +137,15 @@ export function writeCatalogIndex(dir = SHIPPED_CATALOG_DIR, out = CATALOG_INDEX
  * Find a catalog by what a user would type: a file path, a catalog id (qemu-7.2.22-x86_64), or a
  * QEMU version or its prefix (7.2, 10.0, 7.2.22). `extra` adds catalogs beyond the shipped ones.
  */
-export function findCatalog(spec: string, extra: CatalogIndex[] = []): CatalogIndex {
+export function findCatalog(spec: string, extra: CatalogIndex[] = [], arch: Catalog['arch'] = 'x86_64'): CatalogIndex {
   if (spec.endsWith('.json') || spec.endsWith('.yaml') || spec.includes('/')) return loadCatalogFile(spec);
-  const all = [...extra, ...shippedCatalogs()];
-  const byId = all.find((c) => c.id === spec || c.id === `qemu-${spec}-x86_64`);
+  const byId = [...extra, ...shippedCatalogs(undefined, 'all')].find((c) => c.id === spec || c.id === `qemu-${spec}-${arch}`);
   if (byId) return byId;
+  const all = [...extra, ...shippedCatalogs(undefined, arch)].filter((c) => c.arch === arch);
   const prefix = all.filter((c) => c.version === spec || c.version.startsWith(`${spec}.`));
   if (prefix.length >= 1) return prefix[prefix.length - 1]!;
   const have = all.map((c) => c.version).join(', ') || 'none';
-  throw new CatalogNotFound(`no catalog for QEMU ${spec} (have: ${have})`);
+  throw new CatalogNotFound(`no ${arch === 'x86_64' ? '' : `${arch} `}catalog for QEMU ${spec} (have: ${have})`);
 }
 
 export function writeCatalogFile(path: string, catalog: Catalog): void {
@@ -154,17 +156,32 @@ export function catalogFileName(catalog: Catalog): string {
   return `${catalog.id}.json`;
 }
 
-/** The catalog a machine type is read from: the one asked for, or the newest shipped one that has it. */
-export function catalogForMachine(machine: string, qemu: string | undefined): CatalogIndex {
+/** The catalog a machine type is read from: the one asked for, or the newest shipped one that has
+ *  it; of the architecture given, else of the one whose catalogs have the type (x86_64 first). */
+export function catalogForMachine(machine: string, qemu: string | undefined, arch?: Catalog['arch']): CatalogIndex {
+  const arches: Catalog['arch'][] = arch ? [arch] : ['x86_64', 'ppc64', 'aarch64'];
   if (qemu) {
-    const c = findCatalog(qemu);
+    const found = arches.map((a) => tryCatalog(qemu, a)).filter((c): c is CatalogIndex => c !== undefined);
+    const c = found.find((x) => x.machine(machine)) ?? found[0];
+    if (!c) return findCatalog(qemu, [], arch);
     if (!c.machine(machine)) {
       throw new UserError(`QEMU ${c.version} has no machine type '${machine}'`, '--machine');
     }
     return c;
   }
+  for (const a of arches) {
+    const c = [...shippedCatalogs(undefined, a)].reverse().find((x) => x.machine(machine));
+    if (c) return c;
+  }
   const all = shippedCatalogs();
-  const c = [...all].reverse().find((x) => x.machine(machine));
-  if (!c) throw new UserError(`no shipped catalog has the machine type '${machine}' (QEMU ${all.map((x) => x.version).join(', ')}); give --qemu or check the name`, '--machine');
-  return c;
+  throw new UserError(`no shipped catalog has the machine type '${machine}' (QEMU ${all.map((x) => x.version).join(', ')}); give --qemu or check the name`, '--machine');
+}
+
+function tryCatalog(qemu: string, arch: Catalog['arch']): CatalogIndex | undefined {
+  try {
+    return findCatalog(qemu, [], arch);
+  } catch (e) {
+    if (!(e instanceof CatalogNotFound)) throw e;
+    return undefined;
+  }
 }

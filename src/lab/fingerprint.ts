@@ -52,6 +52,8 @@ function setBit(cpu: Props, eax: number, register: string, bit: number): void {
  * are put in; a 10.0 value is left as read, so a guest that turns them off there still differs.
  */
 async function runtimeTopologyBits(qmp: Pick<QmpClient, 'execute'>, cpus: Props[], machine: Props): Promise<void> {
+  // x86 only: other vCPUs have no CPUID feature words.
+  if (!cpus.some((c) => typeof c['feature-words'] === 'string')) return;
   const major = (await qmp.execute<{ qemu: { major: number } }>('query-version')).qemu.major;
   if (major >= 10 || (await threadsPerPackage(qmp, machine)) <= 1) return;
   for (const cpu of cpus) {

@@ -66,6 +66,7 @@ export function pairScenario(p: GenPair, accel: Accel): Scenario {
   const guest = renderGuest(p.source);
   return {
     name: p.name,
+    ...(p.arch && p.arch !== 'x86_64' ? { arch: p.arch } : {}),
     from: p.from,
     to: p.to,
     guest,

@@ -1,5 +1,5 @@
 import type { CatalogIndex } from '../catalog/catalog.js';
-import { PROBE_DEVICES, type ProbeDeviceSpec } from '../probe/devices.js';
+import { PROBE_DEVICES, PROBE_DEVICES_PPC64, type ProbeDeviceSpec } from '../probe/devices.js';
 
 /**
  * Guest pairs for the differential lab (`guestabi lab fuzz`), drawn from the catalogs themselves:
@@ -38,6 +38,8 @@ export interface GenGuest {
 
 export interface GenPair {
   name: string;
+  /** The system emulator (x86_64 when not given). */
+  arch?: 'x86_64' | 'ppc64' | 'aarch64';
   from: string;
   to: string;
   source: GenGuest;
@@ -88,9 +90,11 @@ function machineName(rng: Rng, c: CatalogIndex, name: string): string {
 /** VGA-class devices: a guest has at most one (QEMU registers "vga.vram" once). */
 const isVgaClass = (type: string): boolean => type === 'VGA' || type.endsWith('-vga');
 
-/** How each probe key is instantiated (backends, parent), from the probe's own device set. */
+/** How each probe key is instantiated (backends, parent), from the probe's own device sets (the
+ *  aarch64 set is part of the x86 one; ppc64 adds the PAPR VIO devices). */
+const ALL_PROBE_DEVICES = [...PROBE_DEVICES, ...PROBE_DEVICES_PPC64.filter((d) => !PROBE_DEVICES.some((x) => x.key === d.key))];
 function specOf(key: string): ProbeDeviceSpec | undefined {
-  return PROBE_DEVICES.find((d) => d.key === key.split('@')[0]);
+  return ALL_PROBE_DEVICES.find((d) => d.key === key.split('@')[0]);
 }
 
 /** Devices the machine type was probed with, that a guest can be given on their own: not the
@@ -126,12 +130,29 @@ function pickDevices(rng: Rng, c: CatalogIndex, machine: string): GenDevice[] {
   return out;
 }
 
+/** The CPU models a guest of the build may get: every x86 model; the server CPUs pseries was
+ *  probed with (and the names that stand for them); the 64-bit Arm models and max. */
+function cpuChoices(c: CatalogIndex): string[] {
+  if (c.arch === 'ppc64') {
+    const probed = new Set(Object.values(c.data.machineOptions ?? {}).flatMap((o) => o.cpus));
+    return c.cpuModelNames().filter((n) => probed.has(n) || probed.has(c.cpuModel(n)?.aliasOf ?? ''));
+  }
+  if (c.arch === 'aarch64') return c.cpuModelNames().filter((n) => n === 'max' || c.cpuExpansion(n)?.aarch64 === true);
+  return c.cpuModelNames();
+}
+
+/** The CPU properties a guest may turn over: x86's CPUID features, Arm's boolean properties (pmu, sve). */
+function flippable(c: CatalogIndex, cpu: string): string[] {
+  const expansion = c.cpuExpansion(cpu) ?? {};
+  if (c.arch === 'aarch64') return Object.keys(expansion).filter((k) => typeof expansion[k] === 'boolean' && k !== 'aarch64' && !/^sve\d/.test(k));
+  return Object.keys(expansion).filter((k) => c.cpuFeatures().has(k) && typeof expansion[k] === 'boolean');
+}
+
 /** A CPU model of the build and a few of its own features flipped. */
 function pickCpu(rng: Rng, c: CatalogIndex): { cpu: string; cpuProps: [string, boolean][] } {
-  const names = c.cpuModelNames();
-  const cpu = pick(rng, names);
+  const cpu = pick(rng, cpuChoices(c));
   const expansion = c.cpuExpansion(cpu) ?? {};
-  const features = Object.keys(expansion).filter((k) => c.cpuFeatures().has(k) && typeof expansion[k] === 'boolean');
+  const features = flippable(c, cpu);
   const cpuProps: [string, boolean][] = [];
   const flips = features.length ? Math.floor(rng() * 3) : 0;
   for (let i = 0; i < flips; i++) {
@@ -160,7 +181,8 @@ function pickGuest(rng: Rng, c: CatalogIndex, machine: string): GenGuest {
   const g: GenGuest = {
     machine: machineName(rng, c, machine),
     ...pickCpu(rng, c),
-    memMiB: pick(rng, [128, 128, 256, 512]),
+    // SLOF, pseries' firmware, needs more than the 128 MiB a PC guest runs in.
+    memMiB: pick(rng, c.arch === 'ppc64' ? [512, 512, 1024] : [128, 128, 256, 512]),
     hotplug,
     smp: pickSmp(rng, m.cpuMax),
     devices: devices.map((d) => (chance(rng, 0.2) ? withProps(rng, c, machine, d) : d)),
@@ -190,14 +212,20 @@ function withProps(rng: Rng, c: CatalogIndex, machine: string, d: GenDevice): Ge
   return { ...d, props };
 }
 
-/** -machine options that turn a board part on or off, among those the machine type has. */
-const MACHINE_OPTIONS = ['hpet', 'vmport', 'smm', 'acpi', 'usb', 'sata', 'pit', 'i8042', 'graphics', 'suppress-vmdesc', 'mem-merge', 'dump-guest-core'];
+/** -machine options that turn a board part on or off, among those the machine type has; on virt
+ *  the interrupt controller, memory map and optional parts; on pseries a capability at another of
+ *  its levels (the values the catalog probed) or another interrupt controller mode. */
+const MACHINE_OPTIONS = ['hpet', 'vmport', 'smm', 'acpi', 'usb', 'sata', 'pit', 'i8042', 'graphics', 'suppress-vmdesc', 'mem-merge', 'dump-guest-core', 'its', 'highmem', 'ras', 'virtualization', 'secure'];
+const VALUED_OPTIONS: Record<string, string[]> = { 'gic-version': ['2', '3'], iommu: ['none', 'smmuv3'], 'ic-mode': ['xics', 'xive', 'dual'] };
 function pickMachineOpts(rng: Rng, c: CatalogIndex, machine: string): [string, string][] | undefined {
   const board = c.devicesOn(machine)?.get('board/machine') ?? {};
-  const have = MACHINE_OPTIONS.filter((o) => o in board);
+  const levels = c.data.machineOptions?.[c.machine(machine)?.family ?? '']?.values ?? {};
+  const have = [...MACHINE_OPTIONS, ...Object.keys(VALUED_OPTIONS), ...Object.keys(levels)].filter((o) => o in board);
   if (!have.length) return undefined;
   const o = pick(rng, have);
   const v = board[o];
+  const others = (VALUED_OPTIONS[o] ?? levels[o] ?? []).filter((x) => x !== String(v) && !(typeof v === 'boolean' && x === (v ? 'on' : 'off')));
+  if (o in VALUED_OPTIONS || o in levels) return others.length ? [[o, pick(rng, others)]] : undefined;
   return [[o, v === true || v === 'on' ? 'off' : 'on']];
 }
 
@@ -229,12 +257,12 @@ function varyOne(rng: Rng, g: GenGuest, dest: CatalogIndex, destMachines: string
     return { guest: { ...g, machine }, change: `machine ${machine}` };
   }
   if (kind === 'cpu') {
-    const cpu = pick(rng, dest.cpuModelNames());
+    const cpu = pick(rng, cpuChoices(dest));
     return { guest: { ...g, cpu, cpuProps: [] }, change: `cpu ${cpu}` };
   }
   if (kind === 'feature') {
     const expansion = dest.cpuExpansion(g.cpu) ?? {};
-    const features = Object.keys(expansion).filter((k) => dest.cpuFeatures().has(k) && typeof expansion[k] === 'boolean');
+    const features = flippable(dest, g.cpu);
     const f = features.length ? pick(rng, features) : undefined;
     if (f) return { guest: { ...g, cpuProps: [...g.cpuProps.filter(([n]) => n !== f), [f, !expansion[f]]] }, change: `feature ${f}` };
   }
@@ -267,7 +295,8 @@ export function generatePairs(o: { seed: number; count: number; builds: [GenBuil
     const machine = pick(rng, shared.length && chance(rng, 0.85) ? shared : srcMachines);
     const source = pickGuest(rng, from.catalog, machine);
     const varied = chance(rng, 0.3) ? varyOne(rng, source, to.catalog, destMachines) : undefined;
-    out.push({ name: `fuzz-${o.seed}-${i}`, from: from.version, to: to.version, source, destination: varied?.guest, change: varied?.change });
+    const arch = from.catalog.arch;
+    out.push({ name: `fuzz-${o.seed}-${i}`, ...(arch !== 'x86_64' && arch !== 's390x' ? { arch } : {}), from: from.version, to: to.version, source, destination: varied?.guest, change: varied?.change });
   }
   return out;
 }

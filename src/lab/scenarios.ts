@@ -9,6 +9,7 @@ export const Scenario = Type.Object(
     guest: Type.String({ description: 'The guest as a QEMU command line (without the binary).' }),
     destGuest: Type.Optional(Type.String({ description: 'The destination started from another command line.' })),
     accel: Type.Optional(Type.Union([Type.Literal('tcg'), Type.Literal('kvm')])),
+    arch: Type.Optional(Type.Union([Type.Literal('x86_64'), Type.Literal('ppc64'), Type.Literal('aarch64')], { description: 'The system emulator (x86_64 when not given).' })),
     why: Type.String({ description: 'What the scenario exercises.' }),
     expect: Type.Optional(Outcome),
   },

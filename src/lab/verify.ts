@@ -7,7 +7,7 @@ import { shellSplit } from '../formats/qemuopts.js';
 import type { Accel } from '../model/common.js';
 import type { Outcome } from '../model/verdict.js';
 import type { Reason } from '../model/reason.js';
-import { findQemuBuild, type QemuBuild } from '../qmp/build.js';
+import { findQemuBuild, type QemuArch, type QemuBuild } from '../qmp/build.js';
 import { probeHost } from '../probe/host-probe.js';
 import { liveStarter } from '../probe/session.js';
 import { indexHost, type TargetHost } from '../resolve/target.js';
@@ -41,13 +41,14 @@ export interface VerifySummary {
 /** What a host with each build looks like, probed once per build and accelerator. */
 export class LabHosts {
   private readonly hosts = new Map<string, Promise<{ build: QemuBuild; host: TargetHost }>>();
-  get(version: string, accel: Accel): Promise<{ build: QemuBuild; host: TargetHost }> {
-    const key = `${version}/${accel}`;
+  get(version: string, accel: Accel, arch: QemuArch = 'x86_64'): Promise<{ build: QemuBuild; host: TargetHost }> {
+    const key = `${version}/${accel}/${arch}`;
     let h = this.hosts.get(key);
     if (!h) {
       h = (async () => {
-        const build = findQemuBuild(version);
-        const profile = await probeHost({ starter: liveStarter(build), accel, binary: build.binary, toolVersion: toolVersion(), name: `lab-${version}-${accel}` });
+        const build = findQemuBuild(version, arch);
+        const name = arch === 'x86_64' ? `lab-${version}-${accel}` : `lab-${version}-${arch}-${accel}`;
+        const profile = await probeHost({ starter: liveStarter(build), accel, arch, binary: build.binary, toolVersion: toolVersion(), name });
         return { build, host: indexHost(profile, findCatalog(profile.qemu.catalog)) };
       })();
       this.hosts.set(key, h);
@@ -66,10 +67,12 @@ export function labArgs(text: string, accel: Accel): string[] {
 /** Predict with `check`, observe with a real migration, compare. */
 export async function runScenario(s: Scenario, hosts: LabHosts, rules: Rules): Promise<ScenarioResult> {
   const accel = s.accel ?? 'tcg';
-  const from = await hosts.get(s.from, accel);
-  const to = await hosts.get(s.to, accel);
-  const source = parseArgvText(`${s.guest} -accel ${accel}`, `${s.name}: guest`);
-  const destination = s.destGuest ? parseArgvText(`${s.destGuest} -accel ${accel}`, `${s.name}: destGuest`) : undefined;
+  const arch = s.arch ?? 'x86_64';
+  const from = await hosts.get(s.from, accel, arch);
+  const to = await hosts.get(s.to, accel, arch);
+  const binary = `qemu-system-${arch} `;
+  const source = parseArgvText(`${binary}${s.guest} -accel ${accel}`, `${s.name}: guest`);
+  const destination = s.destGuest ? parseArgvText(`${binary}${s.destGuest} -accel ${accel}`, `${s.name}: destGuest`) : undefined;
   const verdict = checkMigration({ source, destination, from: from.host, to: to.host, rules }).forward;
   const lab = await labMigrate({ from: from.build, to: to.build, sourceArgs: labArgs(s.guest, accel), destinationArgs: labArgs(s.destGuest ?? s.guest, accel), rules });
   const predicted = verdict.outcome;

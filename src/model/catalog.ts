@@ -3,6 +3,9 @@ import { Arch, Props, PropsDelta, PropValue, QemuVersion } from './common.js';
 
 export const CATALOG_SCHEMA_ID = 'guestabi/catalog@1';
 
+/** The key of machineOptions' refused map for a vCPU topology with two threads per core. */
+export const SMT = 'smp.threads=2';
+
 export const CompatProp = Type.Object(
   {
     qomType: Type.String(),
@@ -57,6 +60,11 @@ export const MachineType = Type.Object(
       Type.Record(Type.String(), Props, { description: 'Full device properties, only for the machine type that is its family baseline.' }),
     ),
     compatProps: Type.Optional(Type.Array(CompatProp)),
+    tcgRequires: Type.Optional(
+      Type.Record(Type.String(), Type.String(), {
+        description: "-machine options this type needs to start under TCG (its defaults ask for what TCG cannot give), with QEMU's words without them; it was probed with them.",
+      }),
+    ),
     refusedOptions: Type.Optional(
       Type.Record(Type.String(), Type.String(), {
         description: 'Guest options this machine type refuses to start with (memory-hotplug: -m slots=,maxmem=), with QEMU\'s words (probed).',
@@ -181,6 +189,23 @@ export const Catalog = Type.Object(
           description:
             "Per refusedSettings table, each refused setting asked again on one machine type of every group of types that give the device the same properties (its compat properties): which types refuse it is then known for the whole family.",
         },
+      ),
+    ),
+    machineOptions: Type.Optional(
+      Type.Record(
+        Type.String(),
+        Type.Object(
+          {
+            probedOn: Type.String({ description: 'The machine type (the family baseline) they were asked on.' }),
+            cpus: Type.Array(Type.String(), { description: 'The CPU models (versioned names) they were asked with.' }),
+            values: Type.Record(Type.String(), Type.Array(Type.String()), { description: 'Per option, the values QEMU takes, lowest level first (the level is the index; empty for sizes).' }),
+            cpuDeltas: Type.Record(Type.String(), PropsDelta, { description: 'Per server CPU model (versioned name), what it does to the options (a capability the CPU lacks is forced off or broken).' }),
+            refused: Type.Record(Type.String(), Type.Record(Type.String(), Type.String()), { description: "Per server CPU model, each option=value (and smp.threads=2: two threads per core) QEMU refuses to start with under TCG, with its words." }),
+            typeDefaults: Type.Record(Type.String(), Props, { description: "Per machine type whose own default CPU is not the newest type's, the options read with the newest type's CPU: the type's defaults before an older CPU forces some off." }),
+          },
+          { additionalProperties: false },
+        ),
+        { description: 'Per family, the -machine options that are guest-ABI levels (pseries capabilities), asked one by one on its newest type (probed).' },
       ),
     ),
     devicesNeedingApic: Type.Optional(

@@ -85,6 +85,13 @@ const DOCUMENT_CODES = {
   LOCAL_APIC_DIFFERS: code('error', 'impossible', VERDICT, 'the vCPU has a local APIC on one side only (a model without apic and one vCPU): the interrupt state does not load', '0.2.0'),
   DEVICE_SETTING_UNVERIFIED: code('warn', 'unknown', STARTS, "a setting QEMU refuses on the newest machine type of the family, on a type whose compat properties change the device: whether it refuses here was not probed", '0.2.0'),
   KVM_OPTION_REFUSED: code('error', 'impossible', STARTS, "the host's KVM refuses a -machine option or a CPU feature QEMU does not filter (smm=on, kernel-irqchip=split, lmce): QEMU does not start", '0.2.0'),
+  SPAPR_CAP_REFUSED: code('error', 'impossible', VERDICT, 'a pseries capability sent at a higher level than the destination runs, or one its build lacks: the load fails', '0.3.0'),
+  SPAPR_CAP_DIFFERS: code('warn', 'unsafe', VERDICT, 'a pseries capability at another level on the destination that QEMU loads (lower, or not sent): the guest sees it change', '0.3.0'),
+  CPU_MODEL_REFUSED: code('error', 'impossible', VERDICT, 'on ppc64 and aarch64 another CPU model on the destination: the vCPU state does not load (PVR, ID registers)', '0.3.0'),
+  ARCH_DIFFERS: code('error', 'impossible', VERDICT, 'the host runs QEMU for another architecture than the guest', '0.3.0'),
+  MACHINE_OPTIONS_UNKNOWN: code('warn', 'unknown', STARTS, 'what this CPU model does to the guest-ABI machine options (pseries capabilities, virt parts) of this type was not probed', '0.3.0'),
+  MACHINE_OPTION_REFUSED: code('error', 'impossible', STARTS, 'a -machine option value QEMU refuses under TCG with this CPU, or one a machine type needs under TCG and lacks (probed)', '0.3.0'),
+  CPU_REGISTERS_UNKNOWN: code('warn', 'unknown', VERDICT, "an Arm vCPU across two builds whose system register lists the catalogs do not record", '0.3.0'),
   MEMORY_SLOTS_DIFFERS: code('error', 'impossible', VERDICT, 'the number of memory hotplug slots differs (or hotplug is on one side only): the ACPI memory hotplug state does not load', '0.2.0'),
   MEMORY_MAXMEM_DIFFERS: code('warn', 'unsafe', VERDICT, 'maxmem differs with the same slots: the hotplug memory range the guest sees changes', '0.2.0'),
   VCPU_COUNT_DIFFERS: code('error', 'impossible', VERDICT, 'the vCPU count differs (fewer: the stream fails; more: the guest finds new CPUs)'),
@@ -178,6 +185,8 @@ const DOCUMENT_CODES = {
   OS_IN_AGE_WINDOW: code('info', 'none', TIER, 'the OS was released within the policy window'),
 
   // Validation findings (PASS/WARN/FAIL).
+  VULNERABILITY_EMULATED: code('info', 'none', VALIDATION, "the guest's CPU is emulated for another architecture (TCG): the host CPU's vulnerabilities are the QEMU process's", '0.3.0'),
+  SPAPR_CAP_UNMITIGATED: code('warn', 'none', VALIDATION, 'a pseries capability tells the guest that the platform has no mitigation (broken): its kernel cannot protect itself', '0.3.0'),
   VULNERABILITY_NOT_MAPPED: code('warn', 'none', VALIDATION, 'the host reports a vulnerability the vulnerability file has no row for'),
   HOST_NOT_AFFECTED: code('info', 'none', VALIDATION, 'the host CPU is not affected by these vulnerabilities'),
   HOST_VULNERABLE: code('warn', 'none', VALIDATION, 'only the host can mitigate the vulnerability, and it reports being vulnerable (or unknown)'),

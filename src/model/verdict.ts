@@ -77,6 +77,17 @@ export const MigrationRules = Type.Object(
         { description: 'Devices whose state a destination cannot load when the vCPU has no local APIC (no MSI-X vectors in use).' },
       ),
     ),
+    spaprCaps: Type.Optional(
+      Type.Object(
+        {
+          alwaysSentFrom: Type.Record(Type.String(), Type.String(), { description: 'Capabilities sent in every stream from this pseries version on, whatever their value.' }),
+          absentMeans: Type.Record(Type.String(), Type.String(), { description: 'What a build without the capability gives the guest, where it is not the lowest level.' }),
+          why: Type.String(),
+          source: Type.String(),
+        },
+        { additionalProperties: false, description: 'The pseries capabilities (-machine cap-*): ordered levels a destination accepts up to its own.' },
+      ),
+    ),
     modernOnly: Type.Optional(
       Type.Object(
         {
@@ -112,7 +123,17 @@ export const MigrationRules = Type.Object(
       { additionalProperties: false },
     ),
     knownBroken: Type.Array(
-      Type.Object({ from: Type.String(), to: Type.String(), machines: Type.String(), why: Type.String(), source: Type.String() }, { additionalProperties: false }),
+      Type.Object(
+        {
+          from: Type.String(),
+          to: Type.String(),
+          machines: Type.String(),
+          when: Type.Optional(Type.Record(Type.String(), Type.Array(Type.String()), { description: "Only when the source's machine property has one of these values (ic-mode: [xics, dual])." })),
+          why: Type.String(),
+          source: Type.String(),
+        },
+        { additionalProperties: false },
+      ),
     ),
     blockers: Type.Object(
       {

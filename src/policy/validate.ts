@@ -109,9 +109,30 @@ export function secureSetup(spec: GuestSpec): { confidential: boolean; iommuPlat
 
 const NOT_AFFECTED = /^Not affected/i;
 
+/** What the pseries speculation capabilities say to the guest (hw/ppc/spapr_caps.c: broken =
+ *  "no protection"; the guest reads them with H_GET_CPU_CHARACTERISTICS). */
+const SPAPR_MITIGATIONS: Record<string, string> = {
+  'cap-cfpc': 'cache flush on privilege change (Meltdown)',
+  'cap-sbbc': 'speculation barrier bounds checking (Spectre v1)',
+  'cap-ibs': 'indirect branch speculation (Spectre v2)',
+};
+
+function emulatedVulnerabilityFindings(p: RuntimePlatform): Finding[] {
+  const host = p.host.profile;
+  const out = [finding('pass', 'vulnerability', 'VULNERABILITY_EMULATED', 'host', `the guest's ${host.arch} CPU is emulated under ${host.accel.toUpperCase()} on a ${host.cpu.vendor} host: the host CPU's vulnerabilities are the QEMU process's, and the guest's own are what the platform tells it`)];
+  const machine = p.board?.get('board/machine') ?? {};
+  for (const [cap, what] of Object.entries(SPAPR_MITIGATIONS)) {
+    if (machine[cap] === 'broken') out.push(finding('warn', 'vulnerability', 'SPAPR_CAP_UNMITIGATED', cap, `${cap}=broken tells the guest there is no ${what} mitigation: on a vulnerable POWER host under KVM its kernel cannot protect itself`, { a: 'broken', remedy: `set ${cap}=workaround (or higher) where the host's firmware gives it` }));
+  }
+  return out;
+}
+
 function vulnerabilityFindings(input: ValidateInput): Finding[] {
   const p = input.platform;
   const host = p.host.profile;
+  // Another architecture than the host CPU's (a Power or Arm guest emulated on x86): the host's
+  // sysfs vulnerabilities do not describe the guest's CPU.
+  if (host.arch !== 'x86_64' && /^(GenuineIntel|AuthenticAMD|HygonGenuine)$/.test(host.cpu.vendor)) return emulatedVulnerabilityFindings(p);
   const out: Finding[] = [];
   const vendor = host.cpu.vendor;
   const notAffected: string[] = [];
@@ -294,7 +315,10 @@ function namedCpuFindings(p: RuntimePlatform, machine: string, cpuName: string):
   const c = p.host.catalog;
   const out: Finding[] = [];
   const model = c.cpuModel(cpuName);
-  if (model && model.version === null) {
+  // x86 versions its models (EPYC-v3); ppc64 and aarch64 name a version (power9_v2.0) or a
+  // model outright, and a bare name is one that stands for another (power9).
+  const bare = c.arch === 'x86_64' ? model?.version === null : model?.aliasOf !== undefined;
+  if (model && bare) {
     const alias = c.cpuAliasOf(cpuName, machine);
     out.push(
       finding('warn', 'best-practice', 'CPU_NOT_PINNED', cpuName, `CPU model ${cpuName} is a bare name: what it means depends on the machine type and the QEMU build`, {
@@ -313,6 +337,8 @@ function namedCpuFindings(p: RuntimePlatform, machine: string, cpuName: string):
       }),
     );
   }
+  // Only x86 filters CPU features a host lacks; Power and Arm models are given whole or refused.
+  if (c.arch !== 'x86_64') return out;
   if (!p.spec.cpu.enforce) {
     out.push(
       finding('warn', 'best-practice', 'CPU_NOT_ENFORCED', cpuName, `without enforce, QEMU silently drops CPU features a host lacks${p.filtered.length ? ` (here: ${p.filtered.join(' ')})` : ''}, and the guest's CPU differs from host to host`, {

@@ -4,8 +4,9 @@ import { errorMessage } from '../util/errors.js';
 import { mapPool } from '../util/pool.js';
 import { CatalogIndex } from '../catalog/catalog.js';
 import { sortKeysDeep } from '../catalog/props.js';
-import { placeable, placementDeviceArgs, PLACEMENTS, PROBE_DEVICES, probeDeviceArgs, type Placement, type ProbeDeviceSpec } from './devices.js';
+import { placeable, placementDeviceArgs, PLACEMENTS, PROBE_DEVICES, probeDeviceArgs, probeDevicesFor, type Placement, type ProbeDeviceSpec } from './devices.js';
 import type { QemuStarter } from './session.js';
+import { probeMachineOptions } from './machine-options.js';
 
 /**
  * Facts of a build learnt by asking QEMU one question each, added to a catalog after its main
@@ -30,19 +31,20 @@ export async function probeBuildFacts(starter: QemuStarter, catalog: Catalog, op
     const why = refusals.get(m.name);
     return why ? { ...rest, refusedOptions: { 'memory-hotplug': why } } : rest;
   });
-  const noApic = await noApicRefusals(starter, catalog);
-  const deviceTypeProperties = await deviceProperties(starter);
+  const noApic = catalog.arch === 'x86_64' ? await noApicRefusals(starter, catalog) : undefined;
+  const deviceTypeProperties = await deviceProperties(starter, probeDevicesFor(catalog.arch));
   const settings = await settingRefusals(starter, catalog, opts.progress);
-  return { ...catalog, machines, cpuFeatureLevels, deviceTypeProperties, refusedSettings: settings.refused, refusedSettingsByType: settings.byType, ...(noApic ? { devicesNeedingApic: noApic } : {}) };
+  const machineOptions = await probeMachineOptions(starter, catalog);
+  return { ...catalog, ...(machineOptions ? { machineOptions } : {}), machines, cpuFeatureLevels, deviceTypeProperties, refusedSettings: settings.refused, refusedSettingsByType: settings.byType, ...(noApic ? { devicesNeedingApic: noApic } : {}) };
 }
 
 /** Every property each probe device type has (device-list-properties): a setting or -global
  *  naming another one makes QEMU refuse to start ("Property '...' not found"). */
-async function deviceProperties(starter: QemuStarter): Promise<Record<string, string[]>> {
+async function deviceProperties(starter: QemuStarter, probeSet: ProbeDeviceSpec[]): Promise<Record<string, string[]>> {
   const s = await starter.start(['-machine', 'none', '-nodefaults', '-display', 'none', '-no-user-config', '-S', '-accel', 'tcg'], 'device-properties');
   try {
     const out: Record<string, string[]> = {};
-    for (const type of [...new Set(PROBE_DEVICES.map((d) => d.type))].sort()) {
+    for (const type of [...new Set(probeSet.map((d) => d.type))].sort()) {
       const props = await s.qmp.execute<{ name: string }[]>('device-list-properties', { typename: type });
       out[type] = props.map((p) => p.name).sort();
     }
@@ -52,13 +54,29 @@ async function deviceProperties(starter: QemuStarter): Promise<Record<string, st
   }
 }
 
+/** Where single settings are asked: the families and the placements of each. */
+const REFUSAL_FAMILIES: Record<Catalog['arch'], { family: string; placements: Placement[]; oldestToo?: boolean }[]> = {
+  // The PC families on their newest type only: asked on the oldest too, they take 20 minutes a
+  // build (a refusal only old compat causes stays unfound: iommu_platform=on behind a port on
+  // pc-q35-2.4/2.5, KVM fuzz seed 20261204).
+  x86_64: [
+    { family: 'pc-q35', placements: ['root', ...PLACEMENTS] },
+    { family: 'pc-i440fx', placements: ['root'] },
+  ],
+  // virt: behind a root port, where libvirt puts every device on virt (the root complex and a
+  // bridge are asked in the main probe only; a refusal there is not known: unknown, not refused).
+  aarch64: [{ family: 'virt', placements: ['pcie-port'], oldestToo: true }],
+  ppc64: [{ family: 'pseries', placements: ['root'], oldestToo: true }],
+  s390x: [],
+};
+
 type RefusalTry = { machine: string; family: string; key: string; table: string; args: (extra: string) => string[]; prop: string; value: string };
 type RefusedByType = NonNullable<Catalog['refusedSettingsByType']>;
 
 /**
  * Settings a device refuses on its own when it realizes: each boolean property of each probe
- * device turned the other way, on the newest type of each PC family (and in each placement class
- * on q35), one QEMU each;
+ * device turned the other way, on the newest and the oldest type of each family (and in each
+ * placement class where the root bus is PCI Express), one QEMU each;
  * QEMU's words are kept ("'free-page-hint' requires 'iothread'..."). Keyed by device key, then
  * "property=value"; a refusal on either family is recorded (the family in the words' prefix).
  * Each refused setting is then asked on every machine type whose compat gives the device other
@@ -84,16 +102,17 @@ async function settingRefusals(starter: QemuStarter, catalog: Catalog, progress?
 function refusalTries(catalog: Catalog, index: CatalogIndex): RefusalTry[] {
   const newest = (family: string) => catalog.machines.filter((m) => m.family === family && m.probe === 'ok').pop()?.name;
   const tries: RefusalTry[] = [];
-  const q35 = newest('pc-q35');
-  const i440fx = newest('pc-i440fx');
-  // Each device alone on the root bus of both families, and in each placement class on q35 (a
-  // virtio device is transitional on the root bus and modern-only behind a PCIe port).
-  const where: { machine: string; family: string; placement: Placement }[] = [
-    ...(q35 ? (['root', ...PLACEMENTS] as const).map((placement) => ({ machine: q35, family: 'pc-q35', placement })) : []),
-    ...(i440fx ? [{ machine: i440fx, family: 'pc-i440fx', placement: 'root' as const }] : []),
-  ];
+  // Each device alone on the root bus of each family, and in each placement class where the root
+  // bus is PCI Express (a virtio device is transitional on the root bus and modern-only behind a
+  // PCIe port).
+  // On the newest type, and where it is cheap the oldest too: an old type's compat can make a
+  // setting refused that the newest allows.
+  const oldest = (family: string) => catalog.machines.find((m) => m.family === family && m.probe === 'ok')?.name;
+  const where = REFUSAL_FAMILIES[catalog.arch].flatMap(({ family, placements, oldestToo }) =>
+    [...new Set([newest(family), oldestToo ? oldest(family) : undefined])].flatMap((machine) => (machine ? placements.map((placement) => ({ machine, family, placement })) : [])),
+  );
   for (const { machine, family, placement } of where) {
-    for (const d of PROBE_DEVICES.filter((x) => !x.parent && !x.rootOnly && (placement === 'root' || placeable([x]).length))) {
+    for (const d of probeDevicesFor(catalog.arch).filter((x) => !x.parent && !x.rootOnly && (placement === 'root' || placeable([x]).length))) {
       const key = placement === 'root' ? d.key : `${d.key}@${placement}`;
       const props = index.deviceOn(machine, key) ?? {};
       const args = (extra: string) => {
@@ -206,7 +225,7 @@ async function featureLevels(starter: QemuStarter, features: string[]): Promise<
 }
 
 /** QEMU's words when `machine` refuses to start with `args`; undefined when it starts. */
-async function refuses(starter: QemuStarter, machine: string, args: string[]): Promise<string | undefined> {
+export async function refuses(starter: QemuStarter, machine: string, args: string[]): Promise<string | undefined> {
   try {
     const s = await starter.start(['-machine', machine, '-nodefaults', '-display', 'none', '-no-user-config', '-S', '-accel', 'tcg', ...args], `refuses-${machine}`);
     await s.stop();

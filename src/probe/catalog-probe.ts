@@ -8,7 +8,8 @@ import { RunError, errorMessage } from '../util/errors.js';
 import { QemuStartError } from '../qmp/launcher.js';
 import { readQomProps } from '../qmp/qom.js';
 import { guestVisibility } from '../io/rules-files.js';
-import { keyOfProbeId, placeable, placementDeviceArgs, placementId, PLACEMENTS, PROBE_DEVICES, probeDeviceArgs, sharing, apartGroups, type ProbeDeviceSpec } from './devices.js';
+import { keyOfProbeId, placeable, placementDeviceArgs, placementId, PLACEMENTS, probeDeviceArgs, probeDevicesFor, sharing, apartGroups, type ProbeDeviceSpec } from './devices.js';
+import type { Arch } from '../model/common.js';
 import { flattenDevice, parseQtree, walkQtree, type QtreeBus, type QtreeDevice } from './qtree.js';
 import type { QemuSession, QemuStarter } from './session.js';
 import { mapPool } from '../util/pool.js';
@@ -16,6 +17,10 @@ import { mapPool } from '../util/pool.js';
 /** Arguments every probe instance gets: no default devices, no user config, paused, and TCG so
  *  that nothing about this host leaks into a catalog. */
 export const PROBE_BASE_ARGS = ['-nodefaults', '-display', 'none', '-no-user-config', '-S', '-accel', 'tcg'];
+
+/** The machine-type families probed on the other architectures (the embedded boards can wait);
+ *  every type is listed, the others marked skipped. */
+const PROBED_FAMILIES: Partial<Record<Arch, string[]>> = { ppc64: ['pseries'], aarch64: ['virt'] };
 
 /** Models whose expansion depends on the host and accelerator; they belong in HostProfiles. */
 const HOST_DEPENDENT_MODELS = new Set(['host', 'max']);
@@ -45,6 +50,8 @@ interface QmpMachineInfo {
 export interface CatalogProbeOptions {
   starter: QemuStarter;
   toolVersion: string;
+  /** The system emulator's architecture (x86_64 when not given). */
+  arch?: Arch;
   /** Probe only these machine types (tests); the rest are listed but marked skipped. */
   onlyMachines?: string[];
   concurrency?: number;
@@ -55,16 +62,21 @@ type Expansions = Map<string, Props>;
 
 export async function probeCatalog(opts: CatalogProbeOptions): Promise<Catalog> {
   const { starter } = opts;
-  const build = await probeBuild(starter);
+  const arch = opts.arch ?? 'x86_64';
+  const devices = probeDevicesFor(arch);
+  const build = await probeBuild(starter, arch);
   const commandLineOptions = parseHelpOptions(await starter.help());
   const machinesInfo = [...build.machines].sort((a, b) => compareMachineNames(a.name, b.name));
-  const defaultMachine = machinesInfo.find((m) => m['is-default'])?.name ?? machinesInfo.find((m) => m.alias === 'pc')?.name;
+  // qemu-system-aarch64 has no default machine type: its reference is what `virt` stands for.
+  const defaultMachine = machinesInfo.find((m) => m['is-default'])?.name ?? machinesInfo.find((m) => m.alias === 'pc' || m.alias === 'virt')?.name;
   if (!defaultMachine) throw new RunError('QEMU reports no default machine type');
-  const modelNames = build.cpuDefinitions.map((d) => d.name).filter((n) => !HOST_DEPENDENT_MODELS.has(n));
+  // ppc64 has no query-cpu-model-expansion: its models are compared by name (and PVR compat).
+  const modelNames = arch === 'ppc64' ? [] : build.cpuDefinitions.map((d) => d.name).filter((n) => !HOST_DEPENDENT_MODELS.has(n));
+  const probedFamily = (name: string) => arch === 'x86_64' || PROBED_FAMILIES[arch]?.includes(parseMachineName(name).family);
 
   const toProbe = machinesInfo
     .map((m) => m.name)
-    .filter((n) => n !== 'none' && (!opts.onlyMachines || opts.onlyMachines.includes(n) || n === defaultMachine));
+    .filter((n) => n !== 'none' && probedFamily(n) && (!opts.onlyMachines || opts.onlyMachines.includes(n) || n === defaultMachine));
   const total = toProbe.length;
   let done = 0;
   opts.progress?.(done, total, 'machine types');
@@ -72,7 +84,7 @@ export async function probeCatalog(opts: CatalogProbeOptions): Promise<Catalog> 
   // The default machine first: its expansions and aliases are the catalog-wide reference.
   const ordered = [defaultMachine, ...toProbe.filter((n) => n !== defaultMachine)];
   await mapPool(ordered, opts.concurrency ?? 2, async (name) => {
-    results.set(name, await probeMachine(starter, name, modelNames, build.aliases));
+    results.set(name, await probeMachineUnderTcg(starter, name, modelNames, build.aliases, devices));
     opts.progress?.(++done, total, name);
   });
 
@@ -96,7 +108,7 @@ export async function probeCatalog(opts: CatalogProbeOptions): Promise<Catalog> 
       probe: 'skipped',
     };
     if (info.alias) m.alias = info.alias;
-    if (info['default-cpu-type']) m.defaultCpuType = info['default-cpu-type'].replace(/-x86_64-cpu$/, '');
+    if (info['default-cpu-type']) m.defaultCpuType = info['default-cpu-type'].replace(/-(x86_64|powerpc64|arm)-cpu$/, '');
     if (info['default-ram-id']) m.defaultRamId = info['default-ram-id'];
     if (info['compat-props']) {
       m.compatProps = info['compat-props'].map((c): CompatProp => ({ qomType: c['qom-type'], property: c.property, value: c.value }));
@@ -106,6 +118,7 @@ export async function probeCatalog(opts: CatalogProbeOptions): Promise<Catalog> 
       m.probe = r.status;
       if (r.error) m.probeError = r.error;
       if (r.refusedDevices) m.refusedDevices = r.refusedDevices;
+      if (r.tcgRequires) m.tcgRequires = r.tcgRequires;
       if (r.status === 'ok') Object.assign(m, machineCpuFacts(r, cpuModels, catalogExpansion));
     }
     return m;
@@ -115,13 +128,13 @@ export async function probeCatalog(opts: CatalogProbeOptions): Promise<Catalog> 
 
   return {
     schema: CATALOG_SCHEMA_ID,
-    id: `qemu-${build.version.major}.${build.version.minor}.${build.version.micro}-x86_64`,
-    arch: 'x86_64',
+    id: `qemu-${build.version.major}.${build.version.minor}.${build.version.micro}-${arch}`,
+    arch,
     qemu: build.version,
     probe: {
       tool: opts.toolVersion,
       accel: 'tcg',
-      devices: PROBE_DEVICES.map((d) => ({ key: d.key, type: d.type, ...(d.parent ? { parent: d.parent } : {}), ...(d.options ? { options: d.options } : {}) })),
+      devices: devices.map((d) => ({ key: d.key, type: d.type, ...(d.parent ? { parent: d.parent } : {}), ...(d.options ? { options: d.options } : {}) })),
       placements: [...PLACEMENTS],
       instanceProperties: [...guestVisibility().catalogOmits],
     },
@@ -150,7 +163,7 @@ interface BuildFacts {
 }
 
 /** Facts of the build that do not depend on a machine type, read with -machine none. */
-async function probeBuild(starter: QemuStarter): Promise<BuildFacts> {
+async function probeBuild(starter: QemuStarter, arch: Arch): Promise<BuildFacts> {
   const s = await starter.start(['-machine', 'none', ...PROBE_BASE_ARGS], 'build');
   try {
     const v = await s.qmp.execute<{ qemu: { major: number; minor: number; micro: number }; package: string }>('query-version');
@@ -163,7 +176,8 @@ async function probeBuild(starter: QemuStarter): Promise<BuildFacts> {
     // Which of them are PCI devices is QEMU's type hierarchy (hw/pci/pci.c registers TYPE_PCI_DEVICE, the
     // abstract parent of every PCI device), not a naming habit.
     const pciTypes = await s.qmp.execute<{ name: string }[]>('qom-list-types', { implements: 'pci-device', abstract: false });
-    const { features, aliases } = await probeFeatureNames(s);
+    // CPUID feature bits are x86's; Arm and Power models are compared by their expansion or name.
+    const { features, aliases } = arch === 'x86_64' ? await probeFeatureNames(s) : { features: [], aliases: {} };
     return {
       version,
       features,
@@ -227,6 +241,7 @@ export async function probeFeatureNames(s: QemuSession): Promise<{ features: str
 
 interface MachineProbe {
   status: 'ok' | 'failed';
+  tcgRequires?: Record<string, string>;
   error?: string;
   refusedDevices?: Record<string, string>;
   aliasOf?: Map<string, string | undefined>;
@@ -268,20 +283,35 @@ async function startAccepting(
   }
 }
 
+/**
+ * A machine type whose defaults TCG cannot give is probed with the -machine option QEMU names
+ * ("No Transactional Memory support in TCG | Try appending -machine cap-htm=off": pseries-2.8
+ * to 2.11, whose cap-htm default is on), and the option is recorded with QEMU's words.
+ */
+async function probeMachineUnderTcg(starter: QemuStarter, machine: string, modelNames: string[], aliases: Record<string, string>, probeSet: ProbeDeviceSpec[]): Promise<MachineProbe> {
+  const first = await probeMachine(starter, machine, modelNames, aliases, probeSet);
+  const hint = first.status === 'failed' ? /Try appending -machine ([\w-]+=[\w-]+)/.exec(first.error ?? '') : null;
+  if (!hint) return first;
+  const retried = await probeMachine(starter, `${machine},${hint[1]}`, modelNames, aliases, probeSet);
+  if (retried.status !== 'ok') return first;
+  const words = first.error!.replace(/^.*?qemu-system-[\w-]+: /, '');
+  return { ...retried, tcgRequires: { [hint[1]!]: words } };
+}
+
 /** Start one instance of `machine` with the probe devices and read its CPU model aliases and
  *  expansions and its device tree; where its root bus is PCI Express, start a second instance
  *  with the devices in each placement class. A type that will not start even bare is failed. */
-async function probeMachine(starter: QemuStarter, machine: string, modelNames: string[], aliases: Record<string, string>): Promise<MachineProbe> {
+async function probeMachine(starter: QemuStarter, machine: string, modelNames: string[], aliases: Record<string, string>, probeSet: ProbeDeviceSpec[]): Promise<MachineProbe> {
   const refused: Record<string, string> = {};
   const base = ['-machine', machine, ...PROBE_BASE_ARGS];
   let started: { session: QemuSession; accepted: ProbeDeviceSpec[] };
   try {
-    started = await startAccepting(starter, sharing(), (ds) => [...base, ...probeDeviceArgs(ds)], `machine-${machine}`, refused, (d) => [placementId(d.key, 'root')]);
+    started = await startAccepting(starter, sharing(probeSet), (ds) => [...base, ...probeDeviceArgs(ds)], `machine-${machine}`, refused, (d) => [placementId(d.key, 'root')]);
   } catch (err) {
     if (!(err instanceof QemuStartError) || err.crashed) throw err;
     try {
       started = { session: await starter.start(base, `machine-${machine}-bare`), accepted: [] };
-      for (const d of PROBE_DEVICES) refused[d.key] ??= `not tried: the machine type did not start with devices (${withoutPaths(errorMessage(err))})`;
+      for (const d of probeSet) refused[d.key] ??= `not tried: the machine type did not start with devices (${withoutPaths(errorMessage(err))})`;
     } catch (err2) {
       if (!(err2 instanceof QemuStartError) || err2.crashed) throw err2;
       return { status: 'failed', error: withoutPaths(errorMessage(err2)) };
@@ -299,7 +329,7 @@ async function probeMachine(starter: QemuStarter, machine: string, modelNames: s
     const defs = await session.qmp.execute<QmpCpuDefinition[]>('query-cpu-definitions');
     const aliasOf = new Map(defs.map((d) => [d.name, d['alias-of']]));
     const replies = await Promise.all(modelNames.map((n) => expand(session, n)));
-    const expansions: Expansions = new Map(replies.map((r, i) => [modelNames[i]!, cleanCpuProps(r.model.props, aliases)]));
+    const expansions: Expansions = new Map(replies.map((r, i) => [modelNames[i]!, cleanCpuProps(r.model.props ?? {}, aliases)]));
     const qtree = parseQtree(await session.qmp.execute<string>('human-monitor-command', { 'command-line': 'info qtree' }));
     devices = deviceMap(qtree, true);
     // The machine object's own properties (smm, acpi, pit, the chipset's optional parts, topology).
@@ -312,7 +342,7 @@ async function probeMachine(starter: QemuStarter, machine: string, modelNames: s
   } finally {
     await session.stop();
   }
-  if (accepted.length) await probeApart(starter, base, machine, refused, devices);
+  if (accepted.length) await probeApart(starter, base, machine, refused, devices, probeSet);
   const movable = placeable(accepted);
   for (const placement of pcieRoot && movable.length ? PLACEMENTS : []) {
     let placed: { session: QemuSession; accepted: ProbeDeviceSpec[] };
@@ -344,8 +374,8 @@ async function probeMachine(starter: QemuStarter, machine: string, modelNames: s
 }
 
 /** The devices that cannot share the first instance: one instance of the machine per group, on the root bus. */
-async function probeApart(starter: QemuStarter, base: string[], machine: string, refused: Record<string, string>, devices: Map<string, Props>): Promise<void> {
-  for (const [group, members] of apartGroups()) {
+async function probeApart(starter: QemuStarter, base: string[], machine: string, refused: Record<string, string>, devices: Map<string, Props>, probeSet: ProbeDeviceSpec[]): Promise<void> {
+  for (const [group, members] of apartGroups(probeSet)) {
     const started = await startAccepting(starter, members, (ds) => [...base, ...probeDeviceArgs(ds)], `apart-${group}-${machine}`, refused, (x) => [placementId(x.key, 'root')]);
     try {
       // Read even when QEMU refused the whole group (no PCI bus): each instance is read alike.
@@ -423,7 +453,10 @@ function buildCpuModels(defs: QmpCpuDefinition[], reference: MachineProbe): CpuM
       static: d.static,
     };
     if (d.typename) model.typename = d.typename;
-    const aliasOf = reference.aliasOf?.get(d.name);
+    // ppc64 lists an alias as a definition whose QOM type is another model's (power9 ->
+    // power9_v2.0-powerpc64-cpu) rather than with alias-of.
+    const typed = d.typename?.replace(/-(x86_64|powerpc64|arm)-cpu$/, '');
+    const aliasOf = reference.aliasOf?.get(d.name) ?? (typed && typed !== d.name && byName.has(typed) ? typed : undefined);
     if (aliasOf) model.aliasOf = aliasOf;
     if (HOST_DEPENDENT_MODELS.has(d.name)) {
       model.hostDependent = true;

@@ -1,3 +1,5 @@
+import type { Arch } from '../model/common.js';
+
 /**
  * The fixed set of devices that the probe instantiates on every machine type, so that the
  * catalog can say which property values each machine type gives them (compat properties only
@@ -85,6 +87,28 @@ export const PROBE_DEVICES: ProbeDeviceSpec[] = [
   { key: 'ide-cd', type: 'ide-cd', notPci: true, options: 'bus=ide.0' },
   { key: 'ide-hd', type: 'ide-hd', notPci: true, blockBackend: true, options: 'bus=ide.1' },
 ];
+
+/**
+ * The probe set of qemu-system-ppc64 (pseries): the virtio family in its three forms on the PHB
+ * (the seeds' question is what each pseries type gives legacy-only guests), the PAPR VIO devices
+ * guests boot from (spapr-vscsi, spapr-vlan), USB and the display pseries guests get.
+ */
+export const PROBE_DEVICES_PPC64: ProbeDeviceSpec[] = [
+  ...PROBE_DEVICES.filter((d) => /^virtio-(net|blk|scsi|balloon|serial|rng|gpu)-pci/.test(d.key) || ['qemu-xhci', 'VGA', 'pci-bridge', 'usb-tablet', 'usb-kbd', 'scsi-hd', 'virtserialport', 'virtconsole', 'e1000'].includes(d.key)),
+  { key: 'spapr-vscsi', type: 'spapr-vscsi', notPci: true },
+  { key: 'spapr-vlan', type: 'spapr-vlan', notPci: true },
+];
+
+/** The probe set of qemu-system-aarch64 (virt): virtio on the PCIe root complex and behind ports
+ *  and bridges, USB, the ports themselves, and a NIC and display other than virtio. */
+export const PROBE_DEVICES_AARCH64: ProbeDeviceSpec[] = PROBE_DEVICES.filter(
+  (d) => /^virtio-(net|blk|scsi|balloon|serial|rng|gpu)-pci/.test(d.key) || ['qemu-xhci', 'e1000e', 'pcie-root-port', 'pcie-pci-bridge', 'pci-bridge', 'usb-tablet', 'usb-kbd', 'scsi-hd', 'virtserialport', 'virtconsole', 'bochs-display'].includes(d.key),
+);
+
+/** The probe set of an architecture's system emulator. */
+export function probeDevicesFor(arch: Arch): ProbeDeviceSpec[] {
+  return arch === 'ppc64' ? PROBE_DEVICES_PPC64 : arch === 'aarch64' ? PROBE_DEVICES_AARCH64 : PROBE_DEVICES;
+}
 
 /**
  * Where a PCI device sits changes what the guest sees (a virtio device with disable-legacy=auto

@@ -1,5 +1,5 @@
 import { hostname, release, version as kernelVersion } from 'node:os';
-import type { Accel } from '../model/common.js';
+import type { Accel, Arch } from '../model/common.js';
 import { HOST_PROFILE_SCHEMA_ID, type HostProfile } from '../model/host.js';
 import { errorMessage } from '../util/errors.js';
 import { cleanCpuProps, probeFeatureAliases, type QmpCpuDefinition } from './catalog-probe.js';
@@ -16,14 +16,17 @@ export interface HostProbeOptions {
   roots?: HostRoots;
   now?: Date;
   name?: string;
+  /** The system emulator's architecture (x86_64 when not given). */
+  arch?: Arch;
 }
 
 /** The model whose KVM expansion tells what KVM adds to every model. */
 const ACCEL_REFERENCE_MODEL = 'qemu64';
 
 /** Arguments of the host probe's QEMU: the build's default machine type, paused. */
-export function hostProbeArgs(accel: Accel): string[] {
-  return ['-machine', 'pc', '-nodefaults', '-display', 'none', '-no-user-config', '-S', '-accel', accel];
+export function hostProbeArgs(accel: Accel, arch: Arch = 'x86_64'): string[] {
+  const machine = arch === 'ppc64' ? 'pseries' : arch === 'aarch64' ? 'virt' : 'pc';
+  return ['-machine', machine, '-nodefaults', '-display', 'none', '-no-user-config', '-S', '-accel', accel];
 }
 
 /** Probe this host with one QEMU build: what the kernel says, and what QEMU says can run here
@@ -40,17 +43,18 @@ async function expandHostCpu(s: QemuSession, model: 'host' | 'max', aliases: Rec
 
 export async function probeHost(opts: HostProbeOptions): Promise<HostProfile> {
   const roots = opts.roots ?? REAL_ROOTS;
-  const s = await opts.starter.start(hostProbeArgs(opts.accel), `host-${opts.accel}`);
+  const arch = opts.arch ?? 'x86_64';
+  const s = await opts.starter.start(hostProbeArgs(opts.accel, arch), arch === 'x86_64' ? `host-${opts.accel}` : `host-${arch}-${opts.accel}`);
   try {
     const v = await s.qmp.execute<{ qemu: { major: number; minor: number; micro: number }; package: string }>('query-version');
     const kvm = await s.qmp.execute<{ enabled: boolean; present: boolean }>('query-kvm');
     const machineType = await s.qmp.execute<string>('qom-get', { path: '/machine', property: 'type' });
     const defs = await s.qmp.execute<QmpCpuDefinition[]>('query-cpu-definitions');
-    const aliases = await probeFeatureAliases(s);
+    const aliases = arch === 'x86_64' ? await probeFeatureAliases(s) : {};
     const hostCpu = await expandHostCpu(s, opts.accel === 'kvm' ? 'host' : 'max', aliases);
     // Under KVM every model gets the accelerator's defaults on top of its definition.
     let accelCpu: HostProfile['accelCpu'];
-    if (opts.accel === 'kvm') {
+    if (opts.accel === 'kvm' && arch === 'x86_64') {
       const e = await s.qmp.execute<{ model: { props: Record<string, boolean | number | string> } }>('query-cpu-model-expansion', {
         type: 'full',
         model: { name: ACCEL_REFERENCE_MODEL },
@@ -69,10 +73,10 @@ export async function probeHost(opts: HostProbeOptions): Promise<HostProfile> {
     return {
       schema: HOST_PROFILE_SCHEMA_ID,
       name: opts.name ?? hostname(),
-      arch: 'x86_64',
+      arch,
       kernel: { release: release(), version: kernelVersion() },
       cpu: readCpu(roots),
-      qemu: { version, catalog: `qemu-${version.major}.${version.minor}.${version.micro}-x86_64`, binary: opts.binary },
+      qemu: { version, catalog: `qemu-${version.major}.${version.minor}.${version.micro}-${arch}`, binary: opts.binary },
       accel: opts.accel,
       kvm: { devicePresent: kvmDevicePresent(roots), enabled: kvm.enabled },
       probeMachine: machineType.replace(/-machine$/, ''),

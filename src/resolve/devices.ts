@@ -31,7 +31,9 @@ export function typedValue(raw: string, like: PropValue | undefined): PropValue 
     if (b !== undefined) return b;
   }
   if (typeof like === 'number') {
-    const n = /^0x[0-9a-f]+$/i.test(raw) ? parseInt(raw, 16) : Number(raw);
+    // A size with QEMU's binary suffixes (qemu_strtosz(): 64k, 16M, 16G) is read in bytes.
+    const sized = /^(\d+)([kKmMgGtT])$/.exec(raw);
+    const n = sized ? Number(sized[1]) * 1024 ** ('kmgt'.indexOf(sized[2]!.toLowerCase()) + 1) : /^0x[0-9a-f]+$/i.test(raw) ? parseInt(raw, 16) : Number(raw);
     if (Number.isFinite(n)) return n;
   }
   return raw;

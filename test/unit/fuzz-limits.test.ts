@@ -128,5 +128,5 @@ test('fuzz finding: a rules file with a pattern that does not compile names the 
   const file = join(dir, 'rules.yaml');
   const { readFileSync } = await import('node:fs');
   writeFileSync(file, readFileSync(join(FIXTURES, '..', '..', 'data', 'rules', 'migration.yaml'), 'utf8').replace("'^mac$'", () => "'^(mac$'"));
-  refuses(() => migrationRules(file), /rules\.yaml: properties\[1\]\.match: not a regular expression/);
+  refuses(() => migrationRules(file), /rules\.yaml: properties\[2\]\.match: not a regular expression/);
 });

@@ -7,19 +7,19 @@ import { kvmUnusable } from '../../lab/preflight.js';
 import { Catalog } from '../../model/catalog.js';
 import { validate } from '../../model/validate.js';
 import { regenerateCatalog } from '../../probe/regen.js';
-import { cachedBuilds, findQemuBuild } from '../../qmp/build.js';
+import { cachedBuilds, findQemuBuild, QEMU_ARCHES, type QemuArch } from '../../qmp/build.js';
 import { liveStarter } from '../../probe/session.js';
 import { HelpRequested, UserError } from '../../util/errors.js';
 import { checkOutputFolder, parseJsonOrYaml, readUserFile } from '../../util/files.js';
 import { toolVersion } from '../../util/tool.js';
 import { compareVersions } from '../../util/versions.js';
-import { parseCommandArgs, requireOne } from '../args.js';
+import { oneOf, parseCommandArgs, requireOne } from '../args.js';
 import { fmtValue, print, printJson, progressReporter, table, wrapList } from '../output.js';
 
 const USAGE = `guestabi catalog list [--json]
-       guestabi catalog show VERSION [--machines | --cpus | --machine NAME | --cpu NAME] [--json]
-       guestabi catalog diff A B [--machine NAME] [--all] [--json]
-       guestabi catalog regen [--qemu VERSION ...] [--out DIR] [--update]`;
+       guestabi catalog show VERSION [--arch ARCH] [--machines | --cpus | --machine NAME | --cpu NAME] [--json]
+       guestabi catalog diff A B [--arch ARCH] [--machine NAME] [--all] [--json]
+       guestabi catalog regen [--qemu VERSION ...] [--arch x86_64|ppc64|aarch64|all] [--out DIR] [--update]`;
 
 export async function catalogCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -57,7 +57,7 @@ function summaryOf(c: CatalogIndex) {
 
 function listCommand(argv: string[]): number {
   const { values } = parseCommandArgs(argv, { json: { type: 'boolean' } }, USAGE);
-  const all = shippedCatalogs();
+  const all = shippedCatalogs(undefined, 'all');
   if (values.json) {
     printJson(all.map(summaryOf));
     return 0;
@@ -78,10 +78,10 @@ function listCommand(argv: string[]): number {
 function showCommand(argv: string[]): number {
   const { values, positionals } = parseCommandArgs(
     argv,
-    { machines: { type: 'boolean' }, cpus: { type: 'boolean' }, machine: { type: 'string' }, cpu: { type: 'string' }, json: { type: 'boolean' } },
+    { arch: { type: 'string' }, machines: { type: 'boolean' }, cpus: { type: 'boolean' }, machine: { type: 'string' }, cpu: { type: 'string' }, json: { type: 'boolean' } },
     USAGE,
   );
-  const c = findCatalog(requireOne(positionals, 'catalog (a QEMU version such as 7.2, or a file)', USAGE));
+  const c = findCatalog(requireOne(positionals, 'catalog (a QEMU version such as 7.2, or a file)', USAGE), [], catalogArch(values.arch));
   if (values.machine) return showMachine(c, values.machine, values.json === true);
   if (values.cpu) return showCpu(c, values.cpu, values.json === true);
   if (values.json) {
@@ -92,7 +92,7 @@ function showCommand(argv: string[]): number {
   }
   const s = summaryOf(c);
   if (!values.machines && !values.cpus) {
-    print(`${s.id}: QEMU ${s.qemu} (${s.package}), x86_64`);
+    print(`${s.id}: QEMU ${s.qemu} (${s.package}), ${c.arch}`);
     print(`  machine types  ${s.machineTypes}, ${s.deprecatedMachineTypes} deprecated; default ${s.defaultMachine}; ${s.aliases.join(', ')}`);
     print(`  CPU models     ${s.cpuModels} names, ${s.versionedCpuModels} versioned`);
     print(`  device types   ${s.deviceTypes}`);
@@ -176,10 +176,10 @@ function showCpu(c: CatalogIndex, name: string, json: boolean): number {
 }
 
 function diffCommand(argv: string[]): number {
-  const { values, positionals } = parseCommandArgs(argv, { machine: { type: 'string' }, all: { type: 'boolean' }, json: { type: 'boolean' } }, USAGE);
+  const { values, positionals } = parseCommandArgs(argv, { arch: { type: 'string' }, machine: { type: 'string' }, all: { type: 'boolean' }, json: { type: 'boolean' } }, USAGE);
   if (positionals.length !== 2) throw new UserError(`expected two catalogs to compare\nusage: ${USAGE}`);
-  const a = findCatalog(positionals[0]!);
-  const b = findCatalog(positionals[1]!);
+  const a = findCatalog(positionals[0]!, [], catalogArch(values.arch));
+  const b = findCatalog(positionals[1]!, [], catalogArch(values.arch));
   let d = diffCatalogs(a, b);
   if (values.machine) {
     const only = machineInBoth(a, b, values.machine);
@@ -229,8 +229,8 @@ function hasValueChange(s: SubjectChanges): boolean {
 /** Human form of a catalog diff. Values that differ are listed; properties that exist in one
  *  build only are counted (all of them with --all). */
 export function printDiff(d: CatalogDiff, opts: { showAdded: boolean; only?: string }): void {
-  const va = d.a.replace(/^qemu-|-x86_64$/g, '');
-  const vb = d.b.replace(/^qemu-|-x86_64$/g, '');
+  const va = d.a.replace(/^qemu-|-(x86_64|ppc64|aarch64|s390x)$/g, '');
+  const vb = d.b.replace(/^qemu-|-(x86_64|ppc64|aarch64|s390x)$/g, '');
   print(`Catalog diff ${d.a} -> ${d.b}`);
   if (!opts.only) {
     const list = (title: string, items: string[]) => {
@@ -287,34 +287,53 @@ export function printDiff(d: CatalogDiff, opts: { showAdded: boolean; only?: str
  *  re-probe only the facts asked one question each (feature leaves, option refusals, what KVM
  *  sets on every model) into the catalogs already there. */
 async function regenCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { qemu: { type: 'string', multiple: true }, out: { type: 'string' }, update: { type: 'boolean' } }, USAGE);
+  const { values, positionals } = parseCommandArgs(argv, { qemu: { type: 'string', multiple: true }, arch: { type: 'string' }, out: { type: 'string' }, update: { type: 'boolean' } }, USAGE);
   if (positionals.length) throw new UserError(`unexpected argument '${positionals[0]}'\nusage: ${USAGE}`);
   const labels = values.qemu?.length ? values.qemu : ['5.2', '7.2', '10.0'];
-  const available = cachedBuilds();
-  const missing = labels.filter((l) => !available.has(l));
-  if (missing.length) throw new UserError(`QEMU ${missing.join(', ')} not fetched: run scripts/fetch-qemu.sh ${missing.join(' ')}`, '--qemu');
+  const arches = regenArches(values.arch);
+  for (const arch of arches) {
+    const available = cachedBuilds(arch);
+    const missing = labels.filter((l) => !available.has(l));
+    if (missing.length) throw new UserError(`QEMU ${missing.join(', ')} for ${arch} not fetched: run scripts/fetch-qemu.sh --arch ${arch} ${missing.join(' ')}`, '--qemu');
+  }
   const out = values.out ?? SHIPPED_CATALOG_DIR;
   if (values.out !== undefined) checkOutputFolder(values.out, '--out');
   const noKvm = kvmUnusable();
-  for (const label of labels.sort(compareVersions)) {
-    const build = findQemuBuild(label);
-    const started = Date.now();
-    const progress = progressReporter(`QEMU ${label}`);
-    const base = values.update ? existingCatalog(out, label) : undefined;
-    const catalog = await regenerateCatalog({ starter: liveStarter(build), toolVersion: toolVersion(), base, noKvm, table: kvmDefaultsTable(), progress });
-    if (noKvm) print(`QEMU ${label}: KVM is not usable here (${noKvm}): what KVM sets on every CPU model is taken from data/rules/kvm-defaults.yaml`);
-    const file = join(out, catalogFileName(catalog));
-    writeCatalogFile(file, catalog);
-    print(`${catalog.id}: ${catalog.machines.length} machine types, ${catalog.cpuModels.length} CPU models in ${((Date.now() - started) / 1000).toFixed(1)} s -> ${file}`);
+  const written: string[] = [];
+  for (const arch of arches) {
+    for (const label of [...labels].sort(compareVersions)) {
+      const build = findQemuBuild(label, arch);
+      const started = Date.now();
+      const progress = progressReporter(`QEMU ${label} ${arch}`);
+      const base = values.update ? existingCatalog(out, label, arch) : undefined;
+      const catalog = await regenerateCatalog({ starter: liveStarter(build), toolVersion: toolVersion(), arch, base, noKvm, table: kvmDefaultsTable(), progress });
+      if (noKvm && arch === 'x86_64') print(`QEMU ${label}: KVM is not usable here (${noKvm}): what KVM sets on every CPU model is taken from data/rules/kvm-defaults.yaml`);
+      const file = join(out, catalogFileName(catalog));
+      writeCatalogFile(file, catalog);
+      written.push(file);
+      print(`${catalog.id}: ${catalog.machines.length} machine types, ${catalog.cpuModels.length} CPU models in ${((Date.now() - started) / 1000).toFixed(1)} s -> ${file}`);
+    }
   }
-  const stale = shippedCatalogFiles(out).filter((f) => !labels.some((l) => f.includes(`qemu-${l}`)));
+  const stale = shippedCatalogFiles(out).filter((f) => !written.includes(f));
   if (stale.length) print(`Other catalogs left as they were: ${stale.join(', ')}`);
   return 0;
 }
 
+/** The architecture whose catalogs a version names (x86_64 unless --arch). */
+function catalogArch(arch: string | undefined): QemuArch {
+  return oneOf(arch, QEMU_ARCHES, '--arch') ?? 'x86_64';
+}
+
+function regenArches(arch: string | undefined): QemuArch[] {
+  if (arch === undefined) return ['x86_64'];
+  if (arch === 'all') return [...QEMU_ARCHES];
+  if (!(QEMU_ARCHES as readonly string[]).includes(arch)) throw new UserError(`unknown architecture '${arch}' (known: ${QEMU_ARCHES.join(', ')}, all)`, '--arch');
+  return [arch as QemuArch];
+}
+
 /** The catalog of build `label` already in `dir`, whole. */
-function existingCatalog(dir: string, label: string): Catalog {
-  const file = shippedCatalogFiles(dir).find((f) => basename(f).startsWith(`qemu-${label}.`));
+function existingCatalog(dir: string, label: string, arch: QemuArch): Catalog {
+  const file = shippedCatalogFiles(dir).find((f) => basename(f).startsWith(`qemu-${label}.`) && basename(f).endsWith(`-${arch}.json`));
   if (!file) throw new UserError(`no catalog of QEMU ${label} in ${dir} to update: run catalog regen without --update`, '--update');
   // The file itself, not a prebuilt index of it that may be older.
   return validate(Catalog, parseJsonOrYaml(readUserFile(file, 'catalog'), file), file);

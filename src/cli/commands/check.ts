@@ -32,8 +32,8 @@ export function checkCommand(argv: string[]): number {
   const dest = values['dest-guest'] !== undefined || values['dest-guest-argv'] !== undefined ? loadGuest({ file: values['dest-guest'], argv: values['dest-guest-argv'] }) : undefined;
   const arch = guest.spec.arch ?? 'x86_64';
   const extra: CatalogIndex[] = (values.catalog ?? []).map((f) => loadCatalogFile(f));
-  const from = hostTarget(values.from, arch, extra).hosts[0]!;
-  const to = hostTarget(values.to, arch, extra).hosts[0]!;
+  const from = hostTarget(values.from, arch, extra, true).hosts[0]!;
+  const to = hostTarget(values.to, arch, extra, true).hosts[0]!;
   const result = checkMigration({
     source: guest.spec,
     destination: dest?.spec,
@@ -48,7 +48,7 @@ export function checkCommand(argv: string[]): number {
 }
 
 function describeSide(s: Verdict['from']): string {
-  return `${s.host} (QEMU ${s.catalog.replace(/^qemu-|-x86_64$/g, '')}${s.machine ? `, ${s.machine}` : ''}${s.cpu ? `, -cpu ${s.cpu}` : ''})`;
+  return `${s.host} (QEMU ${s.catalog.replace(/^qemu-|-(x86_64|ppc64|aarch64|s390x)$/g, '')}${s.machine ? `, ${s.machine}` : ''}${s.cpu ? `, -cpu ${s.cpu}` : ''})`;
 }
 
 function printVerdict(v: Verdict): void {

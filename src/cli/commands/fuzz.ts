@@ -3,7 +3,7 @@ import { migrationRules } from '../../io/rules-files.js';
 import { generatePairs, type GenBuild } from '../../lab/generate.js';
 import { fuzzPairs, type FuzzSummary } from '../../lab/fuzz.js';
 import { checkAccel, checkIsQemu } from '../../lab/preflight.js';
-import { findQemuBuild } from '../../qmp/build.js';
+import { findQemuBuild, QEMU_ARCHES, type QemuArch } from '../../qmp/build.js';
 import { UserError } from '../../util/errors.js';
 import { checkOutputFolder } from '../../util/files.js';
 import { oneOf, parseCommandArgs } from '../args.js';
@@ -20,22 +20,22 @@ function integer(value: string | undefined, flag: string, fallback: number, min:
 }
 
 /** A build with its catalog, or why it cannot be used. */
-async function labBuild(version: string, flag: string): Promise<GenBuild> {
-  const build = findQemuBuild(version);
+async function labBuild(version: string, flag: string, arch: QemuArch): Promise<GenBuild> {
+  const build = findQemuBuild(version, arch);
   await checkIsQemu(build, flag);
-  return { version, catalog: findCatalog(version) };
+  return { version, catalog: findCatalog(version, [], arch) };
 }
 
 /** The build pairs: the one named, or every ordered pair (same build included) of those fetched. */
-async function buildPairs(from: string | undefined, to: string | undefined): Promise<[GenBuild, GenBuild][]> {
+async function buildPairs(from: string | undefined, to: string | undefined, arch: QemuArch): Promise<[GenBuild, GenBuild][]> {
   if (from !== undefined || to !== undefined) {
     if (!from || !to) throw new UserError('give both --from-qemu and --to-qemu, or neither (all pairs of the fetched builds)');
-    return [[await labBuild(from, '--from-qemu'), await labBuild(to, '--to-qemu')]];
+    return [[await labBuild(from, '--from-qemu', arch), await labBuild(to, '--to-qemu', arch)]];
   }
   const have: GenBuild[] = [];
   for (const v of FETCHED) {
     try {
-      have.push(await labBuild(v, '--qemu'));
+      have.push(await labBuild(v, '--qemu', arch));
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       process.stderr.write(`note: QEMU ${v} left out: ${e.message}\n`);
@@ -58,6 +58,7 @@ export async function fuzzCommand(argv: string[], usage: string): Promise<number
       out: { type: 'string' },
       'max-shrink': { type: 'string' },
       jobs: { type: 'string' },
+      arch: { type: 'string' },
     },
     usage,
   );
@@ -68,7 +69,9 @@ export async function fuzzCommand(argv: string[], usage: string): Promise<number
   const accel = oneOf(values.accel, ['kvm', 'tcg'] as const, '--accel') ?? 'tcg';
   if (values.out !== undefined) checkOutputFolder(values.out, '--out');
   checkAccel(accel, values.accel !== undefined);
-  const builds = await buildPairs(values['from-qemu'], values['to-qemu']);
+  const arch = oneOf(values.arch, QEMU_ARCHES, '--arch') ?? 'x86_64';
+  if (arch !== 'x86_64' && accel === 'kvm') throw new UserError(`${arch} guests run under TCG on this host`, '--accel');
+  const builds = await buildPairs(values['from-qemu'], values['to-qemu'], arch);
   const pairs = generatePairs({ seed, count, builds });
   const progress = values.json ? () => undefined : progressReporter('lab fuzz', { lines: true });
   const summary = await fuzzPairs(pairs, {

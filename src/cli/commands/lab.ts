@@ -16,7 +16,7 @@ import { formatReason } from './resolve.js';
 
 const USAGE = `guestabi lab migrate --from-qemu VERSION|PATH --to-qemu VERSION|PATH (GUEST | --guest-argv "...") [--dest-guest-argv "..."] [--accel kvm|tcg] [--json]
        guestabi lab verify SCENARIOS.yaml [--only NAME ...] [--min-agreement 0.95] [--json]
-       guestabi lab fuzz [--seed N] [--count K] [--from-qemu V --to-qemu V] [--accel tcg|kvm] [--jobs N] [--max-shrink N] [--json] [--out DIR]`;
+       guestabi lab fuzz [--seed N] [--count K] [--from-qemu V --to-qemu V] [--arch x86_64|ppc64|aarch64] [--accel tcg|kvm] [--jobs N] [--max-shrink N] [--json] [--out DIR]`;
 
 export async function labCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;

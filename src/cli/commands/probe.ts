@@ -3,7 +3,7 @@ import { findCatalog, writeCatalogFile } from '../../io/catalog-files.js';
 import type { Accel } from '../../model/common.js';
 import type { Catalog } from '../../model/catalog.js';
 import type { HostProfile } from '../../model/host.js';
-import { findQemuBuild, type QemuBuild } from '../../qmp/build.js';
+import { findQemuBuild, QEMU_ARCHES, type QemuArch, type QemuBuild } from '../../qmp/build.js';
 import { probeCatalog } from '../../probe/catalog-probe.js';
 import { kvmDevicePresent, REAL_ROOTS } from '../../probe/host-facts.js';
 import { probeHost } from '../../probe/host-probe.js';
@@ -15,7 +15,7 @@ import { oneOf, parseCommandArgs } from '../args.js';
 import { print, printJson, progressReporter, stage, wrapList } from '../output.js';
 
 const USAGE =
-  'guestabi probe [--qemu PATH|VERSION] [--accel kvm|tcg] [--name HOSTNAME] [--host-out FILE] [--catalog-out FILE] [--host-only] [--record DIR] [--push URL [--token TOKEN]] [--json]';
+  'guestabi probe [--qemu PATH|VERSION] [--arch x86_64|ppc64|aarch64] [--accel kvm|tcg] [--name HOSTNAME] [--host-out FILE] [--catalog-out FILE] [--host-only] [--record DIR] [--push URL [--token TOKEN]] [--json]';
 
 export function defaultAccel(): Accel {
   return kvmDevicePresent(REAL_ROOTS) ? 'kvm' : 'tcg';
@@ -29,16 +29,18 @@ export interface ProbeResult {
 
 /** Probe this host (and, unless hostOnly, the whole build) with one QEMU; `stages` says on stderr
  *  what runs now (the probe command's, as a catalog probe takes minutes). */
-export async function runProbe(opts: { qemu?: string; accel?: Accel; record?: string; hostOnly?: boolean; name?: string; stages?: boolean }): Promise<ProbeResult> {
-  const build = findQemuBuild(opts.qemu);
-  const accel = opts.accel ?? defaultAccel();
+export async function runProbe(opts: { qemu?: string; arch?: QemuArch; accel?: Accel; record?: string; hostOnly?: boolean; name?: string; stages?: boolean }): Promise<ProbeResult> {
+  const arch = opts.arch ?? 'x86_64';
+  const build = findQemuBuild(opts.qemu, arch);
+  // Other architectures run under TCG on this host's CPU.
+  const accel = opts.accel ?? (arch === 'x86_64' ? defaultAccel() : 'tcg');
   const starter = liveStarter(build, { recordDir: opts.record });
   if (opts.stages) stage(`probe: this host with ${build.binary} (${accel.toUpperCase()})`);
-  const host = await probeHost({ starter, accel, binary: build.binary, toolVersion: toolVersion(), name: opts.name });
+  const host = await probeHost({ starter, accel, arch, binary: build.binary, toolVersion: toolVersion(), name: opts.name });
   if (opts.hostOnly) return { build, host };
   const label = `probing QEMU ${host.qemu.version.major}.${host.qemu.version.minor}`;
   if (opts.stages) stage(`probe: the catalog of QEMU ${host.qemu.version.major}.${host.qemu.version.minor}, one QEMU per machine type (minutes)`);
-  const catalog = await probeCatalog({ starter, toolVersion: toolVersion(), progress: progressReporter(label, { lines: opts.stages }) });
+  const catalog = await probeCatalog({ starter, toolVersion: toolVersion(), arch, progress: progressReporter(label, { lines: opts.stages }) });
   return { build, host, catalog };
 }
 
@@ -47,6 +49,7 @@ export async function probeCommand(argv: string[]): Promise<number> {
     argv,
     {
       qemu: { type: 'string' },
+      arch: { type: 'string' },
       accel: { type: 'string' },
       'host-out': { type: 'string' },
       'catalog-out': { type: 'string' },
@@ -68,7 +71,8 @@ export async function probeCommand(argv: string[]): Promise<number> {
   if (values['catalog-out'] !== undefined) checkOutputFile(values['catalog-out'], '--catalog-out');
   if (values['host-out'] !== undefined && values['host-out'] === values['catalog-out']) throw new UserError('--host-out and --catalog-out name the same file');
   if (values.record !== undefined) checkOutputFolder(values.record, '--record');
-  const result = await runProbe({ qemu: values.qemu, accel, record: values.record, hostOnly: values['host-only'], name: values.name, stages: true });
+  const arch = oneOf(values.arch, QEMU_ARCHES, '--arch');
+  const result = await runProbe({ qemu: values.qemu, arch, accel, record: values.record, hostOnly: values['host-only'], name: values.name, stages: true });
   if (values['host-out']) writeFileAtomic(values['host-out'], JSON.stringify(result.host, null, 2) + '\n');
   if (values['catalog-out'] && result.catalog) writeCatalogFile(values['catalog-out'], result.catalog);
   const pushed = push ? await pushHost(push, result.host, values.token ?? process.env.GUESTABI_TOKEN) : undefined;
