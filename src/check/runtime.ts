@@ -168,7 +168,8 @@ function settingProblems(spec: GuestSpec, host: TargetHost, m: MachineType): Rea
   const add = (subject: string, message: string) => out.push(reason('DEVICE_SETTING_REFUSED', 'error', subject, `QEMU ${c.version} on ${host.name} ${message}: it refuses to start`, { host: host.name, effect: 'impossible', remedy: 'leave the setting out, or use a build that has it' }));
   const refusal = (d: GuestSpec['devices'][number], k: string, v: string) => {
     const r = refusedSetting(c, m, d, k, v);
-    if (r?.asProbed) add(`${d.id ?? d.type}.${k}`, `refuses ${d.type} with ${k}=${v} ("${r.words}")`);
+    if (r?.unasked) out.push(reason('DEVICE_SETTING_UNVERIFIED', 'warn', `${d.id ?? d.type}.${k}`, `whether QEMU ${c.version} refuses ${d.type} with ${k}=${v} where the guest puts it (${r.probedOn}) was not probed: the catalog asked ${m.family}'s device settings in other placements`, { host: host.name, effect: 'unknown' }));
+    else if (r?.asProbed) add(`${d.id ?? d.type}.${k}`, `refuses ${d.type} with ${k}=${v} ("${r.words}")`);
     else if (r) out.push(reason('DEVICE_SETTING_UNVERIFIED', 'warn', `${d.id ?? d.type}.${k}`, `QEMU ${c.version} refuses ${d.type} with ${k}=${v} on ${r.probedOn} ("${r.words}"); ${m.name} gives the device other defaults, so whether it does here was not probed`, { host: host.name, effect: 'unknown' }));
   };
   for (const d of spec.devices) {
@@ -197,7 +198,7 @@ function settingProblems(spec: GuestSpec, host: TargetHost, m: MachineType): Rea
  * whose defaults differ from the probed one is not known (asProbed false). Lab: fuzz seeds 555,
  * 20261201, 20261202.
  */
-function refusedSetting(c: CatalogIndex, m: MachineType, d: GuestSpec['devices'][number], setting: string, value: string): { words: string; asProbed: boolean; probedOn: string } | undefined {
+function refusedSetting(c: CatalogIndex, m: MachineType, d: GuestSpec['devices'][number], setting: string, value: string): { words: string; asProbed: boolean; probedOn: string; unasked?: boolean } | undefined {
   const p = d.properties ?? {};
   const baseline = c.data.families[m.family]?.baseline;
   if ('iothread' in p || !baseline) return undefined;
@@ -209,10 +210,25 @@ function refusedSetting(c: CatalogIndex, m: MachineType, d: GuestSpec['devices']
   const table = mode('disable-legacy') && mode('disable-modern') ? undefined : mode('disable-legacy') ? `${key}|disable-legacy=on` : mode('disable-modern') ? `${key}|disable-modern=on` : key;
   const asked = `${setting}=${onOff(value)}`;
   const words = table ? c.data.refusedSettings?.[table]?.[asked] : undefined;
-  if (!words) return undefined;
+  if (!words) {
+    // A placement the catalog did not ask settings in (virt: behind a root port only): a boolean
+    // turned away from its default may be refused there (on virt's root complex a virtio device is
+    // transitional and refuses iommu_platform=on).
+    const known = c.deviceOn(m.name, key)?.[setting];
+    const turned = typeof known === 'boolean' && onOff(value) !== (known ? 'on' : 'off');
+    return turned && !settingsAskedIn(c, m.family, key) ? { words: '', asProbed: false, probedOn: key.includes('@') ? `behind a ${key.split('@')[1]}` : 'on the root bus', unasked: true } : undefined;
+  }
   const byType = c.data.refusedSettingsByType?.[table!];
   if (byType?.families.includes(m.family)) return byType.allowedOn[asked]?.includes(m.name) ? undefined : { words, asProbed: true, probedOn: m.name };
   return { words, asProbed: !byType && (baseline === m.name || sameProps(c.deviceOn(m.name, key) ?? {}, c.deviceOn(baseline, key))), probedOn: baseline };
+}
+
+/** Whether the catalog asked the family's device settings in this key's placement (the placements
+ *  of its refusedSettingsByType tables; a family with none was asked wherever it was probed). */
+function settingsAskedIn(c: CatalogIndex, family: string, key: string): boolean {
+  const placement = (k: string) => k.split('|')[0]!.split('@')[1] ?? 'root';
+  const asked = Object.entries(c.data.refusedSettingsByType ?? {}).filter(([, v]) => v.families.includes(family)).map(([k]) => placement(k));
+  return asked.length === 0 || asked.includes(placement(key));
 }
 
 const onOff = (v: string) => (/^(on|true|yes)$/i.test(v) ? 'on' : /^(off|false|no)$/i.test(v) ? 'off' : v);
