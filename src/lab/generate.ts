@@ -189,7 +189,8 @@ function pickGuest(rng: Rng, c: CatalogIndex, machine: string): GenGuest {
   };
   if (chance(rng, 0.15)) g.machineOpts = pickMachineOpts(rng, c, machine);
   if (chance(rng, 0.1) && devices.length) g.globals = pickGlobal(rng, c, machine, pick(rng, devices));
-  if (chance(rng, 0.08)) g.defaults = true;
+  // Only the PC's default devices are modelled: other boards' guests are written out whole.
+  if (c.arch === 'x86_64' && chance(rng, 0.08)) g.defaults = true;
   return g;
 }
 
