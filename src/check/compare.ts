@@ -5,7 +5,7 @@ import type { Props, PropValue } from '../model/common.js';
 import { reason, type Reason } from '../model/reason.js';
 import type { Outcome } from '../model/verdict.js';
 import { guestVisibleDiff, type Rules } from './rules.js';
-import { hasNoLocalApic, PART_DEVICES, smpTopology, type RuntimeDevice, type RuntimePlatform } from './runtime.js';
+import { hasNoLocalApic, PART_DEVICES, smpTopology, versionedCpu, type RuntimeDevice, type RuntimePlatform } from './runtime.js';
 
 const show = (v: PropValue | undefined) => (v === undefined ? '(absent)' : typeof v === 'string' ? JSON.stringify(v) : String(v));
 
@@ -644,9 +644,8 @@ function armRegisters({ src, sameBuild, from, to, machine, rules }: Comparison):
 function cpuIdentity({ src, dst, machine }: Comparison): Reason[] {
   if (src.host.catalog.arch === 'x86_64' || src.cpuHostDependent || dst.cpuHostDependent) return [];
   const model = (p: RuntimePlatform) => {
-    const c = p.host.catalog;
-    const n = p.cpuName;
-    return n ? (c.machine(machine)?.cpuAliasOf?.[n] ?? c.cpuModel(n)?.aliasOf ?? n) : null;
+    const m = p.host.catalog.machine(machine);
+    return (m && versionedCpu(p.host.catalog, m, p.cpuName)) ?? null;
   };
   const [a, b] = [model(src), model(dst)];
   if (a === b) return [];

@@ -559,7 +559,7 @@ function withSettings(known: Props, settings: Record<string, string>, globals: N
 }
 
 /** A CPU model by its versioned name on this machine type (power9 -> power9_v2.0). */
-function versionedCpu(c: CatalogIndex, m: MachineType, name: string | null | undefined): string | undefined {
+export function versionedCpu(c: CatalogIndex, m: MachineType, name: string | null | undefined): string | undefined {
   if (!name) return undefined;
   return m.cpuAliasOf?.[name] ?? c.cpuModel(name)?.aliasOf ?? name;
 }
