@@ -1,6 +1,6 @@
 import { SMT, type Catalog } from '../model/catalog.js';
 import type { Props } from '../model/common.js';
-import { diffProps } from '../catalog/props.js';
+import { diffProps, sortKeysDeep } from '../catalog/props.js';
 import { guestVisibility } from '../io/rules-files.js';
 import { QemuStartError } from '../qmp/launcher.js';
 import { readQomProps } from '../qmp/qom.js';
@@ -64,7 +64,7 @@ export async function probeMachineOptions(starter: QemuStarter, catalog: Catalog
       }
     });
     const typeDefaults = await defaultsWithTopCpu(starter, catalog, family, baseline);
-    out[family] = { probedOn: baseline, cpus: [...new Set(cpus)].sort(), values, cpuDeltas: sorted(cpuDeltas), refused: sorted(refused), typeDefaults };
+    out[family] = { probedOn: baseline, cpus: [...new Set(cpus)].sort(), values, cpuDeltas: sortKeysDeep(cpuDeltas), refused: sortKeysDeep(refused), typeDefaults };
   }
   return Object.keys(out).length ? out : undefined;
 }
@@ -98,7 +98,7 @@ async function defaultsWithTopCpu(starter: QemuStarter, catalog: Catalog, family
     const props = await machineProps(starter, [m.name, ...needs].join(','), top!);
     if (props) out[m.name] = Object.fromEntries(Object.entries(props).filter(([k]) => OPTIONS[family]!.test(k))) as Props;
   });
-  return sorted(out);
+  return sortKeysDeep(out);
 }
 
 /** A value as the command line spells it (booleans as on/off). */
@@ -106,9 +106,6 @@ function shown(v: unknown): string {
   return typeof v === 'boolean' ? (v ? 'on' : 'off') : String(v);
 }
 
-function sorted<T>(r: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(Object.entries(r).sort(([a], [b]) => a.localeCompare(b)));
-}
 
 /** The values QEMU lists for "-machine TYPE,OPTION=?", in its order ("broken - no protection, ..."). */
 async function listedValues(starter: QemuStarter, machine: string, option: string): Promise<string[]> {
