@@ -17,6 +17,8 @@ usage: guestabi [COMMAND] [OPTIONS]
   check GUEST       can it migrate --from HOST --to HOST (and back, --both-ways)?
   lab migrate       migrate a guest between two real QEMU builds and compare both sides
   lab verify FILE   check and migrate every scenario of a suite: predicted against observed
+  registers         KVM/arm64 firmware registers across (kernel, VMM) pairs: list, diff (forward,
+                    rollback, fence), matrix
   tier              guest OS support tier on a machine type (--os, --machine; --matrix), from osinfo-db
   validate GUEST    vulnerability exposure, best practice and OS tier of a guest on --host: PASS/WARN/FAIL
   schema [NAME]     JSON Schema of guestabi's documents
@@ -37,6 +39,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   resolve: async () => (await import('./commands/resolve.js')).resolveCommand,
   check: async () => (await import('./commands/check.js')).checkCommand,
   lab: async () => (await import('./commands/lab.js')).labCommand,
+  registers: async () => (await import('./commands/registers.js')).registersCommand,
   tier: async () => (await import('./commands/tier.js')).tierCommand,
   validate: async () => (await import('./commands/validate.js')).validateCommand,
   catalog: async () => (await import('./commands/catalog.js')).catalogCommand,

@@ -18,7 +18,7 @@ export type CodeEffect = 'impossible' | 'unsafe' | 'unknown' | 'none';
 
 /** The documents a code appears in: the verdict of check, the pinned ABI of resolve (and its
  *  refusal), a tier result, a validation report, a fleet plan, an HTTP problem. */
-export type CodeDocument = 'verdict' | 'pinned-abi' | 'tier' | 'validation' | 'fleet' | 'http';
+export type CodeDocument = 'verdict' | 'pinned-abi' | 'tier' | 'validation' | 'fleet' | 'registers' | 'http';
 
 export interface CodeInfo {
   level: CodeLevel;
@@ -40,6 +40,8 @@ const HOST_MODEL = ['verdict', 'pinned-abi', 'fleet'] as const;
 const VALIDATION = ['validation'] as const;
 const FLEET = ['fleet'] as const;
 const HTTP = ['http'] as const;
+/** guestabi registers diff|matrix: a register verdict over (kernel, VMM) pairs. */
+const REGISTERS = ['registers'] as const;
 
 function code(level: CodeLevel, effect: CodeEffect, documents: readonly CodeDocument[], meaning: string, since = V): CodeInfo {
   return { level, effect, meaning, documents, since };
@@ -92,6 +94,17 @@ const DOCUMENT_CODES = {
   MACHINE_OPTIONS_UNKNOWN: code('warn', 'unknown', STARTS, 'what this CPU model does to the guest-ABI machine options (pseries capabilities, virt parts) of this type was not probed', '0.3.0'),
   MACHINE_OPTION_REFUSED: code('error', 'impossible', STARTS, 'a -machine option value QEMU refuses under TCG with this CPU, or one a machine type needs under TCG and lacks (probed)', '0.3.0'),
   CPU_REGISTERS_UNKNOWN: code('warn', 'unknown', VERDICT, "an Arm vCPU across two builds whose system register lists the catalogs do not record", '0.3.0'),
+  // Firmware pseudo-registers (KVM/arm64) across (kernel, VMM) pairs: data/registers/arm64-kvm.yaml.
+  REGISTER_MISSING: code('error', 'impossible', REGISTERS, 'the source kernel lists a register the destination kernel does not: QEMU fails the load (cpreg list)', '0.4.0'),
+  REGISTER_VALUE_REFUSED: code('error', 'impossible', REGISTERS, "the destination kernel refuses the source's value of a register (EINVAL): QEMU fails the load", '0.4.0'),
+  REGISTER_POLICY_REFUSED: code('error', 'impossible', REGISTERS, "the kernel refuses the value a VMM policy pins before the first run: that VMM cannot start the guest there", '0.4.0'),
+  REGISTER_VALUE_DIFFERS: code('warn', 'unsafe', REGISTERS, 'a register loads but reads another value on the destination (a level, a version): the guest sees it change', '0.4.0'),
+  REGISTER_BITS_DIFFER: code('warn', 'unsafe', REGISTERS, 'a hypercall bitmap the source did not send (its kernel lacks it) keeps the destination\'s bits, other services than the guest had', '0.4.0'),
+  REGISTER_LEVEL_UNKNOWN: code('warn', 'unknown', REGISTERS, "a host's mitigation level for a workaround register is not given (it comes from the host CPU)", '0.4.0'),
+  REGISTER_DATA_UNKNOWN: code('warn', 'unknown', REGISTERS, 'the register data does not reach this kernel release, or what its guest had before a register existed', '0.4.0'),
+  REGISTERS_CARRIED: code('info', 'none', REGISTERS, 'the registers carried across unchanged, each with its value', '0.4.0'),
+  REGISTER_RELEASE_READ_AS: code('info', 'none', REGISTERS, 'a kernel release the data has no row for, read from the rows around it', '0.4.0'),
+  REGISTER_FENCE: code('info', 'none', REGISTERS, 'what would make a register migration safe: which component must reach which version, which VMM policy', '0.4.0'),
   MEMORY_SLOTS_DIFFERS: code('error', 'impossible', VERDICT, 'the number of memory hotplug slots differs (or hotplug is on one side only): the ACPI memory hotplug state does not load', '0.2.0'),
   MEMORY_MAXMEM_DIFFERS: code('warn', 'unsafe', VERDICT, 'maxmem differs with the same slots: the hotplug memory range the guest sees changes', '0.2.0'),
   VCPU_COUNT_DIFFERS: code('error', 'impossible', VERDICT, 'the vCPU count differs (fewer: the stream fails; more: the guest finds new CPUs)'),

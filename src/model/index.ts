@@ -7,6 +7,7 @@ import { Inventory } from './inventory.js';
 import { Cluster, PinnedAbi } from './pinned.js';
 import { TierMatrix, TierPolicy, TierResult, ValidationReport, VulnerabilityMap } from './policy.js';
 import { Reason } from './reason.js';
+import { RegisterCheck, RegisterData, RegisterMatrix, VmmPolicies } from './registers.js';
 import { CheckResult, MigrationRules } from './verdict.js';
 import { VisibilityRules } from './visibility.js';
 
@@ -30,4 +31,8 @@ export const SCHEMAS: Record<string, TSchema> = {
   'fleet-upgrade': UpgradePlan,
   'fleet-baseline': Baseline,
   inventory: Inventory,
+  'register-verdict': RegisterCheck,
+  'register-matrix': RegisterMatrix,
+  'register-data': RegisterData,
+  'vmm-policies': VmmPolicies,
 };

@@ -201,7 +201,7 @@ function checkArchitecture(t: TierBuilder, input: TierInput, platformArch: strin
   if (input.arch) {
     const arch = input.arch;
     if (!runnable.includes(arch)) {
-      t.cap('unsupported', reason('ARCH_NOT_RUNNABLE', 'error', arch, `a ${platformArch} machine type does not run ${arch} guests (it runs ${runnable.join(', ')})`, { a: arch, b: platformArch, remedy: `run ${arch} guests with qemu-system-${arch}` }));
+      t.cap('unsupported', reason('ARCH_NOT_RUNNABLE', 'error', arch, `${platformArch} machine types do not run ${arch} guests (they run ${runnable.join(', ')})`, { a: arch, b: platformArch, remedy: `run ${arch} guests with qemu-system-${arch}` }));
     }
     if (osArches.length > 0 && !anyArch && !osArches.includes(arch)) {
       t.cap('unsupported', reason('OS_ARCH_UNSUPPORTED', 'error', os.shortId, `${os.name} is built for ${osArches.join(', ')}${from}, not ${arch}`, { a: arch, b: osArches.join(', ') }));
@@ -217,7 +217,7 @@ function checkArchitecture(t: TierBuilder, input: TierInput, platformArch: strin
   if (candidates.length === 0) {
     t.cap(
       'unsupported',
-      reason('OS_ARCH_UNSUPPORTED', 'error', os.shortId, `${os.name} is built for ${osArches.join(', ')}${from}; a ${platformArch} machine type runs ${runnable.join(', ')}`, {
+      reason('OS_ARCH_UNSUPPORTED', 'error', os.shortId, `${os.name} is built for ${osArches.join(', ')}${from}; ${platformArch} machine types run ${runnable.join(', ')}`, {
         a: osArches.join(', '),
         b: platformArch,
       }),

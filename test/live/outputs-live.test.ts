@@ -1,11 +1,12 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { shellSplit } from '../../src/formats/qemuopts.js';
 import { launchQemu } from '../../src/qmp/launcher.js';
 import type { QemuBuild } from '../../src/qmp/build.js';
+import { kvmUnusable } from '../../src/lab/preflight.js';
 import { cli, FIXTURES, requireQemu, requireTool } from '../helpers.js';
 
 /**
@@ -20,16 +21,8 @@ const HOSTS = join(FIXTURES, 'hosts');
 const fixtures = readdirSync(LIBVIRT).filter((f) => f.endsWith('.xml')).sort();
 const BUILDS = ['5.2', '7.2', '10.0'];
 
-/** Whether KVM can be used here: a guest with the host's CPU (host-passthrough) needs it. */
-function kvmUsable(): boolean {
-  try {
-    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-const KVM = kvmUsable();
+/** Whether KVM can be used here (a guest with the host's CPU, host-passthrough, needs it): the lab's own preflight answer. */
+const KVM = kvmUnusable() === undefined;
 const needsKvm = (text: string) => /(^|\s)-cpu host\b|mode=['"]host-passthrough/.test(text);
 
 function resolveOut(fixture: string, version: string, output: 'argv' | 'libvirt', extra: string[] = []) {

@@ -1,0 +1,144 @@
+import type { HostLevels, RegisterCheck, RegisterData, RegisterMatrix, RegisterVerdict } from '../../model/registers.js';
+import { registerData, vmmPolicies } from '../../io/register-files.js';
+import { registerCheck, type RegisterHost } from '../../registers/migrate.js';
+import { lookupRelease } from '../../registers/releases.js';
+import { UserError } from '../../util/errors.js';
+import { parseCommandArgs } from '../args.js';
+import { print, printJson, table } from '../output.js';
+import { formatReason } from './resolve.js';
+
+const USAGE = `guestabi registers list [--kernel RELEASE] [--json]
+       guestabi registers diff --from KERNEL[+VMM] --to KERNEL[+VMM] [--levels L | --from-levels L --to-levels L]
+                               [--policy FILE] [--json]
+       guestabi registers matrix --kernels R,R,... [--vmm VMM,VMM,...] [--levels L] [--policy FILE] [--json]
+  VMM: a policy of data/registers/vmm-policies.yaml (qemu, pin-5.15) or of --policy FILE; default qemu.
+  L: the hosts' workaround levels, e.g. WORKAROUND_1=AVAIL,WORKAROUND_2=NOT_REQUIRED,WORKAROUND_3=AVAIL.`;
+
+const OPTIONS = {
+  kernel: { type: 'string' },
+  kernels: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  vmm: { type: 'string' },
+  levels: { type: 'string' },
+  'from-levels': { type: 'string' },
+  'to-levels': { type: 'string' },
+  policy: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+/** guestabi registers: the KVM/arm64 firmware pseudo-registers across (kernel, VMM) pairs. */
+export function registersCommand(argv: string[]): number {
+  const [sub, ...rest] = argv;
+  const { values, positionals } = parseCommandArgs(rest, OPTIONS, USAGE);
+  if (positionals.length) throw new UserError(`unexpected argument '${positionals[0]}'\nusage: ${USAGE}`);
+  const data = registerData();
+  if (sub === 'list') return list(data, values.kernel, values.json);
+  const policies = vmmPolicies(data, values.policy);
+  if (sub === 'diff') {
+    if (!values.from || !values.to) throw new UserError(`give --from KERNEL[+VMM] and --to KERNEL[+VMM]\nusage: ${USAGE}`);
+    const from = host(data, values.from, levelsOf(values['from-levels'], '--from-levels', values.levels), '--from');
+    const to = host(data, values.to, levelsOf(values['to-levels'], '--to-levels', values.levels), '--to');
+    const r = registerCheck(data, policies, from, to);
+    if (values.json) printJson(r);
+    else printRegisterCheck(r);
+    return r.outcome === 'safe' ? 0 : 1;
+  }
+  if (sub === 'matrix') {
+    const kernels = (values.kernels ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    if (kernels.length < 2) throw new UserError(`give at least two kernel releases\nusage: ${USAGE}`, '--kernels');
+    const vmms = (values.vmm ?? 'qemu').split(',').map((s) => s.trim()).filter(Boolean);
+    const results: RegisterCheck[] = [];
+    for (const vmm of vmms) {
+      for (let i = 0; i < kernels.length; i++) {
+        for (let j = i + 1; j < kernels.length; j++) {
+          results.push(registerCheck(data, policies, host(data, `${kernels[i]}+${vmm}`, levelsOf(undefined, '', values.levels), '--kernels'), host(data, `${kernels[j]}+${vmm}`, levelsOf(undefined, '', values.levels), '--kernels')));
+        }
+      }
+    }
+    const matrix: RegisterMatrix = { schema: 'guestabi/register-matrix@1', kernels, vmms, results };
+    if (values.json) printJson(matrix);
+    else printMatrix(results);
+    return 0;
+  }
+  throw new UserError(`unknown subcommand '${sub ?? ''}'\nusage: ${USAGE}`);
+}
+
+/** The levels of one side: its own flag, else --levels for both. */
+function levelsOf(own: string | undefined, flag: string, both: string | undefined): [string, string] | undefined {
+  if (own !== undefined) return [own, flag];
+  return both !== undefined ? [both, '--levels'] : undefined;
+}
+
+/** KERNEL[+VMM] and the host levels L (with the flag they came from). */
+function host(data: RegisterData, spec: string, levels: [string, string] | undefined, where: string): RegisterHost {
+  const [kernel, vmm = 'qemu', ...more] = spec.split('+');
+  if (!kernel || more.length) throw new UserError(`'${spec}' is not KERNEL[+VMM] (e.g. 6.1.10+qemu)`, where);
+  lookupRelease(data, kernel, where); // a bad release is an error here, not an unknown later
+  return { kernel, vmm, ...(levels !== undefined ? { levels: parseLevels(data, levels[0], levels[1]) } : {}) };
+}
+
+function parseLevels(data: RegisterData, text: string, where: string): HostLevels {
+  const out: HostLevels = {};
+  for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [key, level] = item.split('=');
+    const def = data.registers.find((d) => d.kind === 'level' && (d.name === key || d.name.endsWith(`_${key}`)));
+    if (!def || !level) throw new UserError(`'${item}' is not REGISTER=LEVEL (registers: ${data.registers.filter((d) => d.kind === 'level').map((d) => d.name.replace('KVM_REG_ARM_SMCCC_ARCH_', '')).join(', ')})`, where);
+    if (!def.levels!.some((l) => l.name === level && !l.narrowsTo)) throw new UserError(`${def.name} has no level '${level}' a host reports (${def.levels!.filter((l) => !l.narrowsTo).map((l) => l.name).join(', ')})`, where);
+    out[def.name] = level;
+  }
+  return out;
+}
+
+function list(data: RegisterData, kernel: string | undefined, json: boolean | undefined): number {
+  if (kernel) {
+    const l = lookupRelease(data, kernel, '--kernel');
+    if (json) printJson({ asked: kernel, note: l.note ?? null, uncertain: [...l.uncertain], release: l.row ?? null });
+    else if (!l.row) print(`Linux ${kernel}: no data (${l.note})`);
+    else {
+      print(`Linux ${kernel}${l.note ? ` (${l.note})` : ''}: ${l.row.source}`);
+      print(table(Object.entries(l.row.registers).map(([n, r]) => [n + (l.uncertain.has(n) ? ' (unknown here)' : ''), describeRow(r)]), ['register', 'values / bits (default)']));
+      for (const [n, v] of Object.entries(l.row.implicit ?? {})) print(`  not listed: ${n}; its guests had ${Array.isArray(v) ? `[${v.join(', ')}]` : v}`);
+    }
+    return 0;
+  }
+  if (json) {
+    printJson(data);
+    return 0;
+  }
+  const releases = data.releases.map((r) => r.release);
+  print(data.about.title);
+  print(table(data.registers.map((d) => [d.name, d.id, d.kind, releases.filter((rel) => data.releases.find((r) => r.release === rel)!.registers[d.name]).join(' ') || '-']), ['register', 'id', 'kind', 'listed by the releases read']));
+  return 0;
+}
+
+function describeRow(r: RegisterData['releases'][number]['registers'][string]): string {
+  if (r.bits) return `[${r.bits.join(', ')}] (default [${((r.default as string[] | undefined) ?? []).join(', ')}])`;
+  if (r.values) return `${r.values.join(', ')} (default ${String(r.default)})`;
+  return "the host's level";
+}
+
+function side(s: RegisterVerdict['from']): string {
+  return `Linux ${s.kernel}${s.readFrom && s.readFrom !== s.kernel ? ` (read as ${s.readFrom})` : ''} + ${s.vmm}`;
+}
+
+function printVerdict(v: RegisterVerdict): void {
+  print(`${v.direction.padEnd(8)} ${side(v.from)} -> ${side(v.to)}: ${v.outcome.toUpperCase()}`);
+  const order = { error: 0, warn: 1, info: 2 } as const;
+  for (const r of [...v.reasons].sort((a, b) => order[a.level] - order[b.level])) print(formatReason(r));
+  if (v.fence.length) {
+    print('  fence (what would make it safe):');
+    for (const f of v.fence) print(`    ${f.subject}: ${f.message}`);
+  }
+}
+
+export function printRegisterCheck(r: RegisterCheck): void {
+  printVerdict(r.forward);
+  print();
+  printVerdict(r.rollback);
+}
+
+function printMatrix(results: RegisterCheck[]): void {
+  const fenceOf = (v: RegisterVerdict) => [...new Set(v.fence.map((f) => f.remedy ?? f.message))].join('; ');
+  print(table(results.map((r) => [`${r.forward.from.kernel} <-> ${r.forward.to.kernel}`, r.forward.from.vmm, r.forward.outcome, r.rollback.outcome, fenceOf(r.rollback) || '-']), ['pair (N, N+1)', 'VMM', 'forward', 'rollback', 'rollback fence']));
+}

@@ -1,0 +1,176 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { registerData, vmmPolicies } from '../../src/io/register-files.js';
+import { createVm, getReg, regList, runVm, setReg } from '../../src/registers/kernel.js';
+import { registerCheck, registerMigration } from '../../src/registers/migrate.js';
+import { lookupRelease, registerDataProblems } from '../../src/registers/releases.js';
+import type { HostLevels, RegisterData, Release } from '../../src/model/registers.js';
+import { cli, FIXTURES } from '../helpers.js';
+import { isValid } from '../../src/model/validate.js';
+import { RegisterCheck, RegisterMatrix } from '../../src/model/registers.js';
+
+const data = registerData();
+const policies = vmmPolicies(data);
+const row = (r: string): Release => data.releases.find((x) => x.release === r)!;
+const LEVELS: HostLevels = { KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1: 'AVAIL', KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2: 'NOT_REQUIRED', KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3: 'AVAIL' };
+
+interface Steps {
+  hypercalls: { selftest: string; releases: string[]; registers: Record<string, { reset: number; set: number; then?: number; beyond: number; limit: number }> }[];
+  getRegList: { selftest: string; releases: string[]; blessed: string[] }[];
+}
+const selftests = parse(readFileSync(join(FIXTURES, 'registers/selftests.yaml'), 'utf8')) as Steps;
+
+for (const s of selftests.hypercalls) {
+  for (const release of s.releases) {
+    test(`selftest replay: ${s.selftest.split(':')[0]} hypercalls.c on Linux ${release}`, () => {
+      const vm = createVm(data, row(release), { psci02: false });
+      const ok = (value: number) => ({ ok: true, value });
+      for (const [name, x] of Object.entries(s.registers)) {
+        // test_fw_regs_before_vm_start
+        assert.deepEqual(getReg(vm, name), ok(x.reset), `${name}: the first read is its reset value`);
+        assert.deepEqual(setReg(vm, name, x.set), ok(x.set), `${name}: set ${x.set}`);
+        assert.deepEqual(getReg(vm, name), ok(x.set));
+        if (x.then !== undefined) assert.deepEqual(setReg(vm, name, x.then), ok(x.then));
+        assert.deepEqual(setReg(vm, name, x.beyond), { ok: false, errno: 'EINVAL' }, `${name}: a bit beyond the supported ones`);
+      }
+      runVm(vm);
+      for (const name of Object.keys(s.registers)) {
+        // test_fw_regs_after_vm_start
+        assert.deepEqual(getReg(vm, name), ok(0), `${name}: still the value written before the run`);
+        assert.deepEqual(setReg(vm, name, s.registers[name]!.limit), { ok: false, errno: 'EBUSY' }, `${name}: frozen once the VM has run`);
+        assert.deepEqual(setReg(vm, name, 0), ok(0), `${name}: the same value is still accepted (hypercalls.c:552-560)`);
+      }
+    });
+  }
+}
+
+for (const s of selftests.getRegList) {
+  for (const release of s.releases) {
+    test(`selftest replay: ${s.selftest.split(':')[0]} get-reg-list.c on Linux ${release}`, () => {
+      const vm = createVm(data, row(release), { psci02: false, levels: LEVELS });
+      const listed = regList(vm);
+      for (const b of s.blessed) assert.ok(listed.includes(b), `${b} is blessed and must be listed`);
+      for (const name of listed) {
+        const v = getReg(vm, name);
+        assert.equal(v.ok, true, `${name} reads`);
+        if (v.ok === true) assert.equal(setReg(vm, name, v.value).ok, true, `${name} takes back ${v.value}`);
+      }
+      // Without PSCI 0.2 the version reads 0.1 and only 0.1 is accepted.
+      assert.deepEqual(getReg(vm, 'KVM_REG_ARM_PSCI_VERSION'), { ok: true, value: 1 });
+      assert.deepEqual(setReg(vm, 'KVM_REG_ARM_PSCI_VERSION', 0x10000), { ok: false, errno: 'EINVAL' });
+    });
+  }
+}
+
+test('the kernel rules beyond the selftests: PSCI versions per release, workaround levels against the host', () => {
+  const vm = createVm(data, row('5.19.0'), { levels: LEVELS });
+  assert.deepEqual(getReg(vm, 'KVM_REG_ARM_PSCI_VERSION'), { ok: true, value: 0x10001 }, '1.1 is 5.19\u2019s newest');
+  assert.deepEqual(setReg(vm, 'KVM_REG_ARM_PSCI_VERSION', 0x10003), { ok: false, errno: 'EINVAL' }, '1.3 came with 6.13');
+  assert.deepEqual(setReg(vm, 'KVM_REG_ARM_PSCI_VERSION', 0x10000), { ok: true, value: 0x10000 });
+  assert.deepEqual(setReg(vm, 'KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1', 2), { ok: false, errno: 'EINVAL' }, 'NOT_REQUIRED above a host at AVAIL');
+  assert.deepEqual(setReg(vm, 'KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1', 0), { ok: true, value: 1 }, 'a lower level loads; reads stay the host\u2019s');
+  assert.deepEqual(setReg(vm, 'KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2', 2), { ok: true, value: 3 }, 'AVAIL narrows to NOT_REQUIRED');
+  assert.deepEqual(setReg(vm, 'KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2', 0x20), { ok: false, errno: 'EINVAL' });
+  assert.deepEqual(getReg(vm, 'KVM_REG_ARM_VENDOR_HYP_BMAP_2'), { ok: false, errno: 'ENOENT' });
+  assert.equal(getReg(createVm(data, row('5.19.0')), 'KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1').ok, 'unknown', 'no host level given');
+});
+
+const at = (kernel: string, vmm = 'qemu', levels: HostLevels | null = LEVELS) => ({ kernel, vmm, ...(levels ? { levels } : {}) });
+const codes = (v: { reasons: { code: string }[] }) => v.reasons.map((r) => r.code).sort();
+
+test('rollback 6.13 -> 5.19 under QEMU is impossible (PSCI 1.3), and a VMM that pins PSCI 1.1 makes it safe', () => {
+  const v = registerMigration(data, policies, at('6.13.2'), at('5.19.0'), 'rollback');
+  assert.equal(v.outcome, 'impossible');
+  const refused = v.reasons.find((r) => r.code === 'REGISTER_VALUE_REFUSED')!;
+  assert.equal(refused.subject, 'KVM_REG_ARM_PSCI_VERSION');
+  assert.match(String(refused.a), /^1\.3/);
+  assert.ok(v.fence.some((f) => /pins KVM_REG_ARM_PSCI_VERSION to 1\.1/.test(f.message)), JSON.stringify(v.fence));
+  const pinned = registerMigration(data, policies, at('6.13.2', 'pin-5.15'), at('5.19.0', 'pin-5.15'), 'rollback');
+  assert.equal(pinned.outcome, 'safe', JSON.stringify(pinned.reasons));
+  assert.deepEqual(pinned.fence, []);
+});
+
+test('a register the destination kernel does not list: impossible, with the kernel fence (no VMM helps)', () => {
+  const v = registerMigration(data, policies, at('7.1.3', 'pin-5.15'), at('6.14.0', 'pin-5.15'), 'rollback');
+  assert.equal(v.outcome, 'impossible');
+  assert.deepEqual(codes(v).filter((c) => c !== 'REGISTERS_CARRIED'), ['REGISTER_MISSING']);
+  assert.match(v.fence[0]!.message, /Linux 7\.1\.3 or newer/);
+  const back = registerMigration(data, policies, at('5.19.0'), at('5.15.0'), 'rollback');
+  assert.match(back.fence.find((f) => f.message.startsWith('kernel'))!.message, /Linux 5\.19\.0 or newer/);
+});
+
+test('services a guest had without a register: gained on a newer kernel (unsafe), the same on an equal one (safe)', () => {
+  const v = registerMigration(data, policies, at('5.10.0'), at('5.19.0'), 'forward');
+  assert.equal(v.outcome, 'unsafe');
+  const trng = v.reasons.find((r) => r.code === 'REGISTER_BITS_DIFFER' && r.subject === 'KVM_REG_ARM_STD_BMAP')!;
+  assert.match(trng.message, /gains TRNG_V1_0/);
+  assert.equal(registerMigration(data, policies, at('5.15.0', 'qemu', { ...LEVELS, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3: 'NOT_AVAIL' }), at('5.19.0', 'qemu', { ...LEVELS, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3: 'NOT_AVAIL' }), 'forward').outcome, 'safe');
+  assert.equal(registerMigration(data, policies, at('5.10.0'), at('5.15.0'), 'forward').outcome, 'unsafe', '5.15 answers TRNG and the vendor calls, 5.10 did not');
+});
+
+test('never safe without the facts: no levels, an unread release between rows that differ, a release older than the data', () => {
+  assert.equal(registerMigration(data, policies, at('6.1.10', 'qemu', null), at('6.1.10', 'qemu', null), 'forward').outcome, 'unknown');
+  const mid = lookupRelease(data, '5.10.100');
+  assert.equal(mid.row?.release, '5.10.0');
+  assert.ok(mid.uncertain.has('KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3'), 'WORKAROUND_3 was backported somewhere between 5.10.0 and 5.10.198');
+  assert.equal(registerMigration(data, policies, at('5.10.100'), at('5.10.0'), 'rollback').outcome, 'unknown');
+  assert.equal(registerMigration(data, policies, at('4.19.0'), at('5.10.0'), 'forward').outcome, 'unknown');
+  const between = lookupRelease(data, '6.4.0');
+  assert.equal(between.row?.release, '6.2.1');
+  assert.equal(between.uncertain.size, 0, '6.2.1 and 6.6.9 agree');
+  const debian = lookupRelease(data, '6.1.0-27-arm64');
+  assert.deepEqual([debian.row?.release, debian.uncertain.size], ['6.0.1', 0], 'a distribution kernel name: 6.1.0, between 6.0.1 and 6.1.10, which agree');
+});
+
+test('forward and rollback together; the same kernel and VMM both ways is safe', () => {
+  const r = registerCheck(data, policies, at('6.6.9'), at('6.6.9'));
+  assert.equal(r.outcome, 'safe');
+  assert.equal(r.forward.reasons.find((x) => x.code === 'REGISTERS_CARRIED')?.details?.length, 8, '7 listed, and VENDOR_HYP_BMAP_2 that neither lists');
+});
+
+test('register data that names what does not exist is refused with the field', () => {
+  const bad = structuredClone(data) as RegisterData;
+  bad.releases[0]!.registers['KVM_REG_ARM_STD_BMAP'] = { bits: ['NOPE'], default: [] };
+  assert.deepEqual(registerDataProblems(bad), ['releases[0] (5.10.0).registers.KVM_REG_ARM_STD_BMAP: no bit NOPE']);
+});
+
+test('guestabi registers: diff exit codes and JSON, matrix, list; bad input is exit 2 naming the flag or field', () => {
+  const L = 'WORKAROUND_1=AVAIL,WORKAROUND_2=NOT_REQUIRED,WORKAROUND_3=AVAIL';
+  const safe = cli(['registers', 'diff', '--from', '6.1.10', '--to', '6.2.1', '--levels', L, '--json']);
+  assert.equal(safe.code, 0, safe.stderr);
+  assert.equal(JSON.parse(safe.stdout).schema, 'guestabi/register-verdict@1');
+  assert.ok(isValid(RegisterCheck, JSON.parse(safe.stdout)), 'diff --json is a RegisterCheck (schema/register-verdict.schema.json)');
+  const bad = cli(['registers', 'diff', '--from', '6.13.2+qemu', '--to', '5.19.0', '--levels', L]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stdout, /REGISTER_VALUE_REFUSED/);
+  assert.match(bad.stdout, /fence/);
+  const matrix = cli(['registers', 'matrix', '--kernels', '5.19.0,6.13.2', '--vmm', 'qemu,pin-5.15', '--levels', L, '--json']);
+  assert.equal(matrix.code, 0, matrix.stderr);
+  assert.equal(JSON.parse(matrix.stdout).results.length, 2);
+  assert.ok(isValid(RegisterMatrix, JSON.parse(matrix.stdout)));
+  assert.match(cli(['registers', 'list', '--kernel', '7.1.3']).stdout, /VENDOR_HYP_BMAP_2/);
+  const notRelease = cli(['registers', 'diff', '--from', 'six', '--to', '5.19']);
+  assert.equal(notRelease.code, 2);
+  assert.match(notRelease.stderr, /--from/);
+  assert.doesNotMatch(notRelease.stderr, /\n\s+at /);
+  const level = cli(['registers', 'diff', '--from', '6.1', '--to', '6.2', '--levels', 'WORKAROUND_1=HIGH']);
+  assert.equal(level.code, 2);
+  assert.match(level.stderr, /--levels.*no level 'HIGH'/s);
+  const dir = mkdtempSync(join(tmpdir(), 'guestabi-reg-'));
+  try {
+    const file = join(dir, 'vmm.yaml');
+    writeFileSync(file, 'vmms:\n  mine:\n    description: x\n    source: y\n    pin:\n      KVM_REG_ARM_STD_BMAP: [TRNG]\n');
+    const r = cli(['registers', 'diff', '--from', '6.1+mine', '--to', '6.2+mine', '--policy', file]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /vmms\.mine\.pin\.KVM_REG_ARM_STD_BMAP.*no bit 'TRNG'/s);
+    const unknownVmm = cli(['registers', 'diff', '--from', '6.1+nope', '--to', '6.2']);
+    assert.equal(unknownVmm.code, 2);
+    assert.match(unknownVmm.stderr, /no VMM policy 'nope'/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
