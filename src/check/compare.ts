@@ -2,8 +2,10 @@ import { compareVersions } from '../util/versions.js';
 import { parseMachineName } from '../catalog/names.js';
 import { cpuMigratableOff } from '../resolve/cpu-features.js';
 import type { Props, PropValue } from '../model/common.js';
+import { registerMigration } from '../registers/migrate.js';
 import { reason, type Reason } from '../model/reason.js';
 import type { Outcome } from '../model/verdict.js';
+import { outcomeOf } from './outcome.js';
 import { guestVisibleDiff, type Rules } from './rules.js';
 import { hasNoLocalApic, PART_DEVICES, smpTopology, versionedCpu, type RuntimeDevice, type RuntimePlatform } from './runtime.js';
 
@@ -144,6 +146,7 @@ const COMPARERS: Comparer[] = [
   cpu,
   cpuIdentity,
   armRegisters,
+  firmwareRegisters,
   devices,
   noApicBroken,
   board,
@@ -635,6 +638,31 @@ function armRegisters({ src, sameBuild, from, to, machine, rules }: Comparison):
 }
 
 /**
+ * An Arm guest under KVM also carries the kernel's firmware pseudo-registers (PSCI version, the
+ * SMCCC workaround levels, the hypercall bitmaps): QEMU sends every one the source kernel lists and
+ * writes each back (data/registers/arm64-kvm.yaml, src/registers/migrate.ts). Both hosts' kernels
+ * decide; the VMM is QEMU, which pins none of them. Under TCG there are none (QEMU emulates PSCI).
+ */
+function firmwareRegisters({ src, dst, rules }: Comparison): Reason[] {
+  const [a, b] = [src.host.profile, dst.host.profile];
+  if (src.host.catalog.arch !== 'aarch64' || a.accel !== 'kvm' || b.accel !== 'kvm' || !rules.registers) return [];
+  const side = (p: typeof a) => ({ kernel: p.kernel.release, vmm: 'qemu', ...(p.firmwareRegisters ? { levels: p.firmwareRegisters.levels } : {}) });
+  const known = (p: typeof a) => /^\d+\.\d+/.test(p.kernel.release);
+  if (!known(a) || !known(b)) {
+    const host = !known(a) ? src.host.name : dst.host.name;
+    return [reason('REGISTER_DATA_UNKNOWN', 'warn', 'firmware registers', `the kernel release of ${host} is not known: which firmware registers it lists is not either`, { host, effect: 'unknown', remedy: 'probe the host, or give kernel: in its description' })];
+  }
+  const v = registerMigration(rules.registers.data, rules.registers.policies, side(a), side(b), 'forward');
+  // Under KVM the vCPU's system registers are the kernel's list (KVM_GET_REG_LIST), and QEMU's
+  // cpreg check refuses one the destination lacks: no data records them per kernel release.
+  const sysregs =
+    a.kernel.release === b.kernel.release
+      ? []
+      : [reason('CPU_REGISTERS_UNKNOWN', 'warn', 'cpu', `under KVM the vCPU migrates as the system registers Linux ${a.kernel.release} lists, and Linux ${b.kernel.release} may list others (QEMU refuses a register the destination kernel lacks): no data records them per release`, { a: a.kernel.release, b: b.kernel.release, effect: 'unknown', remedy: 'try the pair in the lab on the two kernels' })];
+  return [...sysregs, ...v.reasons, ...v.fence];
+}
+
+/**
  * On Power and Arm the CPU model is itself part of the stream: ppc64 checks the PVR when the
  * vCPU loads (target/ppc/machine.c cpu_post_load: only a guest in a compatibility mode escapes
  * it), aarch64 its ID registers (target/arm/machine.c cpu_post_load, the cpreg read-back:
@@ -674,11 +702,5 @@ function canonicalBoard(board: Map<string, Props>, rules: Rules): Map<string, Pr
   return c;
 }
 
-/** The outcome the reasons add up to: impossible over unsafe over unknown over safe. */
-export function outcomeOf(reasons: Reason[]): Outcome {
-  const effects = new Set(reasons.map((r) => r.effect));
-  if (effects.has('impossible')) return 'impossible';
-  if (effects.has('unsafe')) return 'unsafe';
-  if (effects.has('unknown')) return 'unknown';
-  return 'safe';
-}
+
+export { outcomeOf };

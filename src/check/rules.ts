@@ -1,6 +1,7 @@
 import type { Props, PropValue } from '../model/common.js';
 import type { MigrationRules } from '../model/verdict.js';
 import type { GuestVisibility } from '../model/visibility.js';
+import type { RegisterData, VmmPolicies } from '../model/registers.js';
 import { compareVersions } from '../util/versions.js';
 
 export interface PropertyRule {
@@ -32,9 +33,11 @@ export interface Rules {
   /** Device properties the guest cannot see: host-side names and how QEMU implements the device. */
   hostSide: ReadonlySet<string>;
   knownBroken(fromVersion: string, toVersion: string, machine: string, machineProps?: Props): MigrationRules['knownBroken'][number] | undefined;
+  /** The KVM/arm64 firmware registers per kernel release and the VMM policies (data/registers/). */
+  registers?: { data: RegisterData; policies: VmmPolicies };
 }
 
-export function compileRules(data: MigrationRules, visibility: GuestVisibility): Rules {
+export function compileRules(data: MigrationRules, visibility: GuestVisibility, registers?: Rules['registers']): Rules {
   const props = data.properties.map((r) => ({ re: new RegExp(r.match), rule: r }));
   const equivalent = new Map(data.equivalences.map((e) => [e.property, e.values.map(String)]));
   const renamed = new Map<string, string>();
@@ -42,6 +45,7 @@ export function compileRules(data: MigrationRules, visibility: GuestVisibility):
   return {
     data,
     visibility,
+    ...(registers ? { registers } : {}),
     propertyEffect(property) {
       const bare = property.replace(/^.*\./, (m) => (m.startsWith('pci.') ? m : ''));
       const hit = props.find((p) => p.re.test(property) || p.re.test(bare));

@@ -53,6 +53,7 @@ export function describedProfile(name: string, d: DescribedHost, catalog: Catalo
     cpuModels: availability(catalog, d.cpu),
     vulnerabilities: {},
     iommu: { present: false, groups: 0, units: [] },
+    ...(d.firmwareLevels ? { firmwareRegisters: { levels: d.firmwareLevels, from: 'described' as const } } : {}),
     probedAt: '1970-01-01T00:00:00.000Z',
     tool: 'described',
     described: { ...d, arch, accel },

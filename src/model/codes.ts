@@ -41,7 +41,7 @@ const VALIDATION = ['validation'] as const;
 const FLEET = ['fleet'] as const;
 const HTTP = ['http'] as const;
 /** guestabi registers diff|matrix: a register verdict over (kernel, VMM) pairs. */
-const REGISTERS = ['registers'] as const;
+const REGISTERS = ['registers', 'verdict', 'fleet'] as const;
 
 function code(level: CodeLevel, effect: CodeEffect, documents: readonly CodeDocument[], meaning: string, since = V): CodeInfo {
   return { level, effect, meaning, documents, since };
@@ -93,7 +93,7 @@ const DOCUMENT_CODES = {
   ARCH_DIFFERS: code('error', 'impossible', VERDICT, 'the host runs QEMU for another architecture than the guest', '0.3.0'),
   MACHINE_OPTIONS_UNKNOWN: code('warn', 'unknown', STARTS, 'what this CPU model does to the guest-ABI machine options (pseries capabilities, virt parts) of this type was not probed', '0.3.0'),
   MACHINE_OPTION_REFUSED: code('error', 'impossible', STARTS, 'a -machine option value QEMU refuses under TCG with this CPU, or one a machine type needs under TCG and lacks (probed)', '0.3.0'),
-  CPU_REGISTERS_UNKNOWN: code('warn', 'unknown', VERDICT, "an Arm vCPU across two builds whose system register lists the catalogs do not record", '0.3.0'),
+  CPU_REGISTERS_UNKNOWN: code('warn', 'unknown', VERDICT, "an Arm vCPU across two builds (TCG) or two kernels (KVM) whose system register lists no data records", '0.3.0'),
   // Firmware pseudo-registers (KVM/arm64) across (kernel, VMM) pairs: data/registers/arm64-kvm.yaml.
   REGISTER_MISSING: code('error', 'impossible', REGISTERS, 'the source kernel lists a register the destination kernel does not: QEMU fails the load (cpreg list)', '0.4.0'),
   REGISTER_VALUE_REFUSED: code('error', 'impossible', REGISTERS, "the destination kernel refuses the source's value of a register (EINVAL): QEMU fails the load", '0.4.0'),

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Accel, Arch, Props, QemuVersion } from './common.js';
+import { HostLevels } from './registers.js';
 
 export const HOST_PROFILE_SCHEMA_ID = 'guestabi/host-profile@1';
 
@@ -115,6 +116,15 @@ export const HostProfile = Type.Object(
         units: Type.Array(IommuUnit),
       },
       { additionalProperties: false },
+    ),
+    firmwareRegisters: Type.Optional(
+      Type.Object(
+        {
+          levels: HostLevels,
+          from: Type.Union([Type.Literal('probed'), Type.Literal('described')], { description: 'Probed on the host (KVM_GET_ONE_REG), or given in a description.' }),
+        },
+        { additionalProperties: false, description: 'aarch64 under KVM: the host\'s level of each SMCCC workaround register (data/registers/arm64-kvm.yaml); absent: not known.' },
+      ),
     ),
     probedAt: Type.String({ format: 'date-time' }),
     tool: Type.String(),

@@ -1,7 +1,7 @@
 import { reason, type Reason } from '../model/reason.js';
 import type { HostLevels, RegisterCheck, RegisterData, RegisterDef, RegisterVerdict, VmmPolicies } from '../model/registers.js';
 import { REGISTER_VERDICT_SCHEMA_ID } from '../model/registers.js';
-import { outcomeOf } from '../check/compare.js';
+import { outcomeOf } from '../check/outcome.js';
 import { bitsToMask, createVm, describeValue, getReg, levelValue, maskToBits, regList, runVm, setReg, valueOf, type KernelVm } from './kernel.js';
 import { listedFrom, lookupRelease, type ReleaseLookup } from './releases.js';
 import { UserError } from '../util/errors.js';

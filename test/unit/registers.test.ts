@@ -174,3 +174,33 @@ test('guestabi registers: diff exit codes and JSON, matrix, list; bad input is e
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('check: an aarch64 guest under KVM carries the firmware registers of both hosts\u2019 kernels', async () => {
+  const { checkMigration } = await import('../../src/check/check.js');
+  const { migrationRules } = await import('../../src/io/rules-files.js');
+  const { parseArgvText } = await import('../../src/formats/argv-in.js');
+  const { indexHost } = await import('../../src/resolve/target.js');
+  const { findCatalog } = await import('../../src/io/catalog-files.js');
+  const { loadHostProfile } = await import('../../src/io/host-files.js');
+  const tcg = loadHostProfile(join(FIXTURES, 'hosts/host-7.2-aarch64-tcg.json'));
+  const catalog = findCatalog('7.2', [], 'aarch64');
+  // Profiles as a description gives them (accelerator, kernel, the host's levels): no arm64 KVM host here.
+  const kvmHost = (name: string, release: string, levels: HostLevels | null = LEVELS) =>
+    indexHost({ ...tcg, name, accel: 'kvm', kernel: { release, version: 'described' }, ...(levels ? { firmwareRegisters: { levels, from: 'described' as const } } : {}) }, catalog);
+  const guest = parseArgvText('qemu-system-aarch64 -machine virt-7.2 -cpu cortex-a57 -m 256 -nodefaults', 'guest');
+  const run = (from: ReturnType<typeof kvmHost>, to: ReturnType<typeof kvmHost>) => checkMigration({ source: guest, from, to, rules: migrationRules(), bothWays: true });
+  const back = run(kvmHost('new', '6.13.2'), kvmHost('old', '5.19.0'));
+  assert.equal(back.forward.outcome, 'impossible');
+  assert.ok(back.forward.reasons.some((r) => r.code === 'REGISTER_VALUE_REFUSED' && r.subject === 'KVM_REG_ARM_PSCI_VERSION'));
+  assert.ok(back.forward.reasons.some((r) => r.code === 'REGISTER_FENCE'));
+  // The same kernel both ways: the firmware registers carry; the verdict is the rest of check's.
+  const same = run(kvmHost('a', '6.6.9'), kvmHost('b', '6.6.9'));
+  assert.equal(same.forward.outcome, 'safe', JSON.stringify(same.forward.reasons));
+  assert.ok(same.forward.reasons.some((r) => r.code === 'REGISTERS_CARRIED'));
+  // Another kernel: the system register list is not recorded per release (never safe).
+  assert.equal(run(kvmHost('a', '6.1.10'), kvmHost('b', '6.13.2')).forward.outcome, 'unknown');
+  // Without the hosts' levels the workaround registers are unknown.
+  assert.equal(run(kvmHost('a', '6.6.9', null), kvmHost('b', '6.6.9', null)).forward.outcome, 'unknown');
+  // Under TCG none of this applies.
+  assert.ok(!run(indexHost(tcg, catalog), indexHost(tcg, catalog)).forward.reasons.some((r) => r.code.startsWith('REGISTER')));
+});
