@@ -20,6 +20,8 @@ usage: guestabi [COMMAND] [OPTIONS]
   registers         KVM/arm64 firmware registers across (kernel, VMM) pairs: list, diff (forward,
                     rollback, fence), matrix
   tier              guest OS support tier on a machine type (--os, --machine; --matrix), from osinfo-db
+  viommu GUEST      the rung each assigned device gets of the guest's vIOMMU on --host (exact, shadowed,
+                    refused), and for a device hotplugged later
   validate GUEST    vulnerability exposure, best practice and OS tier of a guest on --host: PASS/WARN/FAIL
   schema [NAME]     JSON Schema of guestabi's documents
   codes             every reason and problem code, with its level, effect and meaning
@@ -41,6 +43,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   lab: async () => (await import('./commands/lab.js')).labCommand,
   registers: async () => (await import('./commands/registers.js')).registersCommand,
   tier: async () => (await import('./commands/tier.js')).tierCommand,
+  viommu: async () => (await import('./commands/viommu.js')).viommuCommand,
   validate: async () => (await import('./commands/validate.js')).validateCommand,
   catalog: async () => (await import('./commands/catalog.js')).catalogCommand,
   schema: async () => (await import('./commands/schema.js')).schemaCommand,

@@ -208,6 +208,21 @@ export const Catalog = Type.Object(
         { description: 'Per family, the -machine options that are guest-ABI levels (pseries capabilities), asked one by one on its newest type (probed).' },
       ),
     ),
+    viommu: Type.Optional(
+      Type.Record(
+        Type.String(),
+        Type.Object(
+          {
+            probedOn: Type.String({ description: 'The machine type the settings were asked on (the newest of the family that takes the device).' }),
+            defaults: Props,
+            refused: Type.Record(Type.String(), Type.String(), { description: 'Per setting combination (a,b,...), what QEMU says when it refuses to start with it.' }),
+            starts: Type.Array(Type.String(), { description: 'The combinations asked that QEMU starts with.' }),
+          },
+          { additionalProperties: false },
+        ),
+        { description: 'Per vIOMMU device type (intel-iommu, virtio-iommu-pci): its property defaults (device-list-properties) and the combinations of settings QEMU refuses to start with, each asked once (probed).' },
+      ),
+    ),
     devicesNeedingApic: Type.Optional(
       Type.Record(Type.String(), Type.String(), {
         description: 'Device types QEMU refuses when the vCPU has no local APIC (no MSI delivery), with its words (probed with -cpu 486).',

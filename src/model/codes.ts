@@ -18,7 +18,7 @@ export type CodeEffect = 'impossible' | 'unsafe' | 'unknown' | 'none';
 
 /** The documents a code appears in: the verdict of check, the pinned ABI of resolve (and its
  *  refusal), a tier result, a validation report, a fleet plan, an HTTP problem. */
-export type CodeDocument = 'verdict' | 'pinned-abi' | 'tier' | 'validation' | 'fleet' | 'registers' | 'http';
+export type CodeDocument = 'verdict' | 'pinned-abi' | 'tier' | 'validation' | 'fleet' | 'registers' | 'viommu' | 'http';
 
 export interface CodeInfo {
   level: CodeLevel;
@@ -42,6 +42,8 @@ const FLEET = ['fleet'] as const;
 const HTTP = ['http'] as const;
 /** guestabi registers diff|matrix: a register verdict over (kernel, VMM) pairs. */
 const REGISTERS = ['registers', 'verdict', 'fleet'] as const;
+/** guestabi viommu: the rung each assigned device gets. */
+const VIOMMU = ['viommu'] as const;
 
 function code(level: CodeLevel, effect: CodeEffect, documents: readonly CodeDocument[], meaning: string, since = V): CodeInfo {
   return { level, effect, meaning, documents, since };
@@ -94,6 +96,12 @@ const DOCUMENT_CODES = {
   MACHINE_OPTIONS_UNKNOWN: code('warn', 'unknown', STARTS, 'what this CPU model does to the guest-ABI machine options (pseries capabilities, virt parts) of this type was not probed', '0.3.0'),
   MACHINE_OPTION_REFUSED: code('error', 'impossible', STARTS, 'a -machine option value QEMU refuses under TCG with this CPU, or one a machine type needs under TCG and lacks (probed)', '0.3.0'),
   CPU_REGISTERS_UNKNOWN: code('warn', 'unknown', VERDICT, "an Arm vCPU across two builds (TCG) or two kernels (KVM) whose system register lists no data records", '0.3.0'),
+  // vIOMMU rungs for assigned devices: data/rules/viommu.yaml and the catalog's viommu facts.
+  VIOMMU_NONE: code('info', 'none', VIOMMU, 'no vIOMMU: an assigned device needs nothing of the host beyond its IOMMU group', '0.4.0'),
+  VIOMMU_SHADOWED: code('info', 'none', VIOMMU, "QEMU mirrors the guest's mappings into a host address space that holds every IOVA the vIOMMU presents", '0.4.0'),
+  VIOMMU_REFUSED: code('error', 'impossible', VIOMMU, 'QEMU or the host cannot give the vIOMMU to an assigned device (its words where it checks)', '0.4.0'),
+  VIOMMU_SETTING_REFUSED: code('error', 'impossible', VIOMMU, 'QEMU refuses to start the vIOMMU with these settings (probed)', '0.4.0'),
+  VIOMMU_UNKNOWN: code('warn', 'unknown', VIOMMU, 'the catalog, the rules or the host record does not say which rung', '0.4.0'),
   // Firmware pseudo-registers (KVM/arm64) across (kernel, VMM) pairs: data/registers/arm64-kvm.yaml.
   REGISTER_MISSING: code('error', 'impossible', REGISTERS, 'the source kernel lists a register the destination kernel does not: QEMU fails the load (cpreg list)', '0.4.0'),
   REGISTER_VALUE_REFUSED: code('error', 'impossible', REGISTERS, "the destination kernel refuses the source's value of a register (EINVAL): QEMU fails the load", '0.4.0'),

@@ -7,7 +7,7 @@ export const HOST_PROFILE_SCHEMA_ID = 'guestabi/host-profile@1';
 export const IommuUnit = Type.Object(
   {
     name: Type.String({ description: 'The /sys/class/iommu entry, e.g. dmar0 or ivhd0.' }),
-    kind: Type.Union([Type.Literal('intel-vtd'), Type.Literal('amd-vi'), Type.Literal('other')]),
+    kind: Type.Union([Type.Literal('intel-vtd'), Type.Literal('amd-vi'), Type.Literal('arm-smmu-v3'), Type.Literal('other')]),
     registers: Type.Record(Type.String(), Type.String(), { description: 'Raw capability registers as the kernel prints them (hex).' }),
     decoded: Type.Optional(
       Type.Object(
@@ -112,6 +112,7 @@ export const HostProfile = Type.Object(
     iommu: Type.Object(
       {
         present: Type.Boolean(),
+        iommufd: Type.Optional(Type.Boolean({ description: '/dev/iommu is there (iommufd, Linux 6.2+): QEMU can use the iommufd backend for vfio-pci.' })),
         groups: Type.Integer({ minimum: 0 }),
         units: Type.Array(IommuUnit),
       },

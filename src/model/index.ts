@@ -8,6 +8,7 @@ import { Cluster, PinnedAbi } from './pinned.js';
 import { TierMatrix, TierPolicy, TierResult, ValidationReport, VulnerabilityMap } from './policy.js';
 import { Reason } from './reason.js';
 import { RegisterCheck, RegisterData, RegisterMatrix, VmmPolicies } from './registers.js';
+import { IommuHostFixtures, ViommuReport, ViommuRules } from './viommu.js';
 import { CheckResult, MigrationRules } from './verdict.js';
 import { VisibilityRules } from './visibility.js';
 
@@ -35,4 +36,7 @@ export const SCHEMAS: Record<string, TSchema> = {
   'register-matrix': RegisterMatrix,
   'register-data': RegisterData,
   'vmm-policies': VmmPolicies,
+  viommu: ViommuReport,
+  'viommu-rules': ViommuRules,
+  'iommu-hosts': IommuHostFixtures,
 };

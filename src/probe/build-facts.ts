@@ -7,6 +7,7 @@ import { sortKeysDeep } from '../catalog/props.js';
 import { placeable, placementDeviceArgs, PLACEMENTS, PROBE_DEVICES, probeDeviceArgs, probeDevicesFor, type Placement, type ProbeDeviceSpec } from './devices.js';
 import type { QemuStarter } from './session.js';
 import { probeMachineOptions } from './machine-options.js';
+import { probeViommu } from './viommu.js';
 
 /**
  * Facts of a build learnt by asking QEMU one question each, added to a catalog after its main
@@ -35,7 +36,8 @@ export async function probeBuildFacts(starter: QemuStarter, catalog: Catalog, op
   const deviceTypeProperties = await deviceProperties(starter, probeDevicesFor(catalog.arch));
   const settings = await settingRefusals(starter, catalog, opts.progress);
   const machineOptions = await probeMachineOptions(starter, catalog);
-  return { ...catalog, ...(machineOptions ? { machineOptions } : {}), machines, cpuFeatureLevels, deviceTypeProperties, refusedSettings: settings.refused, refusedSettingsByType: settings.byType, ...(noApic ? { devicesNeedingApic: noApic } : {}) };
+  const viommu = await probeViommu(starter, catalog);
+  return { ...catalog, ...(machineOptions ? { machineOptions } : {}), ...(viommu ? { viommu } : {}), machines, cpuFeatureLevels, deviceTypeProperties, refusedSettings: settings.refused, refusedSettingsByType: settings.byType, ...(noApic ? { devicesNeedingApic: noApic } : {}) };
 }
 
 /** Every property each probe device type has (device-list-properties): a setting or -global

@@ -131,6 +131,38 @@ export function decodeAmdIommu(featuresHex: string): NonNullable<IommuUnit['deco
   return { addressWidths, pageSizes: ['4K', '2M', '1G'], features };
 }
 
+/** Decode what the arm-smmu-v3 driver prints ("ias 48-bit, oas 48-bit (features 0x00001fff)"):
+ *  the feature bits of drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.h (ARM_SMMU_FEAT_*). */
+export function decodeSmmuv3(featuresHex: string, ias: string): NonNullable<IommuUnit['decoded']> {
+  const f = BigInt(`0x${featuresHex.trim()}`);
+  const names: [number, string][] = [
+    [0, '2-level-stream-table'],
+    [1, '2-level-context-tables'],
+    [2, 'little-endian-tables'],
+    [3, 'big-endian-tables'],
+    [4, 'pri'],
+    [5, 'ats'],
+    [6, 'sev'],
+    [7, 'msi'],
+    [8, 'coherent'],
+    [9, 'stage-1'],
+    [10, 'stage-2'],
+    [11, 'stalls'],
+    [12, 'hyp'],
+  ];
+  // The granules it maps (IDR5) are not in what the driver prints: none claimed.
+  return { addressWidths: [Number(ias)], pageSizes: [], features: names.filter(([n]) => bit(f, n)).map(([, name]) => name) };
+}
+
+/** A unit from its registers as the kernel prints them (probed, or copied into data/iommu/hosts.yaml). */
+export function decodeUnit(u: { name: string; kind: IommuUnit['kind']; registers: Record<string, string> }): IommuUnit {
+  const r = u.registers;
+  if (u.kind === 'intel-vtd' && r.cap && r.ecap) return { ...u, decoded: decodeIntelIommu(r.cap, r.ecap) };
+  if (u.kind === 'amd-vi' && r.features) return { ...u, decoded: decodeAmdIommu(r.features) };
+  if (u.kind === 'arm-smmu-v3' && r.features && r.ias) return { ...u, decoded: decodeSmmuv3(r.features, r.ias) };
+  return { ...u };
+}
+
 /** IOMMU units from /sys/class/iommu and the number of IOMMU groups. */
 export function readIommu(roots: HostRoots): HostProfile['iommu'] {
   const classDir = join(roots.sys, 'class/iommu');
@@ -158,5 +190,5 @@ export function readIommu(roots: HostRoots): HostProfile['iommu'] {
   }
   const groupsDir = join(roots.sys, 'kernel/iommu_groups');
   const groups = existsSync(groupsDir) ? readdirSync(groupsDir).length : 0;
-  return { present: units.length > 0, groups, units };
+  return { present: units.length > 0, iommufd: existsSync(join(roots.dev, 'iommu')), groups, units };
 }

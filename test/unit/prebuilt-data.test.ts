@@ -10,7 +10,7 @@ test('the JSON form the build makes of each YAML data file says what the YAML sa
   const out = mkdtempSync(join(tmpdir(), 'guestabi-data-'));
   try {
     const written = writeDataJson(DATA_DIR, out);
-    const yaml = ['rules', 'policy', 'registers'].flatMap((d) => readdirSync(join(DATA_DIR, d)).filter((f) => f.endsWith('.yaml')).map((f) => join(d, f)));
+    const yaml = ['rules', 'policy', 'registers', 'iommu'].flatMap((d) => readdirSync(join(DATA_DIR, d)).filter((f) => f.endsWith('.yaml')).map((f) => join(d, f)));
     assert.deepEqual([...written].sort(), yaml.sort(), 'every YAML file of data/ has its JSON form');
     for (const rel of written) {
       const file = join(DATA_DIR, rel);
