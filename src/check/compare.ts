@@ -3,6 +3,7 @@ import { parseMachineName } from '../catalog/names.js';
 import { cpuMigratableOff } from '../resolve/cpu-features.js';
 import type { Props, PropValue } from '../model/common.js';
 import { registerMigration } from '../registers/migrate.js';
+import { viommuAnswer } from './viommu.js';
 import { reason, type Reason } from '../model/reason.js';
 import type { Outcome } from '../model/verdict.js';
 import { outcomeOf } from './outcome.js';
@@ -148,6 +149,7 @@ const COMPARERS: Comparer[] = [
   armRegisters,
   firmwareRegisters,
   devices,
+  assignedDevices,
   noApicBroken,
   board,
   spaprCaps,
@@ -660,6 +662,22 @@ function firmwareRegisters({ src, dst, rules }: Comparison): Reason[] {
       ? []
       : [reason('CPU_REGISTERS_UNKNOWN', 'warn', 'cpu', `under KVM the vCPU migrates as the system registers Linux ${a.kernel.release} lists, and Linux ${b.kernel.release} may list others (QEMU refuses a register the destination kernel lacks): no data records them per release`, { a: a.kernel.release, b: b.kernel.release, effect: 'unknown', remedy: 'try the pair in the lab on the two kernels' })];
   return [...sysregs, ...v.reasons, ...v.fence];
+}
+
+/**
+ * Each assigned device (vfio-pci) behind the guest's vIOMMU must get a rung on the destination
+ * too, or the guest does not start there (src/check/viommu.ts): the destination host's IOMMU and
+ * build decide. (Migrating the device itself is blocked unless it supports VFIO migration:
+ * migrationBlockers.)
+ */
+function assignedDevices({ dst, machine, rules }: Comparison): Reason[] {
+  if (!rules.viommu || !(dst.spec.devices ?? []).some((d) => d.type === 'vfio-pci')) return [];
+  const report = viommuAnswer({ guest: dst.spec, catalog: dst.host.catalog, machine, host: { name: dst.host.name, iommu: dst.host.profile.iommu }, rules: rules.viommu });
+  const out = report.start.map((r) => ({ ...r, message: `on the destination: ${r.message}` }));
+  for (const d of report.devices) {
+    for (const r of d.reasons) if (r.effect) out.push({ ...r, host: dst.host.name, message: `on the destination (${d.rung}): ${r.message}` });
+  }
+  return out;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Props, PropValue } from '../model/common.js';
 import type { MigrationRules } from '../model/verdict.js';
 import type { GuestVisibility } from '../model/visibility.js';
 import type { RegisterData, VmmPolicies } from '../model/registers.js';
+import type { ViommuRules } from '../model/viommu.js';
 import { compareVersions } from '../util/versions.js';
 
 export interface PropertyRule {
@@ -35,9 +36,11 @@ export interface Rules {
   knownBroken(fromVersion: string, toVersion: string, machine: string, machineProps?: Props): MigrationRules['knownBroken'][number] | undefined;
   /** The KVM/arm64 firmware registers per kernel release and the VMM policies (data/registers/). */
   registers?: { data: RegisterData; policies: VmmPolicies };
+  /** What each build does with an assigned device behind a vIOMMU (data/rules/viommu.yaml). */
+  viommu?: ViommuRules;
 }
 
-export function compileRules(data: MigrationRules, visibility: GuestVisibility, registers?: Rules['registers']): Rules {
+export function compileRules(data: MigrationRules, visibility: GuestVisibility, registers?: Rules['registers'], viommu?: ViommuRules): Rules {
   const props = data.properties.map((r) => ({ re: new RegExp(r.match), rule: r }));
   const equivalent = new Map(data.equivalences.map((e) => [e.property, e.values.map(String)]));
   const renamed = new Map<string, string>();
@@ -46,6 +49,7 @@ export function compileRules(data: MigrationRules, visibility: GuestVisibility, 
     data,
     visibility,
     ...(registers ? { registers } : {}),
+    ...(viommu ? { viommu } : {}),
     propertyEffect(property) {
       const bare = property.replace(/^.*\./, (m) => (m.startsWith('pci.') ? m : ''));
       const hit = props.find((p) => p.re.test(property) || p.re.test(bare));

@@ -43,7 +43,7 @@ const HTTP = ['http'] as const;
 /** guestabi registers diff|matrix: a register verdict over (kernel, VMM) pairs. */
 const REGISTERS = ['registers', 'verdict', 'fleet'] as const;
 /** guestabi viommu: the rung each assigned device gets. */
-const VIOMMU = ['viommu'] as const;
+const VIOMMU = ['viommu', 'verdict', 'fleet', 'validation'] as const;
 
 function code(level: CodeLevel, effect: CodeEffect, documents: readonly CodeDocument[], meaning: string, since = V): CodeInfo {
   return { level, effect, meaning, documents, since };

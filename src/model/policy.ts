@@ -155,7 +155,7 @@ export type FindingLevel = Static<typeof FindingLevel>;
 export const Finding = Type.Object(
   {
     level: FindingLevel,
-    check: Type.Union([Type.Literal('vulnerability'), Type.Literal('best-practice'), Type.Literal('guest-os')]),
+    check: Type.Union([Type.Literal('vulnerability'), Type.Literal('best-practice'), Type.Literal('guest-os'), Type.Literal('viommu')]),
     code: reasonCodeSchema('Stable code, e.g. VULNERABILITY_UNMITIGATED, CPU_NOT_PINNED.'),
     subject: Type.String(),
     message: Type.String(),

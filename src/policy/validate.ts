@@ -1,3 +1,5 @@
+import { viommuAnswer } from '../check/viommu.js';
+import type { ViommuRules } from '../model/viommu.js';
 import { concreteHostModel } from '../check/check.js';
 import { runtimePlatform, type RuntimePlatform } from '../check/runtime.js';
 import { cpuMigratableOff, hostCpuHas } from '../resolve/cpu-features.js';
@@ -20,6 +22,8 @@ export interface ValidateInput {
   os: ResolvedOs | null;
   tierPolicy: TierPolicy;
   today: string;
+  /** data/rules/viommu.yaml: with it, each assigned device's vIOMMU rung on this host is a finding. */
+  viommuRules?: ViommuRules;
 }
 
 /**
@@ -49,6 +53,7 @@ export function validateGuest(input: ValidateInput): ValidationReport {
   const findings: Finding[] = [];
   findings.push(...vulnerabilityFindings(input));
   findings.push(...bestPracticeFindings(p));
+  findings.push(...viommuFindings(input));
   let tier: TierResult | undefined;
   if (input.os && p.machine) {
     const os = input.os;
@@ -90,6 +95,17 @@ export function validateGuest(input: ValidateInput): ValidationReport {
     findings,
     ...(tier ? { tier } : {}),
   };
+}
+
+/** Each assigned device's rung of the guest's vIOMMU on this host: refused fails, unknown warns. */
+function viommuFindings(input: ValidateInput): Finding[] {
+  const p = input.platform;
+  if (!input.viommuRules || !p.machine || !(p.spec.devices ?? []).some((d) => d.type === 'vfio-pci')) return [];
+  const r = viommuAnswer({ guest: p.spec, catalog: p.host.catalog, machine: p.machine, host: { name: p.host.name, iommu: p.host.profile.iommu }, rules: input.viommuRules });
+  const level = (rung: string): FindingLevel => (rung === 'refused' ? 'fail' : rung === 'unknown' ? 'warn' : 'pass');
+  const out = r.start.map((x) => finding('fail', 'viommu', x.code, x.subject, x.message, { a: x.a }));
+  for (const d of r.devices) for (const x of d.reasons) out.push(finding(level(d.rung), 'viommu', x.code, d.device, `${d.rung}: ${x.message}`, { a: x.a, b: x.b, remedy: x.remedy }));
+  return out;
 }
 
 function tierOn(input: ValidateInput, os: ResolvedOs, machine: string): TierResult | undefined {

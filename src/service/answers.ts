@@ -1,3 +1,4 @@
+import { viommuRules } from '../io/viommu-files.js';
 import { relative } from 'node:path';
 import { catalogForMachine } from '../io/catalog-files.js';
 import { UserError } from '../util/errors.js';
@@ -98,6 +99,7 @@ export function answerValidate(q: ValidateQuestion): ValidationReport {
     os,
     tierPolicy: tierPolicy(q.policyFile),
     today: q.today,
+    viommuRules: viommuRules(),
   });
 }
 

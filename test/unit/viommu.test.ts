@@ -100,3 +100,24 @@ test('guestabi viommu: rungs, exit codes, JSON, the fixture list, bad input name
   assert.equal(hot.code, 2);
   assert.match(hot.stderr, /--hotplug/);
 });
+
+test('check and validate: the destination must give every assigned device a rung (its host IOMMU, its build)', async () => {
+  const { checkMigration } = await import('../../src/check/check.js');
+  const { migrationRules } = await import('../../src/io/rules-files.js');
+  const { loadHostProfile } = await import('../../src/io/host-files.js');
+  const { indexHost } = await import('../../src/resolve/target.js');
+  const { answerValidate } = await import('../../src/service/answers.js');
+  const withIommu = (version: string, id: string) => {
+    const p = loadHostProfile(join(FIXTURES, `hosts/host-${version}-tcg.json`));
+    return indexHost({ ...p, name: `${version}-${id}`, iommu: fixtureIommu(id, undefined, 'test').iommu }, findCatalog(version));
+  };
+  const guest = parseGuestText('-machine pc-q35-7.2 -cpu qemu64 -m 1G -nodefaults -device intel-iommu,caching-mode=on,aw-bits=48 -device vfio-pci,host=0000:01:00.0', 'g', 'argv').spec;
+  const to39 = checkMigration({ source: guest, from: withIommu('7.2', 'intel-m50fcp-nesting'), to: withIommu('10.0', 'intel-tgl-client'), rules: migrationRules() });
+  assert.ok(to39.forward.reasons.some((r) => r.code === 'VIOMMU_REFUSED' && /aw-bits 48 > host aw-bits 39/.test(r.message)), JSON.stringify(to39.forward.reasons.map((r) => r.code)));
+  const to57 = checkMigration({ source: guest, from: withIommu('7.2', 'intel-tgl-client'), to: withIommu('10.0', 'intel-m50fcp-nesting'), rules: migrationRules() });
+  assert.ok(!to57.forward.reasons.some((r) => r.code.startsWith('VIOMMU')));
+  const report = answerValidate({ spec: guest, host: withIommu('10.0', 'intel-tgl-client'), source: 'g', today: '2026-12-02' } as Parameters<typeof answerValidate>[0]);
+  const f = report.findings.find((x) => x.check === 'viommu')!;
+  assert.equal(f.level, 'fail');
+  assert.equal(f.code, 'VIOMMU_REFUSED');
+});

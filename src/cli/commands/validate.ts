@@ -36,7 +36,7 @@ export function validateCommand(argv: string[]): number {
   return report.result === 'fail' ? 1 : 0;
 }
 
-const CHECK_NAMES: Record<Finding['check'], string> = { vulnerability: 'Vulnerability', 'best-practice': 'Best practice', 'guest-os': 'Guest OS' };
+const CHECK_NAMES: Record<Finding['check'], string> = { vulnerability: 'Vulnerability', 'best-practice': 'Best practice', 'guest-os': 'Guest OS', viommu: 'vIOMMU' };
 
 export function printReport(r: ValidationReport, source: string): void {
   print(`Validating ${source}: ${r.guest.machine ?? '?'}, -cpu ${r.guest.cpu ?? '?'}, OS ${r.guest.os ?? 'unknown'} on ${r.host.name} (QEMU ${r.host.qemu}, ${r.host.cpu})`);
