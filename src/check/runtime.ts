@@ -7,7 +7,7 @@ import type { MachineType } from '../model/catalog.js';
 import type { GuestSpec } from '../model/guest.js';
 import { reason, type Reason } from '../model/reason.js';
 import type { GuestVisibility } from '../model/visibility.js';
-import { askedFeatures, canonicalFeature, hostLacks, missingFeatures } from '../resolve/cpu-features.js';
+import { askedFeatures, canonicalFeature, hostCpuHas, hostLacks, missingFeatures } from '../resolve/cpu-features.js';
 import { UserError } from '../util/errors.js';
 import { catalogKey, globalApplies, guessType, placementOf, typedValue } from '../resolve/devices.js';
 import type { TargetHost } from '../resolve/target.js';
@@ -344,7 +344,7 @@ function cpuOnHost(spec: GuestSpec, host: TargetHost, m: MachineType, source: st
   problems.push(...hypervProblems(spec, features, host));
   if (!hostDependent && c.cpuModel(cpuName)) filtered = featuresFiltered(spec, host, cpuName, features, problems);
   const accel = hostDependent ? undefined : accelDefaults(host, cpuName, m);
-  const properties = { ...(cpu && !hostDependent ? realizedProps(cpu, features, spec, host, m) : {}), ...spec.cpu.properties };
+  const properties = { ...(cpu && !hostDependent ? { ...realizedProps(cpu, features, spec, host, m), ...topologyBits(cpu, accel?.props ?? null, features, spec, host, m) } : {}), ...spec.cpu.properties };
   if (cpu && (features.size || filtered.length || Object.keys(properties).length || accel)) {
     cpu = derivedCpu(cpu, features, properties, filtered, accel?.props ?? null);
   }
@@ -402,6 +402,31 @@ function withTopologyBits(features: ReadonlyMap<string, boolean>, cpu: Props, sp
   const out = new Map(features);
   out.set('ht', true);
   if (cpu.vendor !== 'GenuineIntel') out.set('cmp-legacy', true);
+  return out;
+}
+
+/**
+ * The topology bits the guest reads with more than one logical processor in a package, as the lab
+ * reads them (src/lab/fingerprint.ts): CPUID[1].EDX.HTT, and CPUID[0x80000001].ECX.CmpLegacy for a
+ * vendor other than Intel (from 10.0 also not Zhaoxin). Before 10.0 cpu_x86_cpuid() ORs them in at
+ * CPUID time whatever the accelerator; from 10.0 x86_cpu_expand_features() sets them as features
+ * (target/i386/cpu.c, 10.2.0:8979-8991), which the accelerator then filters like any other: TCG
+ * gives CmpLegacy (TCG_EXT3_FEATURES, 974-977), KVM what the host's expansion shows. A CPU without
+ * a vendor (base: no model is loaded, so KVM does not give it the host's) is not Intel. Lab: KVM
+ * fuzz seed 20261204, -cpu base -smp 2 from 10.0 (KVM on an Intel host filters CmpLegacy) to 5.2.
+ */
+function topologyBits(cpu: Props, accel: Props | null, features: ReadonlyMap<string, boolean>, spec: GuestSpec, host: TargetHost, m: MachineType): Props {
+  const c = host.catalog;
+  const t = smpTopology(spec.vcpus, c.version, m.version);
+  if (t.cores * t.threads * t.dies <= 1) return {};
+  const vendor = String(spec.cpu.properties?.vendor ?? accel?.vendor ?? cpu.vendor ?? '');
+  const before10 = compareVersions(c.version, '10.0') < 0;
+  const legacy = vendor !== 'GenuineIntel' && (before10 || !['CentaurHauls', '  Shanghai  '].includes(vendor));
+  if (before10) return { ht: true, ...(legacy ? { 'cmp-legacy': true } : {}) };
+  const out: Props = {};
+  if (features.get('ht') !== false) out.ht = true;
+  const given = host.profile.accel !== 'kvm' || hostCpuHas(host, 'cmp-legacy');
+  if (legacy && features.get('cmp-legacy') !== false && given) out['cmp-legacy'] = true;
   return out;
 }
 
@@ -477,7 +502,8 @@ function accelDefaults(host: TargetHost, cpuName: string, m: MachineType): Accel
   const known = m.probe === 'ok' ? host.catalog.kvmCpuDelta(cpuName, m.name) : undefined;
   const from = host.catalog.kvmDefaultsFrom()?.from;
   if (known && from) {
-    const vendor = host.profile.hostCpu.props?.vendor ?? host.profile.cpu.vendor;
+    // base has no model to load (x86_cpu_load_model()), so KVM does not give it the host's vendor.
+    const vendor = host.catalog.cpuExpansion(cpuName)?.vendor === '' ? undefined : (host.profile.hostCpu.props?.vendor ?? host.profile.cpu.vendor);
     return { props: vendor === undefined ? known : { ...known, vendor }, from };
   }
   return host.accelCpuDelta ? { props: host.accelCpuDelta, from: 'profile' } : null;
