@@ -1,3 +1,4 @@
+import { compareVersions } from '../util/versions.js';
 import type { CatalogIndex } from '../catalog/catalog.js';
 import type { Props } from '../model/common.js';
 import type { GuestSpec } from '../model/guest.js';
@@ -86,8 +87,16 @@ const UNMIGRATABLE_HOST_FLAGS: Readonly<Record<string, string>> = { invtsc: 'non
  */
 const NOT_AUTOENABLED = /^(ht|topoext|kvm-hint-dedicated)$/;
 
+/** KVM never reports HTT; QEMU adds it to what KVM gives from 10.0 on (target/i386/kvm/kvm.c,
+ *  10.2.0:454-455, "KVM never reports CPUID_HT but QEMU can support when vcpus > 1"), so before
+ *  10.0 an ht=on is filtered away. Lab: KVM fuzz seed 20261206, athlon,ht=on 7.2 (off) -> 10.0 (on). */
+function givenUnseen(host: TargetHost, feature: string): boolean {
+  if (host.profile.accel !== 'kvm' || !NOT_AUTOENABLED.test(feature)) return false;
+  return feature !== 'ht' || compareVersions(host.catalog.version, '10.0') >= 0;
+}
+
 function lacks(host: TargetHost, feature: string): boolean {
-  if (host.profile.accel === 'kvm' && NOT_AUTOENABLED.test(feature)) return false;
+  if (givenUnseen(host, feature)) return false;
   const flag = UNMIGRATABLE_HOST_FLAGS[feature];
   if (flag && host.profile.accel === 'kvm') return host.profile.cpu.flags.length > 0 && !host.profile.cpu.flags.includes(flag);
   return host.hostFeatures !== null && !host.hostFeatures.has(feature);
