@@ -80,7 +80,7 @@ test('live: every fixture domain resolved as a command line starts on each build
 /** libvirtd answering on qemu:///system: skipped with a notice otherwise, a failure under CI. */
 function requireLibvirtd(t: TestContext): boolean {
   if (!requireTool(t, 'virsh', 'libvirt-clients')) return false;
-  const r = spawnSync('virsh', ['-c', 'qemu:///system', 'version'], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync('virsh', ['-c', 'qemu:///system', 'version'], { encoding: 'utf8', timeout: 120_000 });
   if (r.status === 0) return true;
   const why = `libvirtd does not answer on qemu:///system (apt-get install libvirt-daemon-system; libvirtd -d): ${r.stderr.trim()}`;
   if (process.env.CI === 'true') throw new Error(`${why}; under CI every live test must run`);
