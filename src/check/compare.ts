@@ -538,7 +538,15 @@ function devicePair(c: Comparison, a: RuntimeDevice, b: RuntimeDevice): Reason[]
       }),
     ];
   }
-  return [...propertyReasons(subject, a.props, b.props, c.rules, 'DEVICE_PROPERTY_DIFFERS', conventionalPci(c)), ...oneSidedSettings(subject, a, b, a.props, b.props)];
+  const la = c.rules.withLackingKnobs(c.from, a.props, b.props);
+  const lb = c.rules.withLackingKnobs(c.to, b.props, a.props);
+  const lacking = [...la.applied.map((k) => ({ k, side: c.from })), ...lb.applied.map((k) => ({ k, side: c.to }))];
+  const out = [...propertyReasons(subject, la.props, lb.props, c.rules, 'DEVICE_PROPERTY_DIFFERS', conventionalPci(c)), ...oneSidedSettings(subject, a, b, la.props, lb.props)];
+  // A value a build has no knob for is what that build does (migration.yaml lackingKnobs): say so.
+  return out.map((r) => {
+    const hit = lacking.find(({ k }) => r.subject === `${subject}.${k.property}`);
+    return hit ? { ...r, message: `${r.message} (QEMU ${hit.side} has no ${hit.k.property}: ${hit.k.why})`, source: hit.k.source } : r;
+  });
 }
 
 /** Something set on one side only, which the catalog has no default for to compare with. */

@@ -34,6 +34,9 @@ export interface Rules {
   /** Device properties the guest cannot see: host-side names and how QEMU implements the device. */
   hostSide: ReadonlySet<string>;
   knownBroken(fromVersion: string, toVersion: string, machine: string, machineProps?: Props): MigrationRules['knownBroken'][number] | undefined;
+  /** A device's properties on a build, with what that build does where it lacks a knob the other
+   *  build's device has (migration.yaml lackingKnobs); the same map where no row applies. */
+  withLackingKnobs(version: string, own: Props, other: Props): { props: Props; applied: LackingKnob[] };
   /** The KVM/arm64 firmware registers per kernel release and the VMM policies (data/registers/). */
   registers?: { data: RegisterData; policies: VmmPolicies };
   /** What each build does with an assigned device behind a vIOMMU (data/rules/viommu.yaml). */
@@ -72,12 +75,27 @@ export function compileRules(data: MigrationRules, visibility: GuestVisibility, 
     conventionalPci: data.conventionalPci ? new RegExp(data.conventionalPci.match) : null,
     hostSide: visibility.deviceUnseen,
     knownBroken(fromVersion, toVersion, machine, machineProps) {
-      const matches = (want: string, have: string) => have === want || have.startsWith(`${want}.`) || compareVersions(have, want) === 0;
       const when = (k: MigrationRules['knownBroken'][number]) => Object.entries(k.when ?? {}).every(([p, values]) => machineProps !== undefined && values.includes(String(machineProps[p])));
-      return data.knownBroken.find((k) => matches(k.from, fromVersion) && matches(k.to, toVersion) && new RegExp(k.machines).test(machine) && when(k));
+      return data.knownBroken.find((k) => versionIs(k.from, fromVersion) && versionIs(k.to, toVersion) && new RegExp(k.machines).test(machine) && when(k));
+    },
+    withLackingKnobs(version, own, other) {
+      let props = own;
+      const applied: LackingKnob[] = [];
+      for (const k of data.lackingKnobs ?? []) {
+        if (!versionIs(k.qemu, version) || k.property in own || !(k.property in other)) continue;
+        if (!Object.entries(k.when ?? {}).every(([p, values]) => values.map(String).includes(String(own[p])))) continue;
+        props = { ...props, [k.property]: k.value };
+        applied.push(k);
+      }
+      return { props, applied };
     },
   };
 }
+
+export type LackingKnob = NonNullable<MigrationRules['lackingKnobs']>[number];
+
+/** Whether a build's version is the one a rule names: 5.2 is 5.2, 5.2.0 and 5.2.x. */
+const versionIs = (want: string, have: string) => have === want || have.startsWith(`${want}.`) || compareVersions(have, want) === 0;
 
 export interface PropDiff {
   property: string;

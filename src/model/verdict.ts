@@ -98,6 +98,25 @@ export const MigrationRules = Type.Object(
         { additionalProperties: false, description: 'On a legacy-only virtio device (disable-modern on both sides) these are compared as guest-visible values, never as a layout the destination checks.' },
       ),
     ),
+    lackingKnobs: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            qemu: Type.String({ description: 'The build that lacks the property (a version prefix: 5.2 is 5.2.x).' }),
+            property: Type.String({ description: 'The device property the other build has.' }),
+            value: Type.Union([Type.Boolean(), Type.Number(), Type.String()], { description: 'What the lacking build does, as that property would say it.' }),
+            when: Type.Optional(Type.Record(Type.String(), Type.Array(Type.Union([Type.Boolean(), Type.Number(), Type.String()])), { description: "Only where the lacking build's device has one of these values (ats: [true])." })),
+            why: Type.String(),
+            source: Type.String(),
+          },
+          { additionalProperties: false },
+        ),
+        {
+          description:
+            "A property one build lacks is normally a knob whose compat value (hw/core/machine.c) reproduces the lacking build's behaviour, so it is not compared. These rows are the exceptions: the lacking build behaves as 'value', which is compared with the other build's value.",
+        },
+      ),
+    ),
     conventionalPci: Type.Optional(
       Type.Object(
         {
