@@ -3,6 +3,8 @@ import { parseMachineName } from '../catalog/names.js';
 import { cpuMigratableOff } from '../resolve/cpu-features.js';
 import type { Props, PropValue } from '../model/common.js';
 import { registerMigration } from '../registers/migrate.js';
+import { levelAccepted } from '../registers/levels.js';
+import { spaprLevel } from '../registers/spapr.js';
 import { viommuAnswer } from './viommu.js';
 import { reason, type Reason } from '../model/reason.js';
 import type { Outcome } from '../model/verdict.js';
@@ -613,7 +615,7 @@ function spaprCaps({ src, dst, rules, machine, to }: Comparison): Reason[] {
   const bDefault = dst.machineDefaults ?? dst.host.catalog.deviceOn(machine, 'board/machine') ?? {};
   // A string capability's level is the index of its value in QEMU's list (probed, both builds alike).
   const listed = (cap: string) => src.host.catalog.data.machineOptions?.[src.host.catalog.machine(machine)!.family]?.values[cap] ?? [];
-  const level = (cap: string, v: PropValue | undefined) => (typeof v === 'boolean' ? Number(v) : typeof v === 'number' ? Math.log2(v) : listed(cap).indexOf(String(v).toLowerCase()));
+  const level = (cap: string, v: PropValue | undefined) => spaprLevel(listed(cap), v);
   const version = parseMachineName(machine).version;
   // A build without the capability gives the guest its lowest level, or what the rules say.
   const sameAsAbsent = (cap: string, v: PropValue | undefined) => (r.absentMeans[cap] !== undefined ? show(v) === r.absentMeans[cap] || (v === true && r.absentMeans[cap] === 'on') : level(cap, v) === 0);
@@ -628,7 +630,7 @@ function spaprCaps({ src, dst, rules, machine, to }: Comparison): Reason[] {
       out.push(reason('SPAPR_CAP_REFUSED', 'error', `machine.${cap}`, `the source sends ${cap}=${show(va)} and QEMU ${to} has no ${cap}: the load fails ("error while loading state for instance 0x0 of device 'spapr'")`, { ...detail, effect: 'impossible', remedy: `leave ${cap} at its default on the source` }));
     } else if (carried !== undefined && vb !== undefined && (level(cap, carried) < 0 || level(cap, vb) < 0)) {
       out.push(reason('SPAPR_CAP_DIFFERS', 'warn', `machine.${cap}`, `${cap} is ${show(va)} on the source and ${show(vb)} on the destination, a level the rules do not order`, { ...detail, effect: 'unknown' }));
-    } else if (carried !== undefined && vb !== undefined && level(cap, carried) > level(cap, vb)) {
+    } else if (carried !== undefined && vb !== undefined && !levelAccepted(level(cap, carried), level(cap, vb))) {
       out.push(reason('SPAPR_CAP_REFUSED', 'error', `machine.${cap}`, `the stream carries ${cap}=${show(carried)}${sent ? '' : " (the destination's default: the source does not send it)"} and the destination runs ${show(vb)}: QEMU refuses ("${cap} higher level (${level(cap, carried)}) in incoming stream than on destination (${level(cap, vb)})")`, { ...detail, effect: 'impossible', remedy: `start the destination with -machine ${cap}=${show(carried)}` }));
     } else if (va !== vb && !(va === undefined ? sameAsAbsent(cap, vb) : vb === undefined && sameAsAbsent(cap, va))) {
       out.push(reason('SPAPR_CAP_DIFFERS', 'warn', `machine.${cap}`, `${cap} is ${show(va)} on the source and ${show(vb)} on the destination: ${sent ? 'QEMU loads a lower level with a warning' : 'the source does not send it, so QEMU does not compare it'} and the guest's capability changes`, { ...detail, effect: 'unsafe', remedy: `start the destination with -machine ${cap}=${show(va)}` }));

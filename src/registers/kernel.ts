@@ -1,4 +1,5 @@
 import type { HostLevels, RegisterData, RegisterDef, Release } from '../model/registers.js';
+import { levelAccepted } from './levels.js';
 
 /**
  * A pure simulator of the kernel side of the KVM/arm64 firmware pseudo-registers for one VM: what
@@ -85,7 +86,7 @@ export function setReg(vm: KernelVm, name: string, value: number): RegResult {
     const host = getReg(vm, name);
     if (host.ok !== true) return host;
     const narrowed = level.narrowsTo ? levelValue(def, level.narrowsTo) : value;
-    if (narrowed > host.value) return { ok: false, errno: 'EINVAL' };
+    if (!levelAccepted(narrowed, host.value)) return { ok: false, errno: 'EINVAL' };
     return { ok: true, value: host.value };
   }
   const supported = bitsToMask(def, r.bits ?? []);

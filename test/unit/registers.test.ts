@@ -204,3 +204,35 @@ test('check: an aarch64 guest under KVM carries the firmware registers of both h
   // Under TCG none of this applies.
   assert.ok(!run(indexHost(tcg, catalog), indexHost(tcg, catalog)).forward.reasons.some((r) => r.code.startsWith('REGISTER')));
 });
+
+test('pseries capabilities are ordered-level registers: probed levels and defaults per build and type, one acceptance rule with the kernel', async () => {
+  const { spaprCapRegisters, spaprLevel } = await import('../../src/registers/spapr.js');
+  const { levelAccepted, levelOrder } = await import('../../src/registers/levels.js');
+  const { findCatalog } = await import('../../src/io/catalog-files.js');
+  const { migrationRules } = await import('../../src/io/rules-files.js');
+  const caps = migrationRules().data.spaprCaps!;
+  const new10 = spaprCapRegisters(findCatalog('10.0', [], 'ppc64'), 'pseries-10.0', caps);
+  const cfpc = new10.find((r) => r.name === 'cap-cfpc')!;
+  assert.deepEqual(cfpc.levels, ['broken', 'workaround', 'fixed']);
+  assert.equal(cfpc.default, 'workaround');
+  assert.match(new10.find((r) => r.name === 'cap-hpt-max-page-size')!.sent, /^always/);
+  // pseries-2.12 of 5.2: older defaults, no cap-ail-mode-3, and hpt-max-page-size only sent when set.
+  const old = spaprCapRegisters(findCatalog('5.2', [], 'ppc64'), 'pseries-2.12', caps);
+  assert.equal(old.find((r) => r.name === 'cap-cfpc')!.default, 'broken');
+  assert.equal(old.find((r) => r.name === 'cap-ail-mode-3'), undefined);
+  assert.match(old.find((r) => r.name === 'cap-hpt-max-page-size')!.sent, /away from the default/);
+  assert.deepEqual(spaprCapRegisters(findCatalog('10.0', [], 'ppc64'), 'no-such-type', caps), []);
+  // The same rule as the kernel's level registers: a higher level is refused, a lower one taken.
+  assert.equal(levelOrder(spaprLevel(cfpc.levels, 'fixed'), spaprLevel(cfpc.levels, 'workaround')), 'higher');
+  assert.equal(levelAccepted(spaprLevel(cfpc.levels, 'broken'), spaprLevel(cfpc.levels, 'workaround')), true);
+  assert.equal(spaprLevel([], 65536), 16);
+  assert.equal(spaprLevel(['off', 'on'], true), 1);
+  const out = cli(['registers', 'list', '--arch', 'ppc64', '--qemu', '7.2', '--machine', 'pseries', '--json']);
+  assert.equal(out.code, 0, out.stderr);
+  const j = JSON.parse(out.stdout) as { machine: string; registers: { name: string; kind: string }[] };
+  assert.equal(j.machine, 'pseries-7.2');
+  assert.ok(j.registers.every((r) => r.name.startsWith('cap-') && r.kind === 'level'));
+  const bad = cli(['registers', 'list', '--arch', 'ppc64', '--machine', 'pc-q35-7.2']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--machine/);
+});

@@ -2,16 +2,21 @@ import type { HostLevels, RegisterCheck, RegisterData, RegisterMatrix, RegisterV
 import { registerData, vmmPolicies } from '../../io/register-files.js';
 import { registerCheck, type RegisterHost } from '../../registers/migrate.js';
 import { lookupRelease } from '../../registers/releases.js';
+import { spaprCapRegisters } from '../../registers/spapr.js';
+import { findCatalog } from '../../io/catalog-files.js';
+import { migrationRules } from '../../io/rules-files.js';
 import { UserError } from '../../util/errors.js';
 import { parseCommandArgs } from '../args.js';
 import { print, printJson, table } from '../output.js';
 import { formatReason } from './resolve.js';
 
 const USAGE = `guestabi registers list [--kernel RELEASE] [--json]
+       guestabi registers list --arch ppc64 [--qemu VERSION] [--machine TYPE] [--json]
        guestabi registers diff --from KERNEL[+VMM] --to KERNEL[+VMM] [--levels L | --from-levels L --to-levels L]
                                [--policy FILE] [--json]
        guestabi registers matrix --kernels R,R,... [--vmm VMM,VMM,...] [--levels L] [--policy FILE] [--json]
   VMM: a policy of data/registers/vmm-policies.yaml (qemu, pin-5.15) or of --policy FILE; default qemu.
+  --arch ppc64: the pseries capabilities of a shipped build as ordered-level registers (default: 10.0, the newest pseries type).
   L: the hosts' workaround levels, e.g. WORKAROUND_1=AVAIL,WORKAROUND_2=NOT_REQUIRED,WORKAROUND_3=AVAIL.`;
 
 const OPTIONS = {
@@ -24,6 +29,9 @@ const OPTIONS = {
   'from-levels': { type: 'string' },
   'to-levels': { type: 'string' },
   policy: { type: 'string' },
+  arch: { type: 'string' },
+  qemu: { type: 'string' },
+  machine: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -32,6 +40,7 @@ export function registersCommand(argv: string[]): number {
   const [sub, ...rest] = argv;
   const { values, positionals } = parseCommandArgs(rest, OPTIONS, USAGE);
   if (positionals.length) throw new UserError(`unexpected argument '${positionals[0]}'\nusage: ${USAGE}`);
+  if (sub === 'list' && values.arch !== undefined) return listSpapr(values.arch, values.qemu, values.machine, values.json);
   const data = registerData();
   if (sub === 'list') return list(data, values.kernel, values.json);
   const policies = vmmPolicies(data, values.policy);
@@ -109,6 +118,23 @@ function list(data: RegisterData, kernel: string | undefined, json: boolean | un
   const releases = data.releases.map((r) => r.release);
   print(data.about.title);
   print(table(data.registers.map((d) => [d.name, d.id, d.kind, releases.filter((rel) => data.releases.find((r) => r.release === rel)!.registers[d.name]).join(' ') || '-']), ['register', 'id', 'kind', 'listed by the releases read']));
+  return 0;
+}
+
+/** The pseries capabilities of one build and machine type, as level registers. */
+function listSpapr(arch: string, qemu: string | undefined, machine: string | undefined, json: boolean | undefined): number {
+  if (arch !== 'ppc64') throw new UserError(`--arch ${arch}: only ppc64 has capability registers here (aarch64: registers list --kernel)`, '--arch');
+  const catalog = findCatalog(qemu ?? '10.0', [], 'ppc64');
+  const rules = migrationRules().data.spaprCaps;
+  const type = catalog.resolveMachineAlias(machine ?? 'pseries');
+  if (!type || !catalog.machine(type)?.family.startsWith('pseries')) throw new UserError(`QEMU ${catalog.version} (ppc64) has no pseries machine type '${machine ?? ''}'`, '--machine');
+  const regs = rules ? spaprCapRegisters(catalog, type, rules) : [];
+  if (json) printJson({ qemu: catalog.version, machine: type, probed: true, registers: regs });
+  else {
+    print(`pseries capabilities of ${type}, QEMU ${catalog.version} (probed), as ordered-level registers: the destination takes a level no higher than its own`);
+    print(table(regs.map((r) => [r.name, r.levels.join(' < '), r.default, r.sent]), ['register', 'levels (low to high)', 'default', 'in the stream']));
+    if (rules) print(`source: ${rules.source}`);
+  }
   return 0;
 }
 
