@@ -88,13 +88,14 @@ export function runtimePlatform(spec: GuestSpec, host: TargetHost, visibility: G
   const problems = optionProblems(spec, host);
   const cpu = cpuOnHost(spec, host, m, source, problems);
   const devices = spec.devices.map((d) => runtimeDevice(d, spec, host, m, visibility, problems));
-  const { board, machineDefaults } = m.probe === 'ok' ? withCpuOptions(boardWithOptions(spec, host, machine), spec, host, m, cpu.cpuName, problems) : { board: null, machineDefaults: undefined };
+  const forced = host.profile.accel === 'kvm' ? visibility.kvmForced(machine) : {};
+  const { board, machineDefaults } = m.probe === 'ok' ? withCpuOptions(boardWithOptions(spec, host, machine, forced), spec, host, m, cpu.cpuName, problems) : { board: null, machineDefaults: undefined };
   // maxcpus is the vCPU count when not given (hw/core/machine-smp.c); QEMU refuses more than cpu-max.
   const asked = spec.vcpus.max ?? spec.vcpus.count;
   if (asked > m.cpuMax) {
     problems.push(reason('VCPUS_OVER_MACHINE_LIMIT', 'error', machine, `${machine} takes at most ${m.cpuMax} vCPUs, the guest asks ${asked}`, { host: host.name, effect: 'impossible' }));
   }
-  problems.push(...deviceStartProblems(spec, cpu, host), ...settingProblems(spec, host, m), ...kvmOptionProblems(spec, host), ...boardBusProblems(spec, host, board));
+  problems.push(...deviceStartProblems(spec, cpu, host), ...settingProblems(spec, host, m), ...kvmOptionProblems(spec, host, forced), ...boardBusProblems(spec, host, board));
   const hotplugRefused = m.refusedOptions?.['memory-hotplug'];
   if (hotplugRefused && spec.memory.maxMiB !== undefined) {
     problems.push(
@@ -239,12 +240,12 @@ const onOff = (v: string) => (/^(on|true|yes)$/i.test(v) ? 'on' : /^(off|false|n
  * filters when KVM lacks it (target/i386/kvm/kvm.c kvm_arch_init_vcpu(): "kvm: LMCE not
  * supported"). Lab: fuzz seed 4243 under KVM (smm=on, lmce=on on this nested KVM).
  */
-function kvmOptionProblems(spec: GuestSpec, host: TargetHost): Reason[] {
+function kvmOptionProblems(spec: GuestSpec, host: TargetHost, forced: Record<string, string>): Reason[] {
   if (host.profile.accel !== 'kvm') return [];
   const out: Reason[] = [];
   const refused = host.profile.kvmMachineOptions?.refused ?? {};
   for (const [k, v] of Object.entries(spec.machine.options ?? {})) {
-    const words = refused[`${k}=${v}`];
+    const words = k in forced ? undefined : refused[`${k}=${v}`];
     if (words) out.push(reason('KVM_OPTION_REFUSED', 'error', `machine.${k}`, `the KVM of ${host.name} refuses -machine ${k}=${v}: QEMU does not start ("${words}")`, { host: host.name, effect: 'impossible', remedy: `leave ${k}=${v} out, or run the guest on a host whose kernel gives it` }));
   }
   const lmce = (spec.cpu.features ?? []).some((f) => f.name === 'lmce' && (f.policy === 'require' || f.policy === 'force'));
@@ -634,14 +635,15 @@ function withCpuOptions(board: Map<string, Props> | null, spec: GuestSpec, host:
 }
 
 /** The machine type's own devices, with the -machine options (the machine object's properties). */
-function boardWithOptions(spec: GuestSpec, host: TargetHost, machine: string): Map<string, Props> | null {
+function boardWithOptions(spec: GuestSpec, host: TargetHost, machine: string, forced: Record<string, string>): Map<string, Props> | null {
   const all = host.catalog.devicesOn(machine);
   if (!all) return null;
   const board = boardOf(all);
   const mp = board.get('board/machine');
-  if (!mp || !Object.keys(spec.machine.options ?? {}).length) return board;
+  const options = { ...spec.machine.options, ...forced };
+  if (!mp || !Object.keys(options).length) return board;
   const withOptions = { ...mp };
-  for (const [k, v] of Object.entries(spec.machine.options ?? {})) if (k in mp) withOptions[k] = typedValue(v, mp[k]);
+  for (const [k, v] of Object.entries(options)) if (k in mp) withOptions[k] = typedValue(v, mp[k]);
   // vmport=auto is resolved when the board is built: from QEMU 10.0 it follows the i8042 (no
   // keyboard controller, no VMware port: hw/i386/pc.c pc_basic_device_init()); 7.2 gives it
   // anyway. Lab: fuzz seed 20261201, i8042=off on pc-i440fx-4.1 reads vmport off on 10.0, on on 7.2.

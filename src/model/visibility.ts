@@ -52,6 +52,20 @@ export const VisibilityRules = Type.Object(
     machine: Type.Object(
       {
         properties: Type.Array(PropertyGroup(Type.Literal('unseen', { description: 'unseen: the guest cannot see it.' }))),
+        kvmForced: Type.Optional(
+          Type.Array(
+            Type.Object(
+              {
+                machines: Type.String({ description: 'A regular expression over machine type names.' }),
+                option: Type.String(),
+                value: Type.String({ description: 'What the guest gets under KVM, whatever -machine says.' }),
+                ...Cited,
+              },
+              { additionalProperties: false },
+            ),
+            { description: 'Machine options QEMU sets at machine init under KVM on old machine types, over what the user asked (pc_compat_*_fn).' },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),
@@ -82,6 +96,8 @@ export interface GuestVisibility {
   svmOnly: RegExp | null;
   /** Machine (QOM /machine) properties the guest cannot see. */
   machineUnseen: ReadonlySet<string>;
+  /** Under KVM, the -machine options this machine type gets whatever was asked (name -> value). */
+  kvmForced(machine: string): Record<string, string>;
 }
 
 /** Compile the rules; a catalog omission that no property group explains is refused. */
@@ -102,5 +118,6 @@ export function compileVisibility(data: VisibilityRules, file = 'visibility rule
     hypervOnly: new RegExp(data.cpu.hypervOnly.match),
     svmOnly: data.cpu.svmOnly ? new RegExp(data.cpu.svmOnly.match) : null,
     machineUnseen: names(data.machine.properties, 'unseen'),
+    kvmForced: (machine) => Object.fromEntries((data.machine.kvmForced ?? []).filter((f) => new RegExp(f.machines).test(machine)).map((f) => [f.option, f.value])),
   };
 }
