@@ -1,11 +1,12 @@
 import { fileURLToPath } from 'node:url';
-import { RegisterData, VmmPolicies } from '../model/registers.js';
+import { IdRegisterData, IdRegisterValues, RegisterData, VmmPolicies } from '../model/registers.js';
 import { validate } from '../model/validate.js';
 import { registerDataProblems } from '../registers/releases.js';
 import { UserError } from '../util/errors.js';
 import { readDataFile } from './data-files.js';
 
 export const REGISTER_DATA_FILE = fileURLToPath(new URL('../../../data/registers/arm64-kvm.yaml', import.meta.url));
+export const ID_REGISTER_DATA_FILE = fileURLToPath(new URL('../../../data/registers/arm64-id-regs.yaml', import.meta.url));
 export const VMM_POLICIES_FILE = fileURLToPath(new URL('../../../data/registers/vmm-policies.yaml', import.meta.url));
 
 /** The firmware register data (data/registers/arm64-kvm.yaml, or a file given), validated. */
@@ -38,4 +39,21 @@ function checkPins(data: RegisterData, policies: VmmPolicies, file: string): voi
       for (const n of names) if (!known?.some((k) => k.name === n)) throw new UserError(`no ${def.kind === 'bitmap' ? 'bit' : 'value'} '${n}' (known: ${known?.map((k) => k.name).join(', ')})`, where);
     }
   }
+}
+
+/** The writable ID register data (data/registers/arm64-id-regs.yaml), validated. */
+export function idRegisterData(file = ID_REGISTER_DATA_FILE): IdRegisterData {
+  return validate(IdRegisterData, readDataFile(file, 'ID register data'), file);
+}
+
+/** A vCPU's ID register values: a YAML/JSON file of REGISTER: 0xHEX, or REG=0xHEX,... on the command line. */
+export function idRegisterValues(spec: string, where: string): IdRegisterValues {
+  if (!spec.includes('=')) return validate(IdRegisterValues, readDataFile(spec, 'ID register values'), spec);
+  const out: Record<string, string> = {};
+  for (const item of spec.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const [k, v, ...more] = item.split('=');
+    if (!k || !v || more.length) throw new UserError(`'${item}' is not REGISTER=0xHEX`, where);
+    out[k] = v;
+  }
+  return validate(IdRegisterValues, out, where);
 }

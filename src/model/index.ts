@@ -7,7 +7,7 @@ import { Inventory } from './inventory.js';
 import { Cluster, PinnedAbi } from './pinned.js';
 import { TierMatrix, TierPolicy, TierResult, ValidationReport, VulnerabilityMap } from './policy.js';
 import { Reason } from './reason.js';
-import { RegisterCheck, RegisterData, RegisterMatrix, VmmPolicies } from './registers.js';
+import { IdRegisterCheck, IdRegisterData, IdRegisterValues, RegisterCheck, RegisterData, RegisterMatrix, VmmPolicies } from './registers.js';
 import { IommuHostFixtures, ViommuReport, ViommuRules } from './viommu.js';
 import { CheckResult, MigrationRules } from './verdict.js';
 import { VisibilityRules } from './visibility.js';
@@ -36,6 +36,9 @@ export const SCHEMAS: Record<string, TSchema> = {
   'register-matrix': RegisterMatrix,
   'register-data': RegisterData,
   'vmm-policies': VmmPolicies,
+  'id-register-check': IdRegisterCheck,
+  'id-register-data': IdRegisterData,
+  'id-register-values': IdRegisterValues,
   viommu: ViommuReport,
   'viommu-rules': ViommuRules,
   'iommu-hosts': IommuHostFixtures,

@@ -133,3 +133,74 @@ export const RegisterMatrix = Type.Object(
   { additionalProperties: false, $id: 'RegisterMatrix' },
 );
 export type RegisterMatrix = Static<typeof RegisterMatrix>;
+
+/**
+ * The KVM/arm64 writable ID registers per Linux release (data/registers/arm64-id-regs.yaml): which
+ * fields a write may change and the rule each is judged by (src/registers/id-regs.ts simulates it).
+ */
+export const ID_REGISTER_CHECK_SCHEMA_ID = 'guestabi/id-register-check@1';
+
+const IdField = Type.Object(
+  {
+    bits: Type.String({ pattern: '^\\d+:\\d+$', description: 'hi:lo' }),
+    rule: Type.Union([Type.Literal('LOWER_SAFE'), Type.Literal('HIGHER_SAFE'), Type.Literal('EXACT'), Type.Literal('HIGHER_OR_ZERO_SAFE')]),
+    signed: Type.Boolean(),
+    safe: Type.Integer({ minimum: 0, description: "EXACT: the one value besides the limit a write may give (arm64_ftr_bits' safe_val)." }),
+    ...Cited,
+  },
+  { additionalProperties: false },
+);
+
+export const IdRegisterRelease = Type.Object(
+  {
+    release: Type.String({ pattern: '^\\d+\\.\\d+\\.\\d+$' }),
+    masksIoctl: Type.Boolean({ description: 'Whether the release has KVM_ARM_GET_REG_WRITABLE_MASKS.' }),
+    source: Type.String(),
+    implementationIds: Type.String({ description: 'What the release does with MIDR_EL1, REVIDR_EL1, AIDR_EL1 (cited).' }),
+    registers: Type.Record(
+      Type.String(),
+      Type.Object(
+        {
+          mask: Type.String({ pattern: '^0x[0-9a-f]+$', description: 'What KVM_ARM_GET_REG_WRITABLE_MASKS reports (the descriptor\'s .val).' }),
+          implementationId: Type.Optional(Type.Boolean()),
+          fields: Type.Optional(Type.Record(Type.String(), IdField)),
+          preCheck: Type.Optional(Type.Object({ fields: Type.Array(Type.String()), text: Type.String() }, { additionalProperties: false })),
+          ...Cited,
+        },
+        { additionalProperties: false },
+      ),
+      { description: 'The ID registers with a writable mask; any other takes only its limit.' },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type IdRegisterRelease = Static<typeof IdRegisterRelease>;
+
+export const IdRegisterData = Type.Object(
+  {
+    about: Type.Object(
+      { title: Type.String(), docs: Type.String(), rule: Type.String(), ruleSource: Type.String(), errors: Type.String(), preCheckSource: Type.String(), qemu: Type.String(), qemuSource: Type.String(), notRead: Type.String() },
+      { additionalProperties: false },
+    ),
+    sources: Type.Record(Type.String(), Type.Object({ repo: Type.String(), commit: Type.String() }, { additionalProperties: false })),
+    releases: Type.Array(IdRegisterRelease, { minItems: 1 }),
+  },
+  { additionalProperties: false, $id: 'IdRegisterData' },
+);
+export type IdRegisterData = Static<typeof IdRegisterData>;
+
+/** A vCPU's ID register values (KVM's sanitised values on a host), by register name, as hex. */
+export const IdRegisterValues = Type.Record(Type.String({ pattern: '^[A-Z][A-Z0-9_]*_EL[01]$' }), Type.String({ pattern: '^0x[0-9a-fA-F]{1,16}$' }), { $id: 'IdRegisterValues' });
+export type IdRegisterValues = Static<typeof IdRegisterValues>;
+
+export const IdRegisterCheck = Type.Object(
+  {
+    schema: Type.Literal(ID_REGISTER_CHECK_SCHEMA_ID),
+    outcome: Outcome,
+    kernel: Type.String({ description: "The destination's kernel release asked." }),
+    readFrom: Type.Union([Type.String(), Type.Null()], { description: 'The release row it was read from.' }),
+    reasons: Type.Array(Reason),
+  },
+  { additionalProperties: false, $id: 'IdRegisterCheck' },
+);
+export type IdRegisterCheck = Static<typeof IdRegisterCheck>;

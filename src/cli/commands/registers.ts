@@ -1,8 +1,9 @@
 import type { HostLevels, RegisterCheck, RegisterData, RegisterMatrix, RegisterVerdict } from '../../model/registers.js';
-import { registerData, vmmPolicies } from '../../io/register-files.js';
+import { idRegisterData, idRegisterValues, registerData, vmmPolicies } from '../../io/register-files.js';
 import { registerCheck, type RegisterHost } from '../../registers/migrate.js';
 import { lookupRelease } from '../../registers/releases.js';
 import { spaprCapRegisters } from '../../registers/spapr.js';
+import { idRegisterCheck, idRelease } from '../../registers/id-regs.js';
 import { findCatalog } from '../../io/catalog-files.js';
 import { migrationRules } from '../../io/rules-files.js';
 import { UserError } from '../../util/errors.js';
@@ -12,11 +13,14 @@ import { formatReason } from './resolve.js';
 
 const USAGE = `guestabi registers list [--kernel RELEASE] [--json]
        guestabi registers list --arch ppc64 [--qemu VERSION] [--machine TYPE] [--json]
+       guestabi registers id --kernel RELEASE [--from-values V --to-values V] [--json]
        guestabi registers diff --from KERNEL[+VMM] --to KERNEL[+VMM] [--levels L | --from-levels L --to-levels L]
                                [--policy FILE] [--json]
        guestabi registers matrix --kernels R,R,... [--vmm VMM,VMM,...] [--levels L] [--policy FILE] [--json]
   VMM: a policy of data/registers/vmm-policies.yaml (qemu, pin-5.15) or of --policy FILE; default qemu.
   --arch ppc64: the pseries capabilities of a shipped build as ordered-level registers (default: 10.0, the newest pseries type).
+  id: the writable ID registers of a kernel release; with values, whether that kernel (the destination's)
+      takes the source vCPU's ID registers. V: a YAML file of REGISTER: 0xHEX, or REG=0xHEX,...
   L: the hosts' workaround levels, e.g. WORKAROUND_1=AVAIL,WORKAROUND_2=NOT_REQUIRED,WORKAROUND_3=AVAIL.`;
 
 const OPTIONS = {
@@ -30,6 +34,8 @@ const OPTIONS = {
   'to-levels': { type: 'string' },
   policy: { type: 'string' },
   arch: { type: 'string' },
+  'from-values': { type: 'string' },
+  'to-values': { type: 'string' },
   qemu: { type: 'string' },
   machine: { type: 'string' },
   json: { type: 'boolean' },
@@ -41,6 +47,7 @@ export function registersCommand(argv: string[]): number {
   const { values, positionals } = parseCommandArgs(rest, OPTIONS, USAGE);
   if (positionals.length) throw new UserError(`unexpected argument '${positionals[0]}'\nusage: ${USAGE}`);
   if (sub === 'list' && values.arch !== undefined) return listSpapr(values.arch, values.qemu, values.machine, values.json);
+  if (sub === 'id') return idCommand(values.kernel, values['from-values'], values['to-values'], values.json);
   const data = registerData();
   if (sub === 'list') return list(data, values.kernel, values.json);
   const policies = vmmPolicies(data, values.policy);
@@ -118,6 +125,31 @@ function list(data: RegisterData, kernel: string | undefined, json: boolean | un
   const releases = data.releases.map((r) => r.release);
   print(data.about.title);
   print(table(data.registers.map((d) => [d.name, d.id, d.kind, releases.filter((rel) => data.releases.find((r) => r.release === rel)!.registers[d.name]).join(' ') || '-']), ['register', 'id', 'kind', 'listed by the releases read']));
+  return 0;
+}
+
+/** guestabi registers id: a release's writable ID register fields, or a vCPU's ID registers carried there. */
+function idCommand(kernel: string | undefined, from: string | undefined, to: string | undefined, json: boolean | undefined): number {
+  if (!kernel) throw new UserError(`give --kernel RELEASE (the destination's)\nusage: ${USAGE}`, '--kernel');
+  const data = idRegisterData();
+  if (from !== undefined || to !== undefined) {
+    if (!from || !to) throw new UserError('give both --from-values and --to-values', from ? '--to-values' : '--from-values');
+    const r = idRegisterCheck(data, kernel, idRegisterValues(from, '--from-values'), idRegisterValues(to, '--to-values'));
+    if (json) printJson(r);
+    else {
+      print(`ID registers carried to Linux ${kernel}${r.readFrom && r.readFrom !== kernel ? ` (read as ${r.readFrom})` : ''}: ${r.outcome.toUpperCase()}`);
+      for (const x of r.reasons) print(formatReason(x));
+      if (!r.reasons.length) print('  every ID register the same on both sides');
+    }
+    return r.outcome === 'safe' ? 0 : 1;
+  }
+  const row = idRelease(data, kernel);
+  if (json) printJson({ kernel, readFrom: row?.release ?? null, release: row ?? null });
+  else if (!row) print(`Linux ${kernel}: no data (read: ${data.releases.map((r) => r.release).join(', ')})`);
+  else {
+    print(`Linux ${kernel}${row.release !== kernel ? ` (read as ${row.release})` : ''}: KVM_ARM_GET_REG_WRITABLE_MASKS ${row.masksIoctl ? 'present' : 'absent'}; any ID register not listed takes only the host's value`);
+    print(table(Object.entries(row.registers).map(([n, r]) => [n, r.implementationId ? '(with KVM_CAP_ARM_WRITABLE_IMP_ID_REGS only)' : Object.entries(r.fields ?? {}).map(([f, x]) => `${f}${x.rule === 'LOWER_SAFE' ? '' : `(${x.rule})`}`).join(' ') || '-']), ['register', 'fields a write may lower (other rules named)']));
+  }
   return 0;
 }
 
