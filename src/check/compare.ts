@@ -4,6 +4,7 @@ import { cpuMigratableOff } from '../resolve/cpu-features.js';
 import type { Props, PropValue } from '../model/common.js';
 import { registerMigration } from '../registers/migrate.js';
 import { levelAccepted } from '../registers/levels.js';
+import { idRegisterCheck } from '../registers/id-regs.js';
 import { spaprLevel } from '../registers/spapr.js';
 import { viommuAnswer } from './viommu.js';
 import { reason, type Reason } from '../model/reason.js';
@@ -671,7 +672,18 @@ function firmwareRegisters({ src, dst, rules }: Comparison): Reason[] {
     a.kernel.release === b.kernel.release
       ? []
       : [reason('CPU_REGISTERS_UNKNOWN', 'warn', 'cpu', `under KVM the vCPU migrates as the system registers Linux ${a.kernel.release} lists, and Linux ${b.kernel.release} may list others (QEMU refuses a register the destination kernel lacks): no data records them per release`, { a: a.kernel.release, b: b.kernel.release, effect: 'unknown', remedy: 'try the pair in the lab on the two kernels' })];
-  return [...sysregs, ...v.reasons, ...v.fence];
+  return [...sysregs, ...idRegisters(a, b, rules), ...v.reasons, ...v.fence];
+}
+
+/**
+ * The vCPU's ID registers, written by QEMU into the destination's KVM (data/registers/arm64-id-regs.yaml,
+ * src/registers/id-regs.ts): where both hosts' values are known, the destination kernel's rule
+ * decides; where one is not, nothing is said beyond the CPU checks (the hosts' CPUs are compared by model).
+ */
+function idRegisters(a: RuntimePlatform['host']['profile'], b: RuntimePlatform['host']['profile'], rules: Rules): Reason[] {
+  if (!a.idRegisters || !b.idRegisters || !rules.registers?.ids) return [];
+  const r = idRegisterCheck(rules.registers.ids, b.kernel.release, a.idRegisters.values, b.idRegisters.values);
+  return r.reasons.map((x) => ({ ...x, message: `ID registers (${a.idRegisters!.from} on the source, ${b.idRegisters!.from} on the destination): ${x.message}` }));
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Props, PropValue } from '../model/common.js';
 import type { MigrationRules } from '../model/verdict.js';
 import type { GuestVisibility } from '../model/visibility.js';
-import type { RegisterData, VmmPolicies } from '../model/registers.js';
+import type { IdRegisterData, RegisterData, VmmPolicies } from '../model/registers.js';
 import type { ViommuRules } from '../model/viommu.js';
 import { compareVersions } from '../util/versions.js';
 
@@ -38,7 +38,7 @@ export interface Rules {
    *  build's device has (migration.yaml lackingKnobs); the same map where no row applies. */
   withLackingKnobs(version: string, own: Props, other: Props): { props: Props; applied: LackingKnob[] };
   /** The KVM/arm64 firmware registers per kernel release and the VMM policies (data/registers/). */
-  registers?: { data: RegisterData; policies: VmmPolicies };
+  registers?: { data: RegisterData; policies: VmmPolicies; ids?: IdRegisterData };
   /** What each build does with an assigned device behind a vIOMMU (data/rules/viommu.yaml). */
   viommu?: ViommuRules;
 }

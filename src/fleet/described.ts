@@ -54,6 +54,7 @@ export function describedProfile(name: string, d: DescribedHost, catalog: Catalo
     vulnerabilities: {},
     iommu: { present: false, groups: 0, units: [] },
     ...(d.firmwareLevels ? { firmwareRegisters: { levels: d.firmwareLevels, from: 'described' as const } } : {}),
+    ...(d.idRegisters ? { idRegisters: { values: d.idRegisters, from: 'described' as const } } : {}),
     probedAt: '1970-01-01T00:00:00.000Z',
     tool: 'described',
     described: { ...d, arch, accel },

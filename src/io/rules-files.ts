@@ -5,7 +5,7 @@ import { KvmDefaultsTable } from '../model/catalog.js';
 import { MigrationRules } from '../model/verdict.js';
 import { compileVisibility, VisibilityRules, type GuestVisibility } from '../model/visibility.js';
 import { readDataFile } from './data-files.js';
-import { registerData, vmmPolicies } from './register-files.js';
+import { idRegisterData, registerData, vmmPolicies } from './register-files.js';
 import { viommuRules } from './viommu-files.js';
 import { errorMessage, UserError } from '../util/errors.js';
 
@@ -31,7 +31,7 @@ export function migrationRules(file = MIGRATION_RULES_FILE): Rules {
   const data = validate(MigrationRules, readDataFile(file, 'migration rules'), file);
   checkPatterns(file, [...data.properties.map((r, i) => [`properties[${i}].match`, r.match] as const), ...data.knownBroken.map((k, i) => [`knownBroken[${i}].machines`, k.machines] as const), ...(data.modernOnly ? [['modernOnly.match', data.modernOnly.match] as const] : []), ...(data.conventionalPci ? [['conventionalPci.match', data.conventionalPci.match] as const] : [])]);
   const registers = registerData();
-  const rules = compileRules(data, guestVisibility(), { data: registers, policies: vmmPolicies(registers) }, viommuRules());
+  const rules = compileRules(data, guestVisibility(), { data: registers, policies: vmmPolicies(registers), ids: idRegisterData() }, viommuRules());
   if (file === MIGRATION_RULES_FILE) cachedRules = rules;
   return rules;
 }

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Accel, Arch, Props, QemuVersion } from './common.js';
-import { HostLevels } from './registers.js';
+import { HostLevels, IdRegisterValues } from './registers.js';
 
 export const HOST_PROFILE_SCHEMA_ID = 'guestabi/host-profile@1';
 
@@ -125,6 +125,15 @@ export const HostProfile = Type.Object(
           from: Type.Union([Type.Literal('probed'), Type.Literal('described')], { description: 'Probed on the host (KVM_GET_ONE_REG), or given in a description.' }),
         },
         { additionalProperties: false, description: 'aarch64 under KVM: the host\'s level of each SMCCC workaround register (data/registers/arm64-kvm.yaml); absent: not known.' },
+      ),
+    ),
+    idRegisters: Type.Optional(
+      Type.Object(
+        {
+          values: IdRegisterValues,
+          from: Type.Union([Type.Literal('probed'), Type.Literal('described')]),
+        },
+        { additionalProperties: false, description: "aarch64 under KVM: KVM's sanitised ID register values (what a -cpu host guest reads), by register; absent: not known." },
       ),
     ),
     probedAt: Type.String({ format: 'date-time' }),

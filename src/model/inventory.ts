@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Accel, Arch } from './common.js';
-import { HostLevels } from './registers.js';
+import { HostLevels, IdRegisterValues } from './registers.js';
 
 export const INVENTORY_SCHEMA_ID = 'guestabi/inventory@1';
 
@@ -18,6 +18,7 @@ export const DescribedHost = Type.Object(
     kernel: Type.Optional(Type.String({ description: 'Kernel release, as uname -r prints it.' })),
     cpu: Type.String({ description: 'The newest CPU model (versioned) the host can run with this build; lower models run if their features are a subset.' }),
     firmwareLevels: Type.Optional(HostLevels),
+    idRegisters: Type.Optional(IdRegisterValues),
   },
   { additionalProperties: false },
 );

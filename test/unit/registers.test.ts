@@ -203,6 +203,13 @@ test('check: an aarch64 guest under KVM carries the firmware registers of both h
   assert.equal(run(kvmHost('a', '6.6.9', null), kvmHost('b', '6.6.9', null)).forward.outcome, 'unknown');
   // Under TCG none of this applies.
   assert.ok(!run(indexHost(tcg, catalog), indexHost(tcg, catalog)).forward.reasons.some((r) => r.code.startsWith('REGISTER')));
+  // The hosts' ID registers, where known: 6.12 takes the older CPU's lower AES; the way back is refused.
+  const withIds = (name: string, release: string, isar0: string) => indexHost({ ...tcg, name, accel: 'kvm', kernel: { release, version: 'described' }, firmwareRegisters: { levels: LEVELS, from: 'described' as const }, idRegisters: { values: { ID_AA64ISAR0_EL1: isar0 }, from: 'described' as const } }, catalog);
+  const ids = run(withIds('older-cpu', '6.12.0', '0x10'), withIds('newer-cpu', '6.12.0', '0x20'));
+  assert.equal(ids.forward.outcome, 'safe', JSON.stringify(ids.forward.reasons));
+  assert.ok(ids.forward.reasons.some((r) => r.code === 'ID_REGISTER_NARROWED'));
+  assert.equal(ids.rollback!.outcome, 'impossible');
+  assert.ok(ids.rollback!.reasons.some((r) => r.code === 'ID_REGISTER_REFUSED' && r.subject === 'ID_AA64ISAR0_EL1.AES'));
 });
 
 test('pseries capabilities are ordered-level registers: probed levels and defaults per build and type, one acceptance rule with the kernel', async () => {
