@@ -2,6 +2,7 @@ import { sameProps } from '../catalog/props.js';
 import { SMT } from '../model/catalog.js';
 import type { CatalogIndex } from '../catalog/catalog.js';
 import { compareVersions } from '../util/versions.js';
+import { parseMachineName } from '../catalog/names.js';
 import type { Props } from '../model/common.js';
 import type { MachineType } from '../model/catalog.js';
 import type { GuestSpec } from '../model/guest.js';
@@ -106,7 +107,40 @@ export function runtimePlatform(spec: GuestSpec, host: TargetHost, visibility: G
       }),
     );
   }
+  problems.push(...addressSpaceProblems(spec, cpu, host, m));
   return { ...base, ...cpu, devices, board, problems, ...(machineDefaults ? { machineDefaults } : {}) };
+}
+
+const GiB = 1024 ** 3;
+
+/**
+ * A 32-bit vCPU (no lm) must reach the highest guest-physical address the board uses: QEMU 8.2 and
+ * later refuse to start otherwise ("Address space limit 0xffffffff < 0x1b7ffffff phys-bits too low
+ * (32)") on pc-*-8.2 and later types (older ones keep broken_32bit_mem_addr_check). That address is
+ * the end of the RAM above 4 GiB or, with memory hotplug, of the device-memory region after it
+ * (1 GiB aligned, maxmem less RAM, 1 GiB per slot). Source: QEMU hw/i386/pc.c pc_memory_init(),
+ * pc_max_used_gpa(), pc_get_device_memory_range() (10.2.0:684-792,877-883); hw/i386/pc_piix.c and
+ * pc_q35.c (broken_32bit_mem_addr_check for 8.1 and older). Lab: fuzz seed 20261207 under KVM,
+ * -cpu base -m 128,slots=1,maxmem=2048M on pc-i440fx-9.2, QEMU 10.0.
+ */
+function addressSpaceProblems(spec: GuestSpec, cpu: RuntimeCpu, host: TargetHost, m: MachineType): Reason[] {
+  const c = host.catalog;
+  const version = parseMachineName(m.name).version;
+  if (c.arch !== 'x86_64' || !cpu.cpu || cpu.cpu.lm === true || compareVersions(c.version, '8.2') < 0 || !version || compareVersions(version, '8.2') < 0) return [];
+  const physBits = Number(cpu.cpu['phys-bits']);
+  if (!Number.isFinite(physBits) || physBits <= 0) return [];
+  const ram = spec.memory.sizeMiB * 1024 ** 2;
+  // RAM below 2 GiB fits under 4 GiB on both boards (lowmem 0x80000000 or more); beyond that the
+  // split depends on the board and max-ram-below-4g: between all RAM and none of it above 4 GiB.
+  const fits = ram < 2 * GiB && spec.machine.options?.['max-ram-below-4g'] === undefined;
+  const ends = fits ? [4 * GiB, 4 * GiB] : [4 * GiB + Math.max(0, ram - 4 * GiB), 4 * GiB + ram];
+  const hotplug = spec.memory.maxMiB !== undefined && spec.memory.maxMiB * 1024 ** 2 > ram;
+  const used = ends.map((end) => (hotplug ? Math.ceil(end / GiB) * GiB + (spec.memory.maxMiB! * 1024 ** 2 - ram) + GiB * (spec.memory.slots ?? 0) - 1 : end - 1));
+  const limit = 2 ** physBits - 1;
+  const words = `"Address space limit 0x${limit.toString(16)} < 0x${used[0]!.toString(16)} phys-bits too low (${physBits})"`;
+  if (used[0]! > limit) return [reason('ADDRESS_SPACE_TOO_SMALL', 'error', 'memory', `the vCPU ${cpu.cpuName} has no lm and ${physBits} physical address bits, and ${m.name} places memory up to 0x${used[0]!.toString(16)}: QEMU ${c.version} does not start (${words})`, { host: host.name, a: physBits, b: used[0]!, effect: 'impossible', remedy: 'use a 64-bit CPU model (lm), pse36 or pae for 36 bits, less maxmem, or a machine type of 8.1 or older' })];
+  if (used[1]! > limit) return [reason('ADDRESS_SPACE_TOO_SMALL', 'warn', 'memory', `the vCPU ${cpu.cpuName} has no lm and ${physBits} physical address bits, and where ${m.name} splits ${spec.memory.sizeMiB} MiB of RAM around 4 GiB decides whether QEMU ${c.version} starts it`, { host: host.name, effect: 'unknown' })];
+  return [];
 }
 
 /** The machine type and CPU alone, as runtimePlatform works them out: for questions about the
