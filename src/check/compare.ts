@@ -75,6 +75,9 @@ function propertyReasons(subject: string, a: Props, b: Props, rules: Rules, code
   return out;
 }
 
+/** The virtio-pci proxies (VirtIOPCIProxy): their PCIe capabilities depend on where they sit. */
+const VIRTIO_PCI = /^(virtio-.*-pci.*|vhost-.*-pci.*|virtio-vga.*)$/;
+
 /** Devices that set up MSI or MSI-X when there is a local APIC to deliver them. */
 const MSI_USERS = /^(virtio-.*-pci.*|virtio-vga.*|e1000e|qemu-xhci|nec-usb-xhci|nvme|ich9-ahci|intel-hda|ich9-intel-hda|megasas.*|mptsas1068|vmxnet3|pvscsi|pcie-root-port|ioh3420)$/;
 
@@ -541,10 +544,15 @@ function devicePair(c: Comparison, a: RuntimeDevice, b: RuntimeDevice): Reason[]
       }),
     ];
   }
-  const la = c.rules.withLackingKnobs(c.from, a.props, b.props);
-  const lb = c.rules.withLackingKnobs(c.to, b.props, a.props);
+  const la = c.rules.withLackingKnobs(c.from, a.props, b.props, a.placement);
+  const lb = c.rules.withLackingKnobs(c.to, b.props, a.props, b.placement);
   const lacking = [...la.applied.map((k) => ({ k, side: c.from })), ...lb.applied.map((k) => ({ k, side: c.to }))];
-  const out = [...propertyReasons(subject, la.props, lb.props, c.rules, 'DEVICE_PROPERTY_DIFFERS', conventionalPci(c)), ...oneSidedSettings(subject, a, b, la.props, lb.props)];
+  // A virtio-pci device gets PCI Express capabilities only behind a port that is not the root
+  // complex (hw/virtio/virtio-pci.c virtio_pci_realize(): pcie_port = express bus && !root bus):
+  // on the root bus or behind a PCI bridge its PCIe-only properties change nothing.
+  const notExpress = VIRTIO_PCI.test(a.type) && (a.placement === 'root' || a.placement === 'pci-bridge');
+  const unseen = conventionalPci(c) ?? (notExpress ? (c.rules.conventionalPci ?? undefined) : undefined);
+  const out = [...propertyReasons(subject, la.props, lb.props, c.rules, 'DEVICE_PROPERTY_DIFFERS', unseen), ...oneSidedSettings(subject, a, b, la.props, lb.props)];
   // A value a build has no knob for is what that build does (migration.yaml lackingKnobs): say so.
   return out.map((r) => {
     const hit = lacking.find(({ k }) => r.subject === `${subject}.${k.property}`);

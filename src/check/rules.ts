@@ -36,7 +36,7 @@ export interface Rules {
   knownBroken(fromVersion: string, toVersion: string, machine: string, machineProps?: Props): MigrationRules['knownBroken'][number] | undefined;
   /** A device's properties on a build, with what that build does where it lacks a knob the other
    *  build's device has (migration.yaml lackingKnobs); the same map where no row applies. */
-  withLackingKnobs(version: string, own: Props, other: Props): { props: Props; applied: LackingKnob[] };
+  withLackingKnobs(version: string, own: Props, other: Props, placement: string): { props: Props; applied: LackingKnob[] };
   /** The KVM/arm64 firmware registers per kernel release and the VMM policies (data/registers/). */
   registers?: { data: RegisterData; policies: VmmPolicies; ids?: IdRegisterData };
   /** What each build does with an assigned device behind a vIOMMU (data/rules/viommu.yaml). */
@@ -78,11 +78,11 @@ export function compileRules(data: MigrationRules, visibility: GuestVisibility, 
       const when = (k: MigrationRules['knownBroken'][number]) => Object.entries(k.when ?? {}).every(([p, values]) => machineProps !== undefined && values.includes(String(machineProps[p])));
       return data.knownBroken.find((k) => versionIs(k.from, fromVersion) && versionIs(k.to, toVersion) && new RegExp(k.machines).test(machine) && when(k));
     },
-    withLackingKnobs(version, own, other) {
+    withLackingKnobs(version, own, other, placement) {
       let props = own;
       const applied: LackingKnob[] = [];
       for (const k of data.lackingKnobs ?? []) {
-        if (!versionIs(k.qemu, version) || k.property in own || !(k.property in other)) continue;
+        if (!versionIs(k.qemu, version) || k.property in own || !(k.property in other) || (k.placements && !k.placements.includes(placement))) continue;
         if (!Object.entries(k.when ?? {}).every(([p, values]) => values.map(String).includes(String(own[p])))) continue;
         props = { ...props, [k.property]: k.value };
         applied.push(k);

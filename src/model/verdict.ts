@@ -106,6 +106,7 @@ export const MigrationRules = Type.Object(
             property: Type.String({ description: 'The device property the other build has.' }),
             value: Type.Union([Type.Boolean(), Type.Number(), Type.String()], { description: 'What the lacking build does, as that property would say it.' }),
             when: Type.Optional(Type.Record(Type.String(), Type.Array(Type.Union([Type.Boolean(), Type.Number(), Type.String()])), { description: "Only where the lacking build's device has one of these values (ats: [true])." })),
+            placements: Type.Optional(Type.Array(Type.String(), { description: 'Only for a device in one of these placements (pcie-port: behind a PCI Express port; unknown).' })),
             why: Type.String(),
             source: Type.String(),
           },
