@@ -113,6 +113,7 @@ export const HostProfile = Type.Object(
       {
         present: Type.Boolean(),
         iommufd: Type.Optional(Type.Boolean({ description: '/dev/iommu is there (iommufd, Linux 6.2+): QEMU can use the iommufd backend for vfio-pci.' })),
+        vfio: Type.Optional(Type.Boolean({ description: '/dev/vfio/vfio is there (the VFIO container: the vfio modules are loaded); absent: not probed.' })),
         groups: Type.Integer({ minimum: 0 }),
         units: Type.Array(IommuUnit),
       },

@@ -190,5 +190,5 @@ export function readIommu(roots: HostRoots): HostProfile['iommu'] {
   }
   const groupsDir = join(roots.sys, 'kernel/iommu_groups');
   const groups = existsSync(groupsDir) ? readdirSync(groupsDir).length : 0;
-  return { present: units.length > 0, iommufd: existsSync(join(roots.dev, 'iommu')), groups, units };
+  return { present: units.length > 0, iommufd: existsSync(join(roots.dev, 'iommu')), vfio: existsSync(join(roots.dev, 'vfio/vfio')), groups, units };
 }

@@ -28,7 +28,7 @@ test('vulnerabilities: one entry per file, with the kernel text', () => {
 });
 
 test('no /sys/class/iommu: no IOMMU', () => {
-  assert.deepEqual(readIommu(roots('this-vm')), { present: false, iommufd: false, groups: 0, units: [] });
+  assert.deepEqual(readIommu(roots('this-vm')), { present: false, iommufd: false, vfio: false, groups: 0, units: [] });
 });
 
 test('Intel VT-d registers of a real Skylake unit decode to what its kernel reported', () => {

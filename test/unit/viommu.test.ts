@@ -71,6 +71,14 @@ test('the ladder\u2019s facts, each from the data: compat aw-bits, QEMU\u2019s w
   assert.equal(frozen.rung, 'refused');
   assert.match(frozen.reasons[0]!.message, /frozen granule/);
   assert.equal(run(byName['virtio-iommu-64k-cold-and-hotplug']!, 'intel-tgl-client').hotplug?.rung, 'shadowed');
+  // A probed host without the VFIO container (no vfio modules) gives no assigned device, whatever the vIOMMU.
+  const c = byName['no-viommu']!;
+  const guest = parseGuestText(c.guest, c.name, 'argv').spec;
+  const catalog = findCatalog(c.qemu, [], guest.arch ?? 'x86_64');
+  const host = fixtureIommu('intel-tgl-client', undefined, 'test');
+  const noVfio = viommuAnswer({ guest, catalog, machine: catalog.resolveMachineAlias(guest.machine.type)!, host: { ...host, iommu: { ...host.iommu, vfio: false } }, rules });
+  assert.equal(noVfio.devices[0]!.rung, 'refused');
+  assert.match(noVfio.devices[0]!.reasons[0]!.message, /\/dev\/vfio\/vfio/);
 });
 
 test('host IOMMU decoding: VT-d address width and nesting, SMMUv3 stages', () => {
