@@ -71,3 +71,14 @@ export function cliAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
+
+/** libvirtd answering on qemu:///system: skipped with a notice otherwise, a failure under CI. */
+export function requireLibvirtd(t: TestContext): boolean {
+  if (!requireTool(t, 'virsh', 'libvirt-clients')) return false;
+  const r = spawnSync('virsh', ['-c', 'qemu:///system', 'version'], { encoding: 'utf8', timeout: 120_000 });
+  if (r.status === 0) return true;
+  const why = `libvirtd does not answer on qemu:///system (apt-get install libvirt-daemon-system; libvirtd -d): ${r.stderr.trim()}`;
+  if (process.env.CI === 'true') throw new Error(`${why}; under CI every live test must run`);
+  t.skip(why);
+  return false;
+}

@@ -105,6 +105,7 @@ function answer(ctx: Ctx, d: GuestDevice, hotplug: boolean): ViommuDeviceAnswer 
   // vfio-pci opens the VFIO container (/dev/vfio/vfio) or, with iommufd=, /dev/iommu (hw/vfio/container.c,
   // hw/vfio/iommufd.c): a host with neither cannot give the device at all.
   const h = ctx.input.host.iommu;
+  if (h.notProbed) return done('unknown', [reason('VIOMMU_UNKNOWN', 'warn', name, `${ctx.input.host.name}'s IOMMU was not probed (a profile from libvirt): which rung it gives is not known`, { effect: 'unknown', remedy: 'guestabi probe on the host' })]);
   if (h.vfio === false && h.iommufd !== true) return done('refused', [reason('VIOMMU_REFUSED', 'error', name, `${ctx.input.host.name} has no /dev/vfio/vfio (the vfio modules are not loaded) and no /dev/iommu: QEMU cannot open the assigned device`, { effect: 'impossible', remedy: 'modprobe vfio-pci and bind the device to it' })]);
   if (!ctx.dev && !ctx.smmu) return done('none', [reason('VIOMMU_NONE', 'info', name, 'no vIOMMU: the device reaches guest memory through the host IOMMU alone; the guest has nothing to be given')]);
   if (ctx.units.length === 0) return done('refused', [reason('VIOMMU_REFUSED', 'error', name, `${ctx.input.host.name} has no IOMMU (/sys/class/iommu is empty): vfio-pci needs the device in an IOMMU group`, { effect: 'impossible', remedy: 'turn the IOMMU on (firmware, intel_iommu=on / amd_iommu=on)' })]);

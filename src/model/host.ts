@@ -114,6 +114,7 @@ export const HostProfile = Type.Object(
         present: Type.Boolean(),
         iommufd: Type.Optional(Type.Boolean({ description: '/dev/iommu is there (iommufd, Linux 6.2+): QEMU can use the iommufd backend for vfio-pci.' })),
         vfio: Type.Optional(Type.Boolean({ description: '/dev/vfio/vfio is there (the VFIO container: the vfio modules are loaded); absent: not probed.' })),
+        notProbed: Type.Optional(Type.Boolean({ description: 'The IOMMU was not asked (a profile from libvirt): every answer that needs it is unknown.' })),
         groups: Type.Integer({ minimum: 0 }),
         units: Type.Array(IommuUnit),
       },
@@ -135,6 +136,12 @@ export const HostProfile = Type.Object(
           from: Type.Union([Type.Literal('probed'), Type.Literal('described')]),
         },
         { additionalProperties: false, description: "aarch64 under KVM: KVM's sanitised ID register values (what a -cpu host guest reads), by register; absent: not known." },
+      ),
+    ),
+    libvirt: Type.Optional(
+      Type.Object(
+        { uri: Type.String(), libvirt: Type.String(), qemu: Type.String({ description: 'The build libvirt runs (virsh version).' }) },
+        { additionalProperties: false, description: 'Present when the profile was made from libvirt\'s answers (guestabi probe --libvirt), not by guestabi\'s own probe: the kernel, host CPU expansion, vulnerabilities and IOMMU are not known.' },
       ),
     ),
     probedAt: Type.String({ format: 'date-time' }),

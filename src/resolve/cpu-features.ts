@@ -87,6 +87,9 @@ const UNMIGRATABLE_HOST_FLAGS: Readonly<Record<string, string>> = { invtsc: 'non
  */
 const NOT_AUTOENABLED = /^(ht|topoext|kvm-hint-dedicated)$/;
 
+/** Whether QEMU under KVM never reports this feature unavailable (NOT_AUTOENABLED above). */
+export const neverUnavailableUnderKvm = (feature: string): boolean => NOT_AUTOENABLED.test(feature);
+
 /** KVM never reports HTT; QEMU adds it to what KVM gives from 10.0 on (target/i386/kvm/kvm.c,
  *  10.2.0:454-455, "KVM never reports CPUID_HT but QEMU can support when vcpus > 1"), so before
  *  10.0 an ht=on is filtered away. Lab: KVM fuzz seed 20261206, athlon,ht=on 7.2 (off) -> 10.0 (on). */

@@ -1,4 +1,4 @@
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { shellSplit } from '../../src/formats/qemuopts.js';
 import { launchQemu } from '../../src/qmp/launcher.js';
 import type { QemuBuild } from '../../src/qmp/build.js';
 import { kvmUnusable } from '../../src/lab/preflight.js';
-import { cli, FIXTURES, requireQemu, requireTool } from '../helpers.js';
+import { cli, FIXTURES, requireLibvirtd, requireQemu } from '../helpers.js';
 
 /**
  * Every output starts (issue 9): each fixture domain resolved for a build, written as a command
@@ -76,17 +76,6 @@ test('live: every fixture domain resolved as a command line starts on each build
   assert.deepEqual(failures, []);
   assert.ok(started >= 8, `only ${started} command lines started`);
 });
-
-/** libvirtd answering on qemu:///system: skipped with a notice otherwise, a failure under CI. */
-function requireLibvirtd(t: TestContext): boolean {
-  if (!requireTool(t, 'virsh', 'libvirt-clients')) return false;
-  const r = spawnSync('virsh', ['-c', 'qemu:///system', 'version'], { encoding: 'utf8', timeout: 120_000 });
-  if (r.status === 0) return true;
-  const why = `libvirtd does not answer on qemu:///system (apt-get install libvirt-daemon-system; libvirtd -d): ${r.stderr.trim()}`;
-  if (process.env.CI === 'true') throw new Error(`${why}; under CI every live test must run`);
-  t.skip(why);
-  return false;
-}
 
 function virsh(...args: string[]) {
   return spawnSync('virsh', ['-c', 'qemu:///system', ...args], { encoding: 'utf8', timeout: 120_000 });

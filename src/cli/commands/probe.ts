@@ -1,6 +1,6 @@
 import { CatalogIndex } from '../../catalog/catalog.js';
 import { findCatalog, writeCatalogFile } from '../../io/catalog-files.js';
-import type { Accel } from '../../model/common.js';
+import type { Accel, Arch } from '../../model/common.js';
 import type { Catalog } from '../../model/catalog.js';
 import type { HostProfile } from '../../model/host.js';
 import { findQemuBuild, QEMU_ARCHES, type QemuArch, type QemuBuild } from '../../qmp/build.js';
@@ -8,6 +8,8 @@ import { probeCatalog } from '../../probe/catalog-probe.js';
 import { kvmDevicePresent, REAL_ROOTS } from '../../probe/host-facts.js';
 import { probeHost } from '../../probe/host-probe.js';
 import { liveStarter } from '../../probe/session.js';
+import { libvirtFacts, profileFromLibvirt, virshAt } from '../../probe/libvirt.js';
+import { guestVisibility } from '../../io/rules-files.js';
 import { CatalogNotFound, errorMessage, RunError, UserError } from '../../util/errors.js';
 import { checkOutputFile, checkOutputFolder, writeFileAtomic } from '../../util/files.js';
 import { toolVersion } from '../../util/tool.js';
@@ -15,7 +17,7 @@ import { oneOf, parseCommandArgs } from '../args.js';
 import { print, printJson, progressReporter, stage, wrapList } from '../output.js';
 
 const USAGE =
-  'guestabi probe [--qemu PATH|VERSION] [--arch x86_64|ppc64|aarch64] [--accel kvm|tcg] [--name HOSTNAME] [--host-out FILE] [--catalog-out FILE] [--host-only] [--record DIR] [--push URL [--token TOKEN]] [--json]';
+  'guestabi probe [--qemu PATH|VERSION] [--arch x86_64|ppc64|aarch64] [--accel kvm|tcg] [--name HOSTNAME] [--host-out FILE] [--catalog-out FILE] [--host-only] [--record DIR] [--push URL [--token TOKEN]] [--json]\n       guestabi probe --libvirt URI [--accel kvm|tcg] [--name HOSTNAME] [--host-out FILE] [--record FILE] [--json]   (the host profile from libvirt\'s answers)';
 
 export function defaultAccel(): Accel {
   return kvmDevicePresent(REAL_ROOTS) ? 'kvm' : 'tcg';
@@ -59,10 +61,12 @@ export async function probeCommand(argv: string[]): Promise<number> {
       push: { type: 'string' },
       token: { type: 'string' },
       json: { type: 'boolean' },
+      libvirt: { type: 'string' },
     },
     USAGE,
   );
   if (positionals.length) throw new UserError(`unexpected argument '${positionals[0]}'\nusage: ${USAGE}`);
+  if (values.libvirt !== undefined) return probeLibvirt(values.libvirt, { ...values, accel: oneOf(values.accel, ['kvm', 'tcg'] as const, '--accel') });
   if (values['host-only'] && values['catalog-out']) throw new UserError('--host-only and --catalog-out exclude each other');
   const accel = oneOf(values.accel, ['kvm', 'tcg'] as const, '--accel');
   const push = values.push !== undefined ? pushTarget(values.push) : undefined;
@@ -177,4 +181,37 @@ export function printHostSummary(host: HostProfile, catalog: CatalogIndex | unde
       ? `IOMMU: ${host.iommu.units.map((u) => `${u.name} (${u.kind}${u.decoded?.addressWidths?.length ? `, ${u.decoded.addressWidths.join('/')}-bit` : ''}${u.decoded?.pageSizes ? `, pages ${u.decoded.pageSizes.join('/')}` : ''})`).join(', ')}; ${host.iommu.groups} groups`
       : 'IOMMU: none found in /sys/class/iommu (no device assignment, no vIOMMU backed by the host)',
   );
+}
+
+/** guestabi probe --libvirt URI: the host profile from libvirt's own answers, on the shipped catalog of its build. */
+async function probeLibvirt(uri: string, values: { name?: string; 'host-out'?: string; record?: string; json?: boolean; qemu?: string; 'catalog-out'?: string; 'host-only'?: boolean; accel?: 'kvm' | 'tcg' }): Promise<number> {
+  for (const flag of ['qemu', 'catalog-out', 'host-only'] as const) if (values[flag] !== undefined) throw new UserError(`--${flag} does not go with --libvirt (libvirt names the build)`, `--${flag}`);
+  if (!uri) throw new UserError('give a libvirt URI (qemu:///system, qemu+ssh://host/system)', '--libvirt');
+  if (values['host-out'] !== undefined) checkOutputFile(values['host-out'], '--host-out');
+  if (values.record !== undefined) checkOutputFile(values.record, '--record');
+  const catalogOf = (arch: Arch, qemu: string) => {
+    try {
+      return findCatalog(qemu, [], arch);
+    } catch (e) {
+      if (e instanceof CatalogNotFound) return undefined;
+      throw e;
+    }
+  };
+  const board: Partial<Record<Arch, string>> = { x86_64: 'pc', ppc64: 'pseries', aarch64: 'virt' };
+  const facts = await libvirtFacts(uri, virshAt(uri), (arch, qemu) => (board[arch] ? catalogOf(arch, qemu)?.resolveMachineAlias(board[arch]!) : undefined), values.accel);
+  const catalog = catalogOf(facts.asked.arch, facts.version.qemu);
+  const host = profileFromLibvirt(facts, catalog, guestVisibility().svmOnly, values.name);
+  if (values.record) writeFileAtomic(values.record, JSON.stringify(facts, null, 1) + '\n');
+  if (values['host-out']) writeFileAtomic(values['host-out'], JSON.stringify(host, null, 2) + '\n');
+  if (values.json) {
+    printJson(host);
+    return 0;
+  }
+  print(`From libvirt ${facts.version.libvirt} at ${uri}: QEMU ${facts.version.qemu}, ${facts.asked.virttype === 'kvm' ? 'KVM' : 'TCG'}, CPU models asked on ${facts.asked.machine}`);
+  print(catalog ? `Catalog: ${catalog.id} (shipped)` : `Catalog: none shipped for QEMU ${facts.version.qemu} (${facts.asked.arch}): the verdicts that need it are unknown`);
+  printHostSummary(host, catalog);
+  print('Not given by libvirt (unknown in this profile): the kernel release, QEMU\'s expansion of -cpu host, Hyper-V and KVM option refusals, vulnerabilities, the IOMMU.');
+  if (values['host-out']) print(`Host profile written to ${values['host-out']}`);
+  if (values.record) print(`libvirt's answers recorded in ${values.record}`);
+  return 0;
 }

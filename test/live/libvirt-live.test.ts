@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { checkMigration } from '../../src/check/check.js';
+import { parseArgvText } from '../../src/formats/argv-in.js';
+import { findCatalog } from '../../src/io/catalog-files.js';
+import { migrationRules } from '../../src/io/rules-files.js';
+import { kvmUnusable } from '../../src/lab/preflight.js';
+import { LabHosts } from '../../src/lab/verify.js';
+import type { Scenario } from '../../src/lab/scenarios.js';
+import type { HostProfile } from '../../src/model/host.js';
+import { indexHost } from '../../src/resolve/target.js';
+import { cli, requireLibvirtd, requireQemu } from '../helpers.js';
+
+/**
+ * Issue 15: the host profile guestabi makes from libvirt's answers (probe --libvirt) against its own
+ * probe of the same QEMU (the system's 7.2, the one libvirtd runs), under each accelerator this
+ * machine has: the CPU models libvirt lists, whether each runs and what blocks it, are the same;
+ * and check gives the same verdict from either profile on every x86 lab scenario of that build,
+ * except where the libvirt profile cannot know (the expansion of -cpu host: unknown, never safe).
+ */
+const scenarios = (parse(readFileSync(new URL('../../../lab/scenarios.yaml', import.meta.url), 'utf8')) as { scenarios?: Scenario[] } | Scenario[]);
+const all: Scenario[] = Array.isArray(scenarios) ? scenarios : (scenarios.scenarios ?? []);
+const hosts = new LabHosts();
+
+for (const accel of ['tcg', 'kvm'] as const) {
+  test(`live: the libvirt-derived profile of QEMU 7.2 (${accel}) agrees with guestabi's own probe, and so do check's verdicts`, async (t) => {
+    if (!requireLibvirtd(t) || !requireQemu(t, '7.2')) return;
+    if (accel === 'kvm' && kvmUnusable()) {
+      t.diagnostic(`KVM scenario skipped: ${kvmUnusable()}`);
+      t.skip(`no usable /dev/kvm: ${kvmUnusable()}`);
+      return;
+    }
+    const r = cli(['probe', '--libvirt', 'qemu:///system', '--accel', accel, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const fromLibvirt = JSON.parse(r.stdout) as HostProfile;
+    assert.equal(fromLibvirt.qemu.catalog, 'qemu-7.2.22-x86_64');
+    assert.ok(fromLibvirt.libvirt, 'the profile says its facts came from libvirt');
+    const probed = (await hosts.get('7.2', accel)).host.profile;
+    // Every named model guestabi's probe lists (libvirt lists the unversioned names; the versioned
+    // ones come from its host-model CPU), host and max aside (they are the host's CPU itself).
+    const names = Object.keys(probed.cpuModels).filter((n) => n !== 'host' && n !== 'max');
+    assert.ok(names.length > 100, `the build's CPU models (${names.length})`);
+    for (const n of names) {
+      const [a, b] = [fromLibvirt.cpuModels[n], probed.cpuModels[n]];
+      assert.ok(a && b, `${n}: in both profiles`);
+      assert.equal(a!.runnable, b!.runnable, `${n}: runnable`);
+      assert.deepEqual([...new Set(a!.unavailableFeatures)].sort(), [...new Set(b!.unavailableFeatures)].sort(), `${n}: what blocks it`);
+    }
+    const rules = migrationRules();
+    const catalog = findCatalog('7.2');
+    const lv = indexHost(fromLibvirt, catalog);
+    const pr = indexHost(probed, catalog);
+    let same = 0;
+    const unknownOnly: string[] = [];
+    for (const s of all.filter((x) => x.from === '7.2' && x.to === '7.2' && (x.arch ?? 'x86_64') === 'x86_64' && (x.accel ?? 'tcg') === accel)) {
+      const source = parseArgvText(`qemu-system-x86_64 ${s.guest} -accel ${accel}`, s.name);
+      const destination = s.destGuest ? parseArgvText(`qemu-system-x86_64 ${s.destGuest} -accel ${accel}`, s.name) : undefined;
+      const a = checkMigration({ source, destination, from: pr, to: pr, rules }).forward.outcome;
+      const b = checkMigration({ source, destination, from: lv, to: lv, rules }).forward.outcome;
+      if (a === b) same++;
+      else {
+        // The one difference a libvirt profile may make: it cannot expand -cpu host, so that is unknown.
+        assert.equal(b, 'unknown', `${s.name}: probed ${a}, from libvirt ${b}`);
+        assert.match(s.guest, /-cpu (host|max)\b/, `${s.name}: probed ${a}, from libvirt unknown, and not a -cpu host guest`);
+        unknownOnly.push(s.name);
+      }
+    }
+    t.diagnostic(`${names.length} CPU models agree; lab scenarios on 7.2 (${accel}): ${same} same verdict, ${unknownOnly.length} unknown from libvirt (-cpu host: ${unknownOnly.join(', ') || 'none'})`);
+    assert.ok(same > 0);
+  });
+}
