@@ -15,6 +15,8 @@ usage: guestabi [COMMAND] [OPTIONS]
   resolve GUEST     pin a guest (libvirt XML, QEMU argv, JSON/YAML) against --host or --cluster:
                     versioned machine type and CPU model, every device's properties
   check GUEST       can it migrate --from HOST --to HOST (and back, --both-ways)?
+  preflight DOMAIN  before virsh migrate: the domain from --from URI, both hosts from their libvirt,
+                    check's verdict, and the virsh command when it is safe
   lab migrate       migrate a guest between two real QEMU builds and compare both sides
   lab verify FILE   check and migrate every scenario of a suite: predicted against observed
   registers         KVM/arm64 firmware registers across (kernel, VMM) pairs: list, diff (forward,
@@ -40,6 +42,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   probe: async () => (await import('./commands/probe.js')).probeCommand,
   resolve: async () => (await import('./commands/resolve.js')).resolveCommand,
   check: async () => (await import('./commands/check.js')).checkCommand,
+  preflight: async () => (await import('./commands/preflight.js')).preflightCommand,
   lab: async () => (await import('./commands/lab.js')).labCommand,
   registers: async () => (await import('./commands/registers.js')).registersCommand,
   tier: async () => (await import('./commands/tier.js')).tierCommand,

@@ -5,7 +5,9 @@ import type { Arch } from '../model/common.js';
 import type { CpuModelAvailability, HostProfile } from '../model/host.js';
 import { HOST_PROFILE_SCHEMA_ID } from '../model/host.js';
 import { canonicalFeature, neverUnavailableUnderKvm } from '../resolve/cpu-features.js';
-import { RunError, UserError } from '../util/errors.js';
+import { CatalogNotFound, RunError, UserError } from '../util/errors.js';
+import { findCatalog } from '../io/catalog-files.js';
+import { guestVisibility } from '../io/rules-files.js';
 
 /**
  * A host profile from what libvirt already asked its QEMU (issue 15): `virsh version` for the build,
@@ -231,4 +233,24 @@ function hostCpuOf(domcaps: { getElementsByTagName: Element['getElementsByTagNam
   const props: Record<string, string | number | boolean> = { ...expansion, ...(asked.virttype === 'kvm' ? catalog.kvmCpuDelta(base, asked.machine) : {}) };
   for (const e of [...mode.getElementsByTagName('feature')]) props[canonicalFeature(e.getAttribute('name') ?? '', catalog)] = e.getAttribute('policy') !== 'disable';
   return { model, props };
+}
+
+/** The build's shipped catalog, or none (then what needs it is unknown). */
+export function shippedCatalogOf(arch: Arch, qemu: string): CatalogIndex | undefined {
+  try {
+    return findCatalog(qemu, [], arch);
+  } catch (e) {
+    if (e instanceof CatalogNotFound) return undefined;
+    throw e;
+  }
+}
+
+const BOARD: Partial<Record<Arch, string>> = { x86_64: 'pc', ppc64: 'pseries', aarch64: 'virt' };
+
+/** Ask the libvirt at `uri` and make its host profile (probe --libvirt, preflight). */
+export async function libvirtProfile(uri: string, opts: { accel?: 'kvm' | 'tcg'; name?: string; virsh?: Virsh } = {}): Promise<{ facts: LibvirtFacts; catalog: CatalogIndex | undefined; host: HostProfile }> {
+  const machineFor = (arch: Arch, qemu: string) => (BOARD[arch] ? shippedCatalogOf(arch, qemu)?.resolveMachineAlias(BOARD[arch]!) : undefined);
+  const facts = await libvirtFacts(uri, opts.virsh ?? virshAt(uri), machineFor, opts.accel);
+  const catalog = shippedCatalogOf(facts.asked.arch, facts.version.qemu);
+  return { facts, catalog, host: profileFromLibvirt(facts, catalog, guestVisibility().svmOnly, opts.name) };
 }

@@ -71,3 +71,41 @@ for (const accel of ['tcg', 'kvm'] as const) {
     assert.ok(same > 0);
   });
 }
+
+test('live: preflight answers for a domain defined in libvirtd (qemu:///system both ways): safe with the virsh command, a domain the hosts cannot run refused, a missing one named', async (t) => {
+  if (!requireLibvirtd(t) || !requireQemu(t, '7.2')) return;
+  const { spawnSync } = await import('node:child_process');
+  const { mkdtempSync, readFileSync: read, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const virsh = (...a: string[]) => spawnSync('virsh', ['-c', 'qemu:///system', ...a], { encoding: 'utf8', timeout: 120_000 });
+  const base = read(new URL('../../../test/fixtures/libvirt/plain-q35.xml', import.meta.url), 'utf8').replace(/<uuid>[^<]*<\/uuid>\s*/, '');
+  const dir = mkdtempSync(path.join(tmpdir(), 'guestabi-preflight-'));
+  const domains = {
+    'guestabi-preflight-ok': base,
+    'guestabi-preflight-bad': base.replace("check='none'", "check='full'").replace('>qemu64<', '>Icelake-Server<'),
+  };
+  try {
+    for (const [name, xml] of Object.entries(domains)) {
+      const file = path.join(dir, `${name}.xml`);
+      writeFileSync(file, xml.replace(/<name>[^<]*<\/name>/, `<name>${name}</name>`));
+      const d = virsh('define', file);
+      assert.equal(d.status, 0, d.stderr);
+    }
+    const ok = cli(['preflight', 'guestabi-preflight-ok', '--from', 'qemu:///system', '--to', 'qemu:///system', '--both-ways', '--json']);
+    assert.equal(ok.code, 0, ok.stderr);
+    const j = JSON.parse(ok.stdout) as { result: { outcome: string }; command?: string };
+    assert.equal(j.result.outcome, 'safe');
+    assert.match(j.command ?? '', /^virsh -c qemu:\/\/\/system migrate --live --persistent --verbose guestabi-preflight-ok qemu:\/\/\/system$/);
+    const bad = cli(['preflight', 'guestabi-preflight-bad', '--from', 'qemu:///system', '--to', 'qemu:///system']);
+    assert.equal(bad.code, 1, bad.stderr);
+    assert.match(bad.stdout, /IMPOSSIBLE/);
+    assert.match(bad.stdout, /Not safe/);
+    const missing = cli(['preflight', 'guestabi-no-such-domain', '--from', 'qemu:///system', '--to', 'qemu:///system']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /guestabi-no-such-domain/);
+  } finally {
+    for (const name of Object.keys(domains)) virsh('undefine', name);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

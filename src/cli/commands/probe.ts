@@ -1,6 +1,6 @@
 import { CatalogIndex } from '../../catalog/catalog.js';
 import { findCatalog, writeCatalogFile } from '../../io/catalog-files.js';
-import type { Accel, Arch } from '../../model/common.js';
+import type { Accel } from '../../model/common.js';
 import type { Catalog } from '../../model/catalog.js';
 import type { HostProfile } from '../../model/host.js';
 import { findQemuBuild, QEMU_ARCHES, type QemuArch, type QemuBuild } from '../../qmp/build.js';
@@ -8,8 +8,7 @@ import { probeCatalog } from '../../probe/catalog-probe.js';
 import { kvmDevicePresent, REAL_ROOTS } from '../../probe/host-facts.js';
 import { probeHost } from '../../probe/host-probe.js';
 import { liveStarter } from '../../probe/session.js';
-import { libvirtFacts, profileFromLibvirt, virshAt } from '../../probe/libvirt.js';
-import { guestVisibility } from '../../io/rules-files.js';
+import { libvirtProfile } from '../../probe/libvirt.js';
 import { CatalogNotFound, errorMessage, RunError, UserError } from '../../util/errors.js';
 import { checkOutputFile, checkOutputFolder, writeFileAtomic } from '../../util/files.js';
 import { toolVersion } from '../../util/tool.js';
@@ -189,18 +188,7 @@ async function probeLibvirt(uri: string, values: { name?: string; 'host-out'?: s
   if (!uri) throw new UserError('give a libvirt URI (qemu:///system, qemu+ssh://host/system)', '--libvirt');
   if (values['host-out'] !== undefined) checkOutputFile(values['host-out'], '--host-out');
   if (values.record !== undefined) checkOutputFile(values.record, '--record');
-  const catalogOf = (arch: Arch, qemu: string) => {
-    try {
-      return findCatalog(qemu, [], arch);
-    } catch (e) {
-      if (e instanceof CatalogNotFound) return undefined;
-      throw e;
-    }
-  };
-  const board: Partial<Record<Arch, string>> = { x86_64: 'pc', ppc64: 'pseries', aarch64: 'virt' };
-  const facts = await libvirtFacts(uri, virshAt(uri), (arch, qemu) => (board[arch] ? catalogOf(arch, qemu)?.resolveMachineAlias(board[arch]!) : undefined), values.accel);
-  const catalog = catalogOf(facts.asked.arch, facts.version.qemu);
-  const host = profileFromLibvirt(facts, catalog, guestVisibility().svmOnly, values.name);
+  const { facts, catalog, host } = await libvirtProfile(uri, { accel: values.accel, name: values.name });
   if (values.record) writeFileAtomic(values.record, JSON.stringify(facts, null, 1) + '\n');
   if (values['host-out']) writeFileAtomic(values['host-out'], JSON.stringify(host, null, 2) + '\n');
   if (values.json) {
