@@ -540,6 +540,20 @@ function devicePair(c: Comparison, a: RuntimeDevice, b: RuntimeDevice): Reason[]
   if (a.placement !== b.placement) {
     return [reason('DEVICE_PLACEMENT_DIFFERS', 'error', subject, `${a.type} sits ${a.placement} on the source and ${b.placement} on the destination: its state is filed under another bus`, { a: a.placement, b: b.placement, effect: 'impossible' })];
   }
+  // A drive whose state is its controller's (IDE): another position loads, and the guest finds its
+  // disk elsewhere (another serial, another port). Lab: KVM fuzz seed 20261209, ide-cd on ide.0 on
+  // the source only, the default CD-ROM (ide.2) on the destination.
+  if (a.position !== b.position && ('position' in a || 'position' in b)) {
+    const known = a.position !== undefined && b.position !== undefined;
+    return [
+      reason('DEVICE_PLACEMENT_DIFFERS', 'warn', subject, known ? `${a.type} sits on ${a.position} on the source and ${b.position} on the destination: its state is the controller's, so it loads and the guest finds the drive at another position` : `${a.type} sits on ${a.position ?? 'the first free IDE unit'} on the source and ${b.position ?? 'the first free IDE unit'} on the destination: which unit QEMU picks is not modelled`, {
+        a: a.position ?? null,
+        b: b.position ?? null,
+        effect: known ? 'unsafe' : 'unknown',
+        remedy: 'give the drive the same bus= and unit= on both sides',
+      }),
+    ];
+  }
   if (!a.props || !b.props) {
     if (c.sameBuild && JSON.stringify(a.settings) === JSON.stringify(b.settings)) return [];
     return [

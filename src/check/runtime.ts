@@ -22,6 +22,9 @@ export interface RuntimeDevice {
   /** What the guest definition sets, as written, without what the guest cannot see (ids,
    *  backends, buses: data/rules/visibility.yaml). */
   settings: Record<string, string>;
+  /** A drive on a controller's bus (ide-hd, ide-cd): the bus and unit it was put on, as written
+   *  (undefined: QEMU picks the first free one). Its state is the controller's, filed by position. */
+  position?: string;
 }
 
 /**
@@ -585,7 +588,9 @@ function runtimeDevice(d: GuestSpec['devices'][number], spec: GuestSpec, host: T
     problems.push(reason('DEVICE_REFUSED', 'error', d.type, `QEMU ${c.version} refuses ${d.type} on ${m.name}: ${why}`, { host: host.name, effect: 'impossible' }));
   }
   const props = known ? withEdidModes(withSettings(known, settings, globals), known, c, m, key) : null;
-  return { type: d.type, id: d.id, placement: placementOf(d, c), props, settings };
+  const drive = /^ide-(hd|cd|drive)$/.test(d.type);
+  const position = drive && d.properties?.bus !== undefined ? `${d.properties.bus}:${d.properties.unit ?? '0'}` : undefined;
+  return { type: d.type, id: d.id, placement: placementOf(d, c), props, settings, ...(drive ? { position } : {}) };
 }
 
 /**

@@ -255,11 +255,13 @@ function vgaDevice(vga: string, source: string): GuestDevice {
 function addQemuDefaults(spec: GuestSpec, o: { vga: string | undefined; nographic: boolean; seen: Set<string>; source: string }): void {
   const has = (re: RegExp) => spec.devices.some((d) => re.test(d.type));
   const why = `${o.source}: QEMU default (no -nodefaults)`;
-  const add = (type: string, role: string) => spec.devices.push({ type, role, placement: 'root', properties: {}, source: why });
+  const add = (type: string, role: string, properties: Record<string, string> = {}) => spec.devices.push({ type, role, placement: 'root', properties, source: why });
   if (o.vga === undefined && !o.nographic && !has(/^(VGA|cirrus-vga|qxl-vga|virtio-vga|vmware-svga|bochs-display|secondary-vga)$/)) add('VGA', 'video');
   if (!o.seen.has('-serial') && !has(/^isa-serial$/)) add('isa-serial', 'serial');
   if (!o.seen.has('-parallel') && !has(/^isa-parallel$/)) add('isa-parallel', 'other');
-  if (!o.seen.has('-cdrom') && !has(/^(ide-cd|ide-hd|scsi-cd|scsi-hd)$/)) add('ide-cd', 'disk');
+  // The default CD-ROM is -drive if=ide,index=2,media=cdrom: the third IDE position, bus 1 unit 0
+  // on the PIIX (two units a bus), port 2 of the ICH9 AHCI (one unit a port) (system/vl.c, blockdev.c).
+  if (!o.seen.has('-cdrom') && !has(/^(ide-cd|ide-hd|scsi-cd|scsi-hd)$/)) add('ide-cd', 'disk', { bus: /q35/.test(spec.machine.type) ? 'ide.2' : 'ide.1', unit: '0' });
   if (!o.seen.has('-net') && !o.seen.has('-nic') && !o.seen.has('-netdev')) add(/q35/.test(spec.machine.type) ? 'e1000e' : 'e1000', 'net');
 }
 
