@@ -2,13 +2,10 @@ import type { CatalogIndex } from '../catalog/catalog.js';
 import type { CpuModelAvailability, HostProfile } from '../model/host.js';
 import type { DescribedHost } from '../model/inventory.js';
 import { UserError } from '../util/errors.js';
+import { featuresOn } from '../resolve/cpu-features.js';
 
-/** The features a model turns on, as its catalog expansion gives them (true boolean properties that are CPU features). */
-function featuresOn(catalog: CatalogIndex, model: string): Set<string> {
-  const props = catalog.cpuExpansion(model) ?? {};
-  const known = catalog.cpuFeatures();
-  return new Set(Object.keys(props).filter((k) => props[k] === true && known.has(k)));
-}
+/** The features a model turns on, as its catalog expansion gives them. */
+const modelFeatures = (catalog: CatalogIndex, model: string) => featuresOn(catalog, catalog.cpuExpansion(model) ?? {});
 
 /**
  * What a described host can run: a model whose features are all among those of the newest model
@@ -16,11 +13,11 @@ function featuresOn(catalog: CatalogIndex, model: string): Set<string> {
  * query-cpu-definitions); a described host has nothing else to go by.
  */
 function availability(catalog: CatalogIndex, top: string): Record<string, CpuModelAvailability> {
-  const have = featuresOn(catalog, top);
+  const have = modelFeatures(catalog, top);
   const out: Record<string, CpuModelAvailability> = {};
   for (const name of catalog.cpuModelNames()) {
     if (catalog.cpuModel(name)?.hostDependent) continue;
-    const missing = [...featuresOn(catalog, name)].filter((f) => !have.has(f)).sort();
+    const missing = [...modelFeatures(catalog, name)].filter((f) => !have.has(f)).sort();
     out[name] = { runnable: missing.length === 0, unavailableFeatures: missing };
   }
   return out;

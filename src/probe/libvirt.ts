@@ -1,10 +1,13 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import type { CatalogIndex } from '../catalog/catalog.js';
 import type { Arch } from '../model/common.js';
 import type { CpuModelAvailability, HostProfile } from '../model/host.js';
 import { HOST_PROFILE_SCHEMA_ID } from '../model/host.js';
-import { canonicalFeature, neverUnavailableUnderKvm } from '../resolve/cpu-features.js';
+import { canonicalFeature, featuresOn, neverUnavailableUnderKvm } from '../resolve/cpu-features.js';
 import { CatalogNotFound, RunError, UserError } from '../util/errors.js';
 import { findCatalog } from '../io/catalog-files.js';
 import { guestVisibility } from '../io/rules-files.js';
@@ -73,25 +76,22 @@ export async function libvirtFacts(uri: string, v: Virsh, machineFor: (arch: Arc
   const hostArch = text(first(first(caps, 'host'), 'cpu'), 'arch');
   const arch = ARCH_OF[hostArch];
   if (!arch) throw new UserError(`the host's architecture ${hostArch || '(none)'} is not one guestabi knows (x86_64, ppc64le, aarch64)`, `--libvirt ${uri}`);
-  const kvm = [...caps.getElementsByTagName('guest')].some((g) => text(g, 'arch') === '' && [...g.getElementsByTagName('domain')].some((d) => d.getAttribute('type') === 'kvm')) ||
-    [...caps.getElementsByTagName('domain')].some((d) => d.getAttribute('type') === 'kvm');
+  const kvm = [...caps.getElementsByTagName('domain')].some((d) => d.getAttribute('type') === 'kvm');
   if (accel === 'kvm' && !kvm) throw new UserError('libvirt offers no KVM domains on this host', '--accel');
   const virttype = accel === 'tcg' || !kvm ? 'qemu' : 'kvm';
   const machine = machineFor(arch, qemu);
   const domcapabilities = await must(v, uri, ['domcapabilities', '--virttype', virttype, '--arch', hostArch, ...(machine ? ['--machine', machine] : [])]);
-  const asked = { virttype, arch, machine: machine ?? text(parse(domcapabilities, 'domcapabilities', uri).documentElement!, 'machine') } as const;
+  const domcaps = parse(domcapabilities, 'domcapabilities', uri);
+  const asked = { virttype, arch, machine: machine ?? text(domcaps.documentElement!, 'machine') } as const;
   // With a catalog the blockers are worked out from libvirt's host-model (profileFromLibvirt); without
   // one, libvirt's own comparison names them (in its CPU map's terms).
   const compare: Record<string, string> = {};
-  if (!machine) for (const m of customModels(parse(domcapabilities, 'domcapabilities', uri)).filter((x) => !x.usable)) compare[m.name] = await cpuCompare(v, m.name, virttype, hostArch, asked.machine);
+  if (!machine) for (const m of customModels(domcaps).filter((x) => !x.usable)) compare[m.name] = await cpuCompare(v, m.name, virttype, hostArch, asked.machine);
   return { uri, hostname, version: { libvirt: lib, qemu }, capabilities, domcapabilities, asked, compare, at: new Date().toISOString() };
 }
 
 /** hypervisor-cpu-compare of one model, from a CPU definition file virsh reads. */
 async function cpuCompare(v: Virsh, model: string, virttype: string, arch: string, machine: string): Promise<string> {
-  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
   const dir = mkdtempSync(join(tmpdir(), 'guestabi-cpu-'));
   try {
     const file = join(dir, 'cpu.xml');
@@ -198,10 +198,6 @@ function hostModelFeatures(domcaps: { getElementsByTagName: Element['getElements
   return out;
 }
 
-function featuresOn(catalog: CatalogIndex, props: Record<string, unknown>): Set<string> {
-  const known = catalog.cpuFeatures();
-  return new Set(Object.keys(props).filter((k) => props[k] === true && known.has(k)));
-}
 
 /**
  * What QEMU would report unavailable for a model (query-cpu-definitions' unavailable-features): the

@@ -33,6 +33,12 @@ export function cpuMigratableOff(cpu: GuestSpec['cpu']): boolean {
 }
 
 /** A feature the user named, in QEMU's canonical spelling (libvirt and legacy spellings too). */
+/** The CPU features a property map (a model's expansion) turns on. */
+export function featuresOn(catalog: CatalogIndex, props: Readonly<Record<string, unknown>>): Set<string> {
+  const known = catalog.cpuFeatures();
+  return new Set(Object.keys(props).filter((k) => props[k] === true && known.has(k)));
+}
+
 export function canonicalFeature(name: string, catalog: CatalogIndex): string {
   return catalog.data.cpuFeatureAliases[name] ?? name;
 }
