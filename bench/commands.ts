@@ -10,7 +10,7 @@
  * once each: 10-200 s a build, which a test must not assert on a busy machine.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,8 @@ interface Row {
   runs?: number;
   /** Where it runs (the checkout measured); the repository by default. */
   cwd?: string;
+  /** A file given on stdin (the hook's domain XML). */
+  stdin?: string;
 }
 
 interface Figures {
@@ -45,11 +47,11 @@ function median(xs: number[]): number {
 }
 
 /** One whole process: wall time (ms) and peak RSS (KiB, when /usr/bin/time is there). */
-function runOnce(argv: string[], cwd: string): { ms: number; rssKiB: number | undefined; exit: number | null } {
+function runOnce(argv: string[], cwd: string, stdin?: string): { ms: number; rssKiB: number | undefined; exit: number | null } {
   const withTime = existsSync(TIME);
   const [cmd, ...args] = withTime ? [TIME, '-f', 'guestabi-bench-rss %M', ...argv] : argv;
   const t = process.hrtime.bigint();
-  const r = spawnSync(cmd!, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync(cmd!, args, { cwd, encoding: 'utf8', stdio: [stdin ? 'pipe' : 'ignore', 'ignore', 'pipe'], ...(stdin ? { input: readFileSync(stdin, 'utf8') } : {}) });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   const m = /guestabi-bench-rss (\d+)/.exec(r.stderr ?? '');
   return { ms, rssKiB: m ? Number(m[1]) : undefined, exit: r.status };
@@ -58,11 +60,11 @@ function runOnce(argv: string[], cwd: string): { ms: number; rssKiB: number | un
 /** Every row, its runs interleaved with the other rows' (a load that comes and goes weighs on all). */
 function measureAll(rows: Row[], runs: number): Figures[] {
   const cwd = (row: Row) => row.cwd ?? ROOT;
-  for (const row of rows) runOnce(row.argv, cwd(row)); // warm the page cache
+  for (const row of rows) runOnce(row.argv, cwd(row), row.stdin); // warm the page cache
   const samples = rows.map(() => [] as ReturnType<typeof runOnce>[]);
   for (let i = 0; i < Math.max(...rows.map((r) => r.runs ?? runs)); i++) {
     rows.forEach((row, j) => {
-      if (i < (row.runs ?? runs)) samples[j]!.push(runOnce(row.argv, cwd(row)));
+      if (i < (row.runs ?? runs)) samples[j]!.push(runOnce(row.argv, cwd(row), row.stdin));
     });
   }
   return rows.map((row, j) => {
@@ -95,6 +97,30 @@ function virshRows(dir: string): Row[] {
   if (spawnSync(compare[0]!, compare.slice(1), { encoding: 'utf8' }).status === 0) return [{ name: 'virsh hypervisor-cpu-compare', argv: compare }];
   console.log('(virsh hypervisor-cpu-compare fails here: virsh domcapabilities instead)');
   return [{ name: 'virsh domcapabilities', argv: ['virsh', '-c', uri, 'domcapabilities', '--virttype', 'qemu'] }];
+}
+
+/**
+ * The libvirt hook as libvirtd runs it: the installed script (sh, timeout, node, guestabi hook run)
+ * on `migrate begin` and `prepare begin` with a domain's XML on stdin, installed from a fixture
+ * profile into a private folder (no libvirtd involved). Needs the profile's emulator binary here.
+ */
+function hookRows(bin: string, dir: string): Row[] {
+  const cwd = dirname(dirname(bin));
+  const state = join(dir, 'hook-state');
+  const hooks = join(dir, 'hooks');
+  const inst = spawnSync(process.execPath, [bin, 'hook', 'install', '--host', join(cwd, 'test', 'fixtures', 'hosts', 'host-7.2-tcg.json'), '--state', state, '--hooks-dir', hooks, '--no-reload'], { encoding: 'utf8' });
+  if (inst.status !== 0) {
+    console.log(`(hook: not installed for the bench: ${inst.stderr.trim()})`);
+    return [];
+  }
+  const xml = join(dir, 'domain.xml');
+  writeFileSync(xml, readFileSync(join(cwd, 'test', 'fixtures', 'libvirt', 'plain-q35.xml'), 'utf8'));
+  const script = join(hooks, 'guestabi');
+  return [
+    { name: 'hook script: migrate begin (plain-q35.xml)', argv: [script, 'gabi-plain-q35', 'migrate', 'begin', '-'], stdin: xml, cwd },
+    { name: 'hook script: prepare begin (plain-q35.xml, + validate)', argv: [script, 'gabi-plain-q35', 'prepare', 'begin', '-'], stdin: xml, cwd },
+    { name: 'hook script: started begin (not ours: sh only)', argv: [script, 'gabi-plain-q35', 'started', 'begin', '-'], stdin: xml, cwd },
+  ];
 }
 
 function probeRows(bin: string, dir: string): Row[] {
@@ -136,6 +162,7 @@ function main(): void {
     const rows: Row[] = [
       { name: 'node -e 0 (the floor: Node starting)', argv: [process.execPath, '-e', '0'] },
       ...bins.flatMap((b, i) => guestabiRows(b, bins.length > 1 ? `[${i + 1}] ` : '')),
+      ...hookRows(bins[0]!, dir),
       ...virshRows(dir),
       ...(values.probe ? probeRows(bins[0]!, dir) : []),
     ];

@@ -82,3 +82,20 @@ export function requireLibvirtd(t: TestContext): boolean {
   t.skip(why);
   return false;
 }
+
+/** A small domain that starts under libvirt in a second (no disk, no network): the hook's tests. */
+export function smallDomain(name: string, o: { type?: 'qemu' | 'kvm'; machine?: string; model?: string; features?: string } = {}): string {
+  return `<domain type='${o.type ?? 'qemu'}'>
+  <name>${name}</name>
+  <memory unit='KiB'>131072</memory>
+  <vcpu placement='static'>1</vcpu>
+  <os><type arch='x86_64' machine='${o.machine ?? 'pc-q35-7.2'}'>hvm</type></os>
+  <cpu mode='custom' match='exact' check='none'><model fallback='forbid'>${o.model ?? 'qemu64'}</model>${o.features ?? ''}</cpu>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <controller type='usb' model='none'/>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+`;
+}

@@ -17,6 +17,8 @@ usage: guestabi [COMMAND] [OPTIONS]
   check GUEST       can it migrate --from HOST --to HOST (and back, --both-ways)?
   preflight DOMAIN  before virsh migrate: the domain from --from URI, both hosts from their libvirt,
                     check's verdict, and the virsh command when it is safe
+  hook              a libvirt hook (install, status, uninstall) that refuses an incoming migration
+                    this host cannot give exactly, and logs what each start finds
   lab migrate       migrate a guest between two real QEMU builds and compare both sides
   lab verify FILE   check and migrate every scenario of a suite: predicted against observed
   registers         KVM/arm64 firmware registers across (kernel, VMM) pairs: list, diff (forward,
@@ -43,6 +45,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   resolve: async () => (await import('./commands/resolve.js')).resolveCommand,
   check: async () => (await import('./commands/check.js')).checkCommand,
   preflight: async () => (await import('./commands/preflight.js')).preflightCommand,
+  hook: async () => (await import('./commands/hook.js')).hookCommand,
   lab: async () => (await import('./commands/lab.js')).labCommand,
   registers: async () => (await import('./commands/registers.js')).registersCommand,
   tier: async () => (await import('./commands/tier.js')).tierCommand,

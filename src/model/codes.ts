@@ -18,7 +18,7 @@ export type CodeEffect = 'impossible' | 'unsafe' | 'unknown' | 'none';
 
 /** The documents a code appears in: the verdict of check, the pinned ABI of resolve (and its
  *  refusal), a tier result, a validation report, a fleet plan, an HTTP problem. */
-export type CodeDocument = 'verdict' | 'pinned-abi' | 'tier' | 'validation' | 'fleet' | 'registers' | 'viommu' | 'http';
+export type CodeDocument = 'verdict' | 'pinned-abi' | 'tier' | 'validation' | 'fleet' | 'registers' | 'viommu' | 'hook' | 'http';
 
 export interface CodeInfo {
   level: CodeLevel;
@@ -44,6 +44,8 @@ const HTTP = ['http'] as const;
 const REGISTERS = ['registers', 'verdict', 'fleet'] as const;
 /** guestabi viommu: the rung each assigned device gets. */
 const VIOMMU = ['viommu', 'verdict', 'fleet', 'validation'] as const;
+/** The libvirt hook's decisions (they also carry the verdict's codes and validation's findings). */
+const HOOK = ['hook'] as const;
 
 function code(level: CodeLevel, effect: CodeEffect, documents: readonly CodeDocument[], meaning: string, since = V): CodeInfo {
   return { level, effect, meaning, documents, since };
@@ -123,6 +125,11 @@ const DOCUMENT_CODES = {
   VCPU_TOPOLOGY_DIFFERS: code('warn', 'unsafe', VERDICT, 'the vCPU topology (sockets, dies, cores, threads, max) differs: the CPUID topology changes'),
   MIGRATION_BLOCKED: code('error', 'impossible', VERDICT, 'QEMU blocks migration of this guest (confidential guest, VFIO device)'),
   MIGRATION_SAFE: code('info', 'none', VERDICT, 'the guest keeps its platform: same machine type, CPU and devices'),
+  PLATFORM_GIVEN: code('info', 'none', HOOK, 'this host gives the platform the domain XML writes: it starts here, nothing asked for is dropped', '0.6.0'),
+  ARRIVAL_SOURCE_INVENTORY: code('info', 'none', HOOK, "an incoming guest is checked against its source host's profile from the inventory", '0.6.0'),
+  ARRIVAL_SOURCE_XML: code('warn', 'unknown', HOOK, "the source host is not known: the guest is held to its XML, the source build's agreement unknown", '0.6.0'),
+  HOOK_NO_PROFILE: code('warn', 'unknown', HOOK, "the hook has no current profile of this host for the domain's architecture, accelerator or emulator", '0.6.0'),
+  HOOK_INVENTORY_UNANSWERED: code('warn', 'none', HOOK, 'the inventory did not give the source host (unreachable, slow, or the guest or host unknown there)', '0.6.0'),
   ROLLBACK_NEEDS_FORWARD: code('error', 'impossible', VERDICT, 'the forward migration cannot happen, so there is nothing to roll back'),
   ROLLBACK_FENCE: code('info', 'none', VERDICT, 'a re-pinning (newer machine type, CPU version) after which the guest cannot roll back'),
 

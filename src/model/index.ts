@@ -2,6 +2,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { Catalog } from './catalog.js';
 import { Baseline, FleetMatrix, UpgradePlan } from './fleet.js';
 import { GuestSpec } from './guest.js';
+import { HookConfig, HookDecision } from './hook.js';
 import { HostProfile } from './host.js';
 import { Inventory } from './inventory.js';
 import { Cluster, PinnedAbi } from './pinned.js';
@@ -42,4 +43,6 @@ export const SCHEMAS: Record<string, TSchema> = {
   viommu: ViommuReport,
   'viommu-rules': ViommuRules,
   'iommu-hosts': IommuHostFixtures,
+  'hook-config': HookConfig,
+  'hook-decision': HookDecision,
 };

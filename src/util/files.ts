@@ -74,7 +74,7 @@ export function lineColumn(text: string, offset: number): string {
 const SPECIAL_ROOTS = ['/proc', '/sys', '/dev'];
 const ORDINARY_UNDER_SPECIAL = ['/dev/shm'];
 
-function underSpecialRoot(path: string): string | undefined {
+export function underSpecialRoot(path: string): string | undefined {
   const inside = (root: string) => path === root || path.startsWith(`${root}/`);
   if (ORDINARY_UNDER_SPECIAL.some(inside)) return undefined;
   return SPECIAL_ROOTS.find(inside);
@@ -153,7 +153,7 @@ export function checkOutputFolder(path: string, flag: string): void {
 
 /** Make `dir` and its missing parents, one level at a time: Node's own recursive mkdir spins at
  *  100% CPU forever where mkdir answers ENOENT although the parent exists (/proc). */
-function makeFolders(dir: string): void {
+export function makeFolders(dir: string): void {
   const missing: string[] = [];
   for (let d = resolve(dir); !statOrUndefined(d); d = dirname(d)) {
     missing.unshift(d);
