@@ -386,6 +386,10 @@ function cpuOnHost(spec: GuestSpec, host: TargetHost, m: MachineType, source: st
   if (cpu && (features.size || filtered.length || Object.keys(properties).length || accel)) {
     cpu = derivedCpu(cpu, features, properties, filtered, accel?.props ?? null);
   }
+  if (cpu && reference && 'xsave' in cpu) {
+    const asked = filtered.length ? derivedCpu(reference, features, properties, [], accel?.props ?? null) : cpu;
+    cpu = { ...cpu, [XSAVE_COMPONENTS_KEY]: xsaveComponents(asked) };
+  }
   return { cpuName, cpuHostDependent: hostDependent, cpu, filtered, ...(accel !== undefined ? { accel } : {}) };
 }
 
@@ -723,6 +727,35 @@ const DERIVED_KEPT = 256;
  * share one map (never modified), so the differences worked out between two maps are reused
  * (guestVisibleDiff caches by map).
  */
+/**
+ * The XSAVE state components of CPUID leaf 0xD QEMU gives a vCPU: worked out from the features
+ * asked for, before the host filters any away (target/i386/cpu.c x86_cpu_expand_features() calls
+ * x86_cpu_enable_xsave_components() before x86_cpu_filter_features(); none without xsave). So a
+ * feature the host filters away (xsave, avx) still leaves its component, where the same feature
+ * turned off does not. Kept as a CPU property (`xsave-components`) of every named x86 model, and
+ * compared. Lab: fuzz seed 20261211 (KVM, 5.2 -> 7.2), IvyBridge-v2 with xsave
+ * filtered against IvyBridge-v2,xsave=off: leaf 0xD EAX 7 against 0.
+ */
+const XSAVE_COMPONENTS: [string, string][] = [
+  ['x87', 'fpu'],
+  ['sse', 'sse'],
+  ['avx', 'avx'],
+  ['bndregs', 'mpx'],
+  ['bndcsr', 'mpx'],
+  ['opmask', 'avx512f'],
+  ['zmm_hi256', 'avx512f'],
+  ['hi16_zmm', 'avx512f'],
+  ['pkru', 'pku'],
+  ['xtilecfg', 'amx-tile'],
+  ['xtiledata', 'amx-tile'],
+];
+export const XSAVE_COMPONENTS_KEY = 'xsave-components';
+
+function xsaveComponents(asked: Props): string {
+  if (asked.xsave !== true) return 'none';
+  return XSAVE_COMPONENTS.filter(([, f]) => asked[f] === true).map(([c]) => c).join(' ') || 'none';
+}
+
 function derivedCpu(base: Props, features: Map<string, boolean>, properties: Props, filtered: string[], accel: Props | null): Props {
   const key = JSON.stringify([[...features], properties, filtered, accel]);
   let byChange = derived.get(base);

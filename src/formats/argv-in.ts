@@ -252,11 +252,16 @@ function vgaDevice(vga: string, source: string): GuestDevice {
  * is the same when written with -nodefaults or as libvirt XML. Each default is dropped when the
  * command line configures that kind of device itself, as QEMU does.
  */
+/** The devices that stand in for the default VGA (system/vl.c default_list[]: bochs-display,
+ *  secondary-vga and ramfb do not; lab: fuzz seed 20261211, -device bochs-display on pc-q35-4.1
+ *  kept the default VGA, whose EDID mode is 1024x768 on 5.2 and 1280x800 on 7.2). */
+const DEFAULT_VGA_OFF = /^(VGA|isa-vga|cirrus-vga|isa-cirrus-vga|vmware-svga|qxl-vga|virtio-vga|ati-vga|vhost-user-vga|virtio-vga-gl|virtio-vga-rutabaga)$/;
+
 function addQemuDefaults(spec: GuestSpec, o: { vga: string | undefined; nographic: boolean; seen: Set<string>; source: string }): void {
   const has = (re: RegExp) => spec.devices.some((d) => re.test(d.type));
   const why = `${o.source}: QEMU default (no -nodefaults)`;
   const add = (type: string, role: string, properties: Record<string, string> = {}) => spec.devices.push({ type, role, placement: 'root', properties, source: why });
-  if (o.vga === undefined && !o.nographic && !has(/^(VGA|cirrus-vga|qxl-vga|virtio-vga|vmware-svga|bochs-display|secondary-vga)$/)) add('VGA', 'video');
+  if (o.vga === undefined && !o.nographic && !has(DEFAULT_VGA_OFF)) add('VGA', 'video');
   if (!o.seen.has('-serial') && !has(/^isa-serial$/)) add('isa-serial', 'serial');
   if (!o.seen.has('-parallel') && !has(/^isa-parallel$/)) add('isa-parallel', 'other');
   // The default CD-ROM is -drive if=ide,index=2,media=cdrom: the third IDE position, bus 1 unit 0
