@@ -1,7 +1,7 @@
 import type { GuestDevice, GuestSpec } from '../model/guest.js';
 import type { PropValue } from '../model/common.js';
 import { UserError } from '../util/errors.js';
-import { placementBehind, roleOf, ROOT_BUSES } from './device-types.js';
+import { canonicalDeviceType, placementBehind, roleOf, ROOT_BUSES } from './device-types.js';
 import { parseMemoryMiB, parseOnOff, parseOpts, QEMU_DEFAULT_RAM_MIB, shellSplit } from './qemuopts.js';
 
 /** QEMU options that take no argument; every other option takes the next word. */
@@ -376,6 +376,7 @@ export function parseDevice(arg: string, where: string): GuestDevice {
     });
   }
   if (!driver) throw new UserError('-device without a driver', where);
+  driver = canonicalDeviceType(driver);
   const { id, ...rest } = properties;
   const d: GuestDevice = { type: driver, role: roleOf(driver), properties: rest, source: where };
   if (id !== undefined) d.id = id;

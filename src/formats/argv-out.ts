@@ -92,8 +92,8 @@ function deviceArgs(p: PinnedAbi): string[] {
     opts.push(...slots.extra(placed));
     if (placed.added && d.type !== 'pcie-root-port' && placed.bus) opts.push(['addr', '0x0']);
     for (const [k, v] of Object.entries(d.explicit)) if (k !== 'bus' && k !== 'id') opts.push([k, optValue(v)]);
-    // Serial and parallel ports need a host end to start; a null one keeps the guest's port.
-    if ((d.type === 'isa-parallel' || d.type === 'isa-serial') && d.explicit.chardev === undefined) {
+    // Serial and parallel ports and USB redirection need a host end to start; a null one keeps the guest's device.
+    if ((d.type === 'isa-parallel' || d.type === 'isa-serial' || d.type === 'usb-redir') && d.explicit.chardev === undefined) {
       const id = `gabi-chr${n.chr++}`;
       args.push('-chardev', `null,id=${id}`);
       opts.push(['chardev', id]);

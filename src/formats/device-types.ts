@@ -10,6 +10,38 @@ export const PCI_BRIDGE_TYPES = new Set(['pci-bridge', 'pci-bridge-seat', 'pcie-
 /** Root buses by the names QEMU gives them. */
 export const ROOT_BUSES = new Set(['pcie.0', 'pci.0']);
 
+/**
+ * QEMU's short names of device types (system/qdev-monitor.c qdev_alias_table[], the PCI forms on
+ * x86, ppc64 and aarch64): -device lsi is lsi53c895a. guestabi keeps the type's own name.
+ */
+const QEMU_DEVICE_ALIASES: Record<string, string> = {
+  ac97: 'AC97',
+  'e1000-82540em': 'e1000',
+  es1370: 'ES1370',
+  ahci: 'ich9-ahci',
+  lsi: 'lsi53c895a',
+  'virtio-9p': 'virtio-9p-pci',
+  'virtio-balloon': 'virtio-balloon-pci',
+  'virtio-blk': 'virtio-blk-pci',
+  'virtio-gpu': 'virtio-gpu-pci',
+  'virtio-gpu-gl': 'virtio-gpu-gl-pci',
+  'virtio-input-host': 'virtio-input-host-pci',
+  'virtio-iommu': 'virtio-iommu-pci',
+  'virtio-keyboard': 'virtio-keyboard-pci',
+  'virtio-mouse': 'virtio-mouse-pci',
+  'virtio-net': 'virtio-net-pci',
+  'virtio-rng': 'virtio-rng-pci',
+  'virtio-scsi': 'virtio-scsi-pci',
+  'virtio-serial': 'virtio-serial-pci',
+  'virtio-sound': 'virtio-sound-pci',
+  'virtio-tablet': 'virtio-tablet-pci',
+};
+
+/** A device type by its own name: an alias QEMU accepts on -device becomes the type it stands for. */
+export function canonicalDeviceType(type: string): string {
+  return Object.hasOwn(QEMU_DEVICE_ALIASES, type) ? QEMU_DEVICE_ALIASES[type]! : type;
+}
+
 const ROLES: [RegExp, string][] = [
   [/^(virtio-net|e1000|e1000e|rtl8139|vmxnet3|igb|ne2k_pci|pcnet)/, 'net'],
   [/^(virtio-blk|scsi-hd|scsi-cd|ide-hd|ide-cd|usb-storage|nvme)/, 'disk'],

@@ -23,6 +23,8 @@ export interface ModelRow {
   plug?: LibvirtPlug;
   /** Video only: the row for a secondary (primary='no') head, where QEMU has a type without VGA. */
   secondary?: true;
+  /** The one architecture whose QEMU has the type (spapr-vscsi: ppc64); every one otherwise. */
+  arch?: 'ppc64';
   /** The libvirt source or documentation that says so. */
   source: string;
 }
@@ -112,6 +114,10 @@ export const PCI_ROOT_MODELS: ReadonlySet<string> = new Set(['pcie-root', 'pci-r
 export const SCSI_CONTROLLER_MODELS: readonly ModelRow[] = [
   ...virtioRows('virtio-scsi', 'virtio-scsi-pci', 'qemuBuildControllerSCSIDevProps'),
   { libvirt: 'lsilogic', qemu: 'lsi53c895a', plug: 'pci', source: `${CMD} qemuBuildControllerSCSIDevProps` },
+  { libvirt: 'lsisas1068', qemu: 'mptsas1068', plug: 'pci', source: `${CMD} qemuBuildControllerSCSIDevProps` },
+  { libvirt: 'lsisas1078', qemu: 'megasas', plug: 'pci', source: `${CMD} qemuBuildControllerSCSIDevProps` },
+  { libvirt: 'vmpvscsi', qemu: 'pvscsi', plug: 'pci', source: `${CMD} qemuBuildControllerSCSIDevProps` },
+  { libvirt: 'ibmvscsi', qemu: 'spapr-vscsi', arch: 'ppc64', source: `${CMD} qemuBuildControllerSCSIDevProps (sPAPR VIO, not PCI)` },
 ];
 
 /** <controller type='virtio-serial' model=...>; the plain form has no model attribute. */
@@ -147,8 +153,10 @@ export const VIDEO_MODELS: readonly ModelRow[] = [
 ];
 
 /** <sound model=...> (qemuBuildSoundDevCmd). Other models are read as the QEMU type of the same name. */
-const sound = (name: string, qemu: string): ModelRow => ({ libvirt: name, qemu, plug: 'pci', source: `${CMD} qemuBuildSoundDevCmd` });
-export const SOUND_MODELS: readonly ModelRow[] = [sound('ich6', 'intel-hda'), sound('ich9', 'ich9-intel-hda'), sound('ac97', 'AC97')];
+const sound = (name: string, qemu: string, plug: LibvirtPlug = 'pci'): ModelRow => ({ libvirt: name, qemu, plug, source: `${CMD} qemuBuildSoundDevCmd` });
+/** ich9 sound without an address gets slot 0x1b of q35's root bus, where the real ICH9 has it
+ *  (qemu_domain_address.c qemuDomainValidateDevicePCISlotsQ35()). */
+export const SOUND_MODELS: readonly ModelRow[] = [sound('ich6', 'intel-hda'), sound('ich9', 'ich9-intel-hda', 'root'), sound('ac97', 'AC97'), sound('es1370', 'ES1370'), { libvirt: 'sb16', qemu: 'sb16', source: `${CMD} qemuBuildSoundDevCmd (ISA)` }];
 
 /** <watchdog model=...>: the model is the driver (qemuBuildWatchdogDevProps); only i6300esb is PCI. */
 export const WATCHDOG_MODELS: readonly ModelRow[] = [
@@ -171,6 +179,7 @@ export const INPUT_MODELS: readonly ModelRow[] = [
   input('virtio', 'tablet', 'virtio-tablet-pci'),
   input('virtio', 'mouse', 'virtio-mouse-pci'),
   input('virtio', 'keyboard', 'virtio-keyboard-pci'),
+  input('virtio', 'passthrough', 'virtio-input-host-pci'),
 ];
 
 /** <serial><target type=...>: the target type is the driver; other target types are read as the
@@ -178,6 +187,7 @@ export const INPUT_MODELS: readonly ModelRow[] = [
 export const SERIAL_TARGETS: readonly ModelRow[] = [
   { libvirt: 'isa-serial', qemu: 'isa-serial', source: `${FORMATDOMAIN} "Guest interface" (serial target type)` },
   { libvirt: 'pci-serial', qemu: 'pci-serial', plug: 'pci', source: `${FORMATDOMAIN} "Guest interface" (serial target type)` },
+  { libvirt: 'isa-debug', qemu: 'isa-debugcon', source: `${CMD} qemuBuildSerialChrDeviceProps (isa-debug is isa-debugcon)` },
 ];
 
 /** <tpm model=...>: the model is the driver (formatdomain "TPM device"); tpm-tis by default. */
@@ -193,6 +203,36 @@ export const IOMMU_MODELS: readonly ModelRow[] = [
   { libvirt: 'amd', qemu: 'amd-iommu', source: `${CMD} qemuBuildIOMMUCommandLine; ${FORMATDOMAIN} "IOMMU devices"` },
   { libvirt: 'virtio', qemu: 'virtio-iommu-pci', source: `${CMD} qemuBuildIOMMUCommandLine` },
 ];
+
+/** <filesystem> with the 9p driver (qemuBuildFSDevCmd; model virtio-transitional...), and
+ *  <driver type='virtiofs'> (qemuBuildVHostUserFsDevProps). */
+export const FILESYSTEM_MODELS: readonly ModelRow[] = virtioRows('', 'virtio-9p-pci', 'qemuBuildFSDevCmd');
+export const VIRTIOFS: ModelRow = { libvirt: 'virtiofs', qemu: 'vhost-user-fs-pci', plug: 'pcie', source: `${CMD} qemuBuildVHostUserFsDevProps` };
+
+/** <memory model=...> (qemuBuildMemoryDeviceProps): memory devices, none of them on PCI but the virtio ones. */
+export const MEMORY_MODELS: readonly ModelRow[] = [
+  { libvirt: 'dimm', qemu: 'pc-dimm', source: `${CMD} qemuBuildMemoryDeviceProps` },
+  { libvirt: 'nvdimm', qemu: 'nvdimm', source: `${CMD} qemuBuildMemoryDeviceProps` },
+  { libvirt: 'virtio-pmem', qemu: 'virtio-pmem-pci', plug: 'pcie', source: `${CMD} qemuBuildMemoryDeviceProps` },
+  { libvirt: 'virtio-mem', qemu: 'virtio-mem-pci', plug: 'pcie', source: `${CMD} qemuBuildMemoryDeviceProps` },
+  { libvirt: 'sgx-epc', qemu: 'sgx-epc', source: `${CMD} qemuBuildMemoryDeviceProps` },
+];
+
+/** <vsock model=...> (qemuBuildVsockDevProps). */
+export const VSOCK_MODELS: readonly ModelRow[] = virtioRows('virtio', 'vhost-vsock-pci', 'qemuBuildVsockDevProps');
+
+/** <panic model=...> on x86: isa (pvpanic, the default), pvpanic on PCI, hyperv (no device). */
+export const PANIC_MODELS: readonly ModelRow[] = [
+  { libvirt: 'isa', qemu: 'pvpanic', source: `${CMD} qemuBuildPanicCommandLine` },
+  { libvirt: 'pvpanic', qemu: 'pvpanic-pci', plug: 'pci', source: `${CMD} qemuBuildPanicCommandLine` },
+];
+
+/** <redirdev bus='usb' type=...>: a usb-redir on the guest's USB bus, whatever the host end
+ *  (qemuBuildRedirdevDevProps); the writer gives it a null one. */
+export const REDIRDEV_MODELS: readonly ModelRow[] = [{ libvirt: 'usb', qemu: 'usb-redir', source: `${CMD} qemuBuildRedirdevDevProps` }];
+
+/** <smartcard mode=...>: a usb-ccid controller with one card (qemuBuildSmartcardCommandLine). */
+export const SMARTCARD_CARDS: Record<string, string> = { host: 'ccid-card-emulated', 'host-certificates': 'ccid-card-emulated', passthrough: 'ccid-card-passthru' };
 
 /** The row for a libvirt name (and, for video, a secondary head), or undefined. */
 export function byLibvirt(rows: readonly ModelRow[], name: string, secondary = false): ModelRow | undefined {

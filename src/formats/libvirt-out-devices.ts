@@ -11,6 +11,7 @@ import {
   RNG_MODELS,
   SCSI_CONTROLLER_MODELS,
   SERIAL_TARGETS,
+  REDIRDEV_MODELS,
   SOUND_MODELS,
   TPM_MODELS,
   USB_CONTROLLER_MODELS,
@@ -42,6 +43,8 @@ interface DeviceWriter {
   slots: Map<number, number>;
   disks: number;
   haveUsb: boolean;
+  /** The last HDA <sound>: its codecs (hda-duplex...) are <codec> elements in it. */
+  hda?: Element;
   haveBalloon: boolean;
   overrides: Override[];
   commandline: string[];
@@ -232,6 +235,7 @@ function writeSound(w: DeviceWriter, pd: PlacedDevice, i: number, row: ModelRow)
   const el = w.x.add(w.devices, 'sound', { model: row.libvirt }, '');
   aliasAndOverride(w, el, pd, i, new Set());
   address(w, el, pd, row);
+  w.hda = /^(ich6|ich7|ich9)$/.test(row.libvirt) ? el : undefined;
 }
 
 /** A TPM needs a host side: libvirt's swtpm emulator. */
@@ -262,10 +266,17 @@ const CLASSES: { rows: readonly ModelRow[]; write: ElementWriter; when?: (w: Dev
   { rows: WATCHDOG_MODELS, write: writeWatchdog },
   { rows: SOUND_MODELS, write: writeSound },
   { rows: TPM_MODELS, write: writeTpm },
+  { rows: REDIRDEV_MODELS, write: (w, _pd, _i, row) => void w.x.add(w.devices, 'redirdev', { bus: row.libvirt, type: 'null' }) },
 ];
 
 function writeDevice(w: DeviceWriter, pd: PlacedDevice, i: number): void {
   const t = pd.device.type;
+  // An HDA codec is part of its controller's <sound> (qemuBuildSoundCodecCmd).
+  const codec = /^hda-(duplex|micro|output)$/.exec(t)?.[1];
+  if (codec && w.hda) {
+    w.x.add(w.hda, 'codec', { type: codec });
+    return;
+  }
   for (const c of CLASSES) {
     const row = byQemu(c.rows, t);
     if (row && (c.when?.(w, pd) ?? true)) return c.write(w, pd, i, row);

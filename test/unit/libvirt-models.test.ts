@@ -30,7 +30,9 @@ test('the table agrees with QEMU: every type is a device of the build, and what 
   const c = catalog();
   const devices = new Set(c.deviceTypes);
   for (const [name, rows] of TABLES) {
-    for (const row of rows) {
+    // libvirt writes vhost-vsock-pci-transitional for <vsock model='virtio-transitional'>, a type QEMU
+    // does not have (hw/virtio/vhost-vsock-pci.c has no transitional_name): read as written, QEMU refuses it.
+    for (const row of rows.filter((r) => !r.arch && r.qemu !== 'vhost-vsock-pci-transitional')) {
       assert.ok(devices.has(row.qemu), `${name}: ${row.qemu} is a QEMU 10.0 device type`);
       // virtio-iommu-pci is the one PCI device libvirt places itself (the vIOMMU is compared on the root bus).
       if (row.qemu !== 'virtio-iommu-pci') assert.equal(isPciType(row.qemu, c), row.plug !== undefined, `${name}: ${row.qemu} PCI as libvirt connects it`);
@@ -68,12 +70,22 @@ test('devices without an <address> on q35 go where libvirt\'s address assignment
       ['usb-tablet', 'root'],
       ['i6300esb', 'pci-bridge'],
       ['ib700', 'root'],
+      // What libvirt adds: its default USB controller and memballoon (PCI Express), a root port for
+      // each PCI Express device after the empty one written, a pcie-to-pci-bridge on a root port of
+      // its own for the conventional ones, and one root port kept free for hotplug.
+      ['qemu-xhci', 'pcie-port'],
+      ['virtio-balloon-pci', 'pcie-port'],
+      ['pcie-root-port', 'root'],
+      ['pcie-root-port', 'root'],
+      ['pcie-root-port', 'root'],
+      ['pcie-root-port', 'root'],
+      ['pcie-pci-bridge', 'pcie-port'],
     ],
   );
 });
 
 test('models the writer has from the table are written as libvirt elements, validate and read back', (t) => {
-  const argv = '-machine pc-q35-10.0 -nodefaults -device pcie-root-port,id=rp1,chassis=1 -device ne2k_pci,bus=rp1 -device pcnet -device ich9-usb-uhci1 -device lsi53c895a -device vmware-svga -device virtio-tablet-pci -device pci-serial -device ib700 -device intel-hda -device tpm-tis';
+  const argv = '-machine pc-q35-10.0 -nodefaults -device pcie-root-port,id=rp1,chassis=1 -device ne2k_pci,bus=rp1 -device pcnet -device ich9-usb-uhci1 -device lsi53c895a -device vmware-svga -device virtio-tablet-pci -device pci-serial -device ib700 -device intel-hda -device hda-duplex -device tpm-tis';
   const p = specAsPinned(parseArgvText(argv, 'x'), catalog());
   const xml = pinnedToLibvirtXml(p);
   assert.ok(!xml.includes('qemu:commandline'), `every device has its element:\n${xml}`);

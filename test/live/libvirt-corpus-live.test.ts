@@ -1,0 +1,55 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { corpusDir, readCorpus } from '../../src/lab/libvirt-corpus.js';
+import { FIXTURES } from '../helpers.js';
+
+/**
+ * Issue 16: libvirt 9.0's own test corpus (tests/qemuxml2argvdata, fetched by
+ * scripts/fetch-libvirt-tests.sh) against guestabi's libvirt reader. Every x86_64 pair: no crash,
+ * the devices guestabi reads from NAME.xml are the -device drivers of the command line libvirt
+ * generates (NAME.x86_64-latest.args, QEMU's aliases resolved), and the domain as libvirt formats
+ * it back (qemuxml2xmloutdata) reads to the same guest. What guestabi reads differently is listed
+ * with its reason in test/fixtures/libvirt-corpus/nonconformance.yaml: anything else fails, and so
+ * does a listed pair that now conforms (the list only shrinks).
+ */
+interface Listed {
+  name: string;
+  status: 'refused' | 'differs';
+  why: string;
+}
+
+function requireCorpus(t: TestContext): string | undefined {
+  const dir = corpusDir();
+  if (existsSync(join(dir, 'qemuxml2argvdata'))) return dir;
+  const why = `libvirt's test corpus is not fetched (run scripts/fetch-libvirt-tests.sh): ${dir}`;
+  if (process.env.CI === 'true') throw new Error(`${why}; under CI every live test must run`);
+  t.skip(why);
+  return undefined;
+}
+
+test("live: libvirt 9.0's test corpus: every x86_64 domain reads with the devices libvirt generates for it, or is listed with its reason", (t) => {
+  const dir = requireCorpus(t);
+  if (!dir) return;
+  const listed = (parse(readFileSync(join(FIXTURES, 'libvirt-corpus', 'nonconformance.yaml'), 'utf8')) as { pairs: Listed[] }).pairs;
+  const byName = new Map(listed.map((l) => [l.name, l]));
+  const rows = readCorpus(dir);
+  assert.ok(rows.length >= 368, `libvirt 9.0 has 368 x86_64 pairs (found ${rows.length})`);
+  const crashes = rows.filter((r) => r.status === 'crash');
+  assert.deepEqual(crashes.map((r) => `${r.name}: ${r.why}`), [], 'no crash, no stack trace');
+  const unlisted = rows.filter((r) => r.status !== 'same' && byName.get(r.name)?.status !== r.status);
+  assert.deepEqual(
+    unlisted.map((r) => `${r.name} ${r.status}: ${r.why ?? `libvirt has ${r.missing.join(' ') || 'nothing more'}, guestabi has ${r.extra.join(' ') || 'nothing more'}`}`),
+    [],
+    'every pair that does not conform is listed with its reason',
+  );
+  const healed = listed.filter((l) => rows.find((r) => r.name === l.name)?.status === 'same');
+  assert.deepEqual(healed.map((l) => l.name), [], 'a listed pair that conforms now leaves the list');
+  const same = rows.filter((r) => r.status === 'same').length;
+  assert.ok(same / rows.length >= 0.95, `at least 95% read with exactly libvirt's devices (${same} of ${rows.length})`);
+  const back = rows.filter((r) => r.formattedBack !== undefined);
+  assert.deepEqual(back.filter((r) => r.formattedBack !== 'same').map((r) => `${r.name}: ${r.formattedBack}`), [], 'the domain as libvirt formats it back reads to the same guest');
+  t.diagnostic(`${rows.length} x86_64 pairs: ${same} read with exactly libvirt's devices (${((100 * same) / rows.length).toFixed(1)}%), ${rows.length - same} listed; ${back.length} formatted back by libvirt read the same`);
+});

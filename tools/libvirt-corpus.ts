@@ -1,0 +1,23 @@
+/**
+ * libvirt's own test corpus against guestabi's libvirt reader (issue 16): for every x86_64 pair of
+ * tests/qemuxml2argvdata (scripts/fetch-libvirt-tests.sh), the guest guestabi reads from NAME.xml
+ * against the QEMU command line libvirt generates for it (NAME.x86_64-latest.args).
+ *
+ *   node dist/tools/libvirt-corpus.js [--json] [--only NAME]
+ */
+import { parseArgs } from 'node:util';
+import { corpusDir, readCorpus, summarise } from '../src/lab/libvirt-corpus.js';
+
+const { values } = parseArgs({ options: { json: { type: 'boolean' }, only: { type: 'string', multiple: true }, all: { type: 'boolean' } } });
+const dir = corpusDir();
+const rows = readCorpus(dir, values.only);
+if (values.json) console.log(JSON.stringify(rows, null, 2));
+else {
+  const s = summarise(rows);
+  console.log(`${dir}: ${rows.length} x86_64 pairs`);
+  for (const [k, v] of Object.entries(s.counts)) console.log(`  ${k}: ${v}`);
+  console.log('devices read differently (libvirt -device driver: pairs):');
+  for (const [k, v] of s.missing.slice(0, values.all ? 1000 : 40)) console.log(`  - ${k}: ${v}`);
+  console.log('devices guestabi has that libvirt does not generate:');
+  for (const [k, v] of s.extra.slice(0, values.all ? 1000 : 40)) console.log(`  + ${k}: ${v}`);
+}
