@@ -556,6 +556,7 @@ function devicePair(c: Comparison, a: RuntimeDevice, b: RuntimeDevice): Reason[]
   }
   if (!a.props || !b.props) {
     if (c.sameBuild && JSON.stringify(a.settings) === JSON.stringify(b.settings)) return [];
+    if (c.rules.visibility.hostEndTypes.has(a.type) && a.type === b.type) return [];
     return [
       reason('DEVICE_NOT_IN_CATALOG', 'warn', subject, `${a.type}${a.placement !== 'root' ? ` (${a.placement})` : ''} is not among the probed devices of ${!a.props ? `QEMU ${c.from}` : `QEMU ${c.to}`}: its properties cannot be compared`, {
         effect: 'unknown',

@@ -28,6 +28,12 @@ export const VisibilityRules = Type.Object(
             }),
           ),
         ),
+        hostEnd: Type.Optional(
+          Type.Array(Type.Object({ types: Type.Array(Type.String(), { minItems: 1 }), ...Cited }, { additionalProperties: false }), {
+            description:
+              'Device types whose guest-visible state is what a host end gives them (nothing while none is attached): none of their properties is guest-visible, so where a catalog has no map of them they are compared by presence and place only.',
+          }),
+        ),
         catalogOmits: Type.Array(Type.String(), {
           description:
             'The device properties the catalog probe leaves out of every map, in order (recorded in each catalog as probe.instanceProperties): part of the catalog format, changed only with a catalog regen. Each is a host or instance property above.',
@@ -84,6 +90,8 @@ export interface GuestVisibility {
   deviceAsWritten: ReadonlySet<string>;
   /** What the catalog probe leaves out of every device map, in the catalog's order. */
   catalogOmits: readonly string[];
+  /** Device types with no guest-visible property of their own (devices.hostEnd). */
+  hostEndTypes: ReadonlySet<string>;
   /** vCPU properties the guest cannot see: left out of the lab's fingerprint and of catalogs. */
   cpuUnseen: ReadonlySet<string>;
   /** vCPU properties of one instance (topology ids): the lab compares them vCPU by vCPU. */
@@ -112,6 +120,7 @@ export function compileVisibility(data: VisibilityRules, file = 'visibility rule
     deviceUnseen: names(data.devices.properties, 'host', 'implementation'),
     deviceAsWritten,
     catalogOmits: [...data.devices.catalogOmits],
+    hostEndTypes: new Set((data.devices.hostEnd ?? []).flatMap((g) => g.types)),
     cpuUnseen: names(data.cpu.properties, 'unseen'),
     cpuInstance: names(data.cpu.properties, 'instance'),
     cpuExpansionOmits: names(data.cpu.properties, 'unseen', 'instance'),
