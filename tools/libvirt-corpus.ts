@@ -6,10 +6,15 @@
  *   node dist/tools/libvirt-corpus.js [--json] [--only NAME]
  */
 import { parseArgs } from 'node:util';
-import { corpusDir, readCorpus, summarise } from '../src/lab/libvirt-corpus.js';
+import { findCatalog } from '../src/io/catalog-files.js';
+import { compareCaps, corpusDir, readCorpus, summarise } from '../src/lab/libvirt-corpus.js';
 
-const { values } = parseArgs({ options: { json: { type: 'boolean' }, only: { type: 'string', multiple: true }, all: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { caps: { type: 'boolean' }, json: { type: 'boolean' }, only: { type: 'string', multiple: true }, all: { type: 'boolean' } } });
 const dir = corpusDir();
+if (values.caps) {
+  for (const v of ['5.2.0', '7.2.0']) console.log(JSON.stringify(compareCaps(dir, v, findCatalog(v.replace(/\.0$/, ''))), null, 2));
+  process.exit(0);
+}
 const rows = readCorpus(dir, values.only);
 if (values.json) console.log(JSON.stringify(rows, null, 2));
 else {

@@ -33,7 +33,19 @@ export function placeDevices(p: PinnedAbi): PlacedDevice[] {
   for (const d of p.devices.filter(isBridge)) {
     out.push({ device: d, id: d.id ?? fresh(), bus: busOf(d), added: false });
   }
-  let bridge: string | undefined;
+  // A device that needs a port takes one of the guest's own that nothing names first (libvirt's
+  // address assignment added them for such devices, src/formats/libvirt-in-devices.ts), then a new one.
+  const named = new Set(p.devices.map(busOf).filter((b): b is string => b !== undefined));
+  const freePorts = out.filter((pd) => PCIE_PORT_TYPES.has(pd.device.type) && pd.id && !named.has(pd.id)).map((pd) => pd.id!);
+  const takePort = (): string => {
+    const own = freePorts.shift();
+    if (own) return own;
+    const id = fresh();
+    out.push(synthetic('pcie-root-port', id, undefined));
+    return id;
+  };
+  for (const pd of out) if (!pd.added && pd.bus === undefined && pd.device.placement === 'pcie-port' && PCI_BRIDGE_TYPES.has(pd.device.type)) pd.bus = takePort();
+  let bridge: string | undefined = out.find((pd) => pd.device.type === (q35 ? 'pcie-pci-bridge' : 'pci-bridge'))?.id;
   const sharedBridge = (): string => {
     if (bridge) return bridge;
     bridge = fresh();
@@ -49,10 +61,8 @@ export function placeDevices(p: PinnedAbi): PlacedDevice[] {
   for (const d of p.devices.filter((x) => !isBridge(x))) {
     let bus = busOf(d);
     if (bus === undefined) {
-      if (d.placement === 'pcie-port') {
-        bus = fresh();
-        out.push(synthetic('pcie-root-port', bus, undefined));
-      } else if (d.placement === 'pci-bridge') bus = sharedBridge();
+      if (d.placement === 'pcie-port') bus = takePort();
+      else if (d.placement === 'pci-bridge') bus = sharedBridge();
     }
     out.push({ device: d, id: d.id, bus, added: false });
   }

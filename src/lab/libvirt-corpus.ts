@@ -1,7 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { CatalogIndex } from '../catalog/catalog.js';
 import { canonicalDeviceType } from '../formats/device-types.js';
+import type { GuestSpec } from '../model/guest.js';
 import { parseGuestText } from '../formats/guest-input.js';
 import { GuestabiError } from '../util/errors.js';
 
@@ -107,4 +109,76 @@ export function summarise(rows: CorpusRow[]): { counts: Record<string, number>; 
   };
   for (const r of rows) counts[r.status] = (counts[r.status] ?? 0) + 1;
   return { counts, missing: tally((r) => r.missing), extra: tally((r) => r.extra) };
+}
+
+/** The replies of a libvirt capabilities recording (caps_V.x86_64.replies): each command with its
+ *  reply, in order (JSON documents one after another). */
+export function capsReplies(dir: string, version: string): { execute: string; arguments?: unknown; reply: unknown }[] {
+  const text = readFileSync(join(dir, 'qemucapabilitiesdata', `caps_${version}.x86_64.replies`), 'utf8');
+  const docs = text.split(/\n\s*\n(?=\{)/).map((d) => JSON.parse(d) as Record<string, unknown>);
+  const out: { execute: string; arguments?: unknown; reply: unknown }[] = [];
+  for (let i = 0; i + 1 < docs.length; i += 2) out.push({ execute: String(docs[i]!.execute), arguments: docs[i]!.arguments, reply: docs[i + 1]!.return ?? docs[i + 1]!.error });
+  return out;
+}
+
+export interface CapsComparison {
+  version: string;
+  catalog: string;
+  machines: { onlyLibvirt: string[]; onlyOurs: string[]; aliases: string[]; defaults: string[]; deprecated: string[]; defaultCpu: string[] };
+  cpus: { onlyLibvirt: string[]; onlyOurs: string[]; aliasOf: string[]; deprecated: string[] };
+}
+
+interface QmpMachine { name: string; alias?: string; 'is-default'?: boolean; deprecated?: boolean; 'default-cpu-type'?: string }
+interface QmpCpu { name: string; 'alias-of'?: string; deprecated?: boolean }
+
+/** libvirt's recording of upstream QEMU (the last query-machines and query-cpu-definitions it made,
+ *  TCG's) against guestabi's catalog of the same version (Debian's build). */
+export function compareCaps(dir: string, version: string, catalog: CatalogIndex): CapsComparison {
+  const replies = capsReplies(dir, version);
+  const last = <T>(cmd: string) => [...replies].reverse().find((r) => r.execute === cmd)!.reply as T[];
+  const machines = last<QmpMachine>('query-machines');
+  const cpus = last<QmpCpu>('query-cpu-definitions');
+  const ours = new Set(catalog.machineNames());
+  const theirs = new Set(machines.map((m) => m.name));
+  const oursCpu = new Set(catalog.cpuModelNames());
+  const theirsCpu = new Set(cpus.map((c) => c.name));
+  const sorted = (xs: string[]) => xs.sort();
+  return {
+    version,
+    catalog: catalog.id,
+    machines: {
+      onlyLibvirt: sorted([...theirs].filter((n) => !ours.has(n))),
+      onlyOurs: sorted([...ours].filter((n) => !theirs.has(n))),
+      aliases: machines.filter((m) => m.alias && ours.has(m.name) && catalog.resolveMachineAlias(m.alias) !== m.name).map((m) => `${m.alias}: ${m.name} / ${catalog.resolveMachineAlias(m.alias!) ?? 'none'}`),
+      defaults: machines.filter((m) => ours.has(m.name) && !!m['is-default'] !== !!catalog.machine(m.name)?.isDefault).map((m) => m.name),
+      deprecated: machines.filter((m) => ours.has(m.name) && !!m.deprecated !== !!catalog.machine(m.name)?.deprecated).map((m) => `${m.name}: ${!!m.deprecated} / ${!!catalog.machine(m.name)?.deprecated}`),
+      defaultCpu: machines.filter((m) => ours.has(m.name) && m['default-cpu-type'] !== undefined && catalog.machine(m.name)?.defaultCpuType !== undefined && `${catalog.machine(m.name)!.defaultCpuType}-x86_64-cpu` !== m['default-cpu-type']).map((m) => `${m.name}: ${m['default-cpu-type']} / ${catalog.machine(m.name)!.defaultCpuType}`),
+    },
+    cpus: {
+      onlyLibvirt: sorted([...theirsCpu].filter((n) => !oursCpu.has(n))),
+      onlyOurs: sorted([...oursCpu].filter((n) => !theirsCpu.has(n))),
+      aliasOf: cpus.filter((c) => oursCpu.has(c.name) && (c['alias-of'] ?? null) !== (catalog.cpuModel(c.name)?.aliasOf ?? null)).map((c) => `${c.name}: ${c['alias-of'] ?? 'none'} / ${catalog.cpuModel(c.name)?.aliasOf ?? 'none'}`),
+      deprecated: cpus.filter((c) => oursCpu.has(c.name) && !!c.deprecated !== !!catalog.cpuModel(c.name)?.deprecated).map((c) => c.name),
+    },
+  };
+}
+
+/**
+ * The command line guestabi writes for a corpus domain (resolved with policy keep on `target`)
+ * against libvirt's: the same -device drivers. Refused: resolve says why it cannot pin it there.
+ */
+export function argvConformance(dir: string, name: string, pin: (spec: GuestSpec) => string[]): Omit<CorpusRow, 'formattedBack'> {
+  const xml = readFileSync(join(dir, 'qemuxml2argvdata', `${name}.xml`), 'utf8');
+  const libvirt = argsDevices(readFileSync(join(dir, 'qemuxml2argvdata', `${name}.x86_64-latest.args`), 'utf8'));
+  let argv: string[];
+  try {
+    argv = pin(parseGuestText(xml, `${name}.xml`, 'libvirt').spec);
+  } catch (e) {
+    if (e instanceof GuestabiError) return { name, status: 'refused', missing: [], extra: [], why: e.message.split('\n')[0]! };
+    return { name, status: 'crash', missing: [], extra: [], why: (e as Error).stack?.split('\n').slice(0, 3).join(' | ') ?? String(e) };
+  }
+  const ours = argv.flatMap((w, i) => (w === '-device' ? [canonicalDeviceType(argv[i + 1]!.split(',')[0]!)] : []));
+  const missing = multisetDiff(libvirt, ours);
+  const extra = multisetDiff(ours, libvirt);
+  return { name, status: missing.length || extra.length ? 'differs' : 'same', missing, extra };
 }

@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { corpusDir, readCorpus } from '../../src/lab/libvirt-corpus.js';
+import { findCatalog } from '../../src/io/catalog-files.js';
+import { hostTarget } from '../../src/io/host-files.js';
+import { pinnedToArgv } from '../../src/formats/argv-out.js';
+import { answerResolve } from '../../src/service/answers.js';
+import { argvConformance, compareCaps, corpusDir, corpusNames, readCorpus } from '../../src/lab/libvirt-corpus.js';
 import { FIXTURES } from '../helpers.js';
 
 /**
@@ -52,4 +56,31 @@ test("live: libvirt 9.0's test corpus: every x86_64 domain reads with the device
   const back = rows.filter((r) => r.formattedBack !== undefined);
   assert.deepEqual(back.filter((r) => r.formattedBack !== 'same').map((r) => `${r.name}: ${r.formattedBack}`), [], 'the domain as libvirt formats it back reads to the same guest');
   t.diagnostic(`${rows.length} x86_64 pairs: ${same} read with exactly libvirt's devices (${((100 * same) / rows.length).toFixed(1)}%), ${rows.length - same} listed; ${back.length} formatted back by libvirt read the same`);
+});
+
+test("live: libvirt's recordings of QEMU 5.2 and 7.2 agree with guestabi's catalogs on machine types, aliases, defaults, CPU models and their aliases, but for what is listed", (t) => {
+  const dir = requireCorpus(t);
+  if (!dir) return;
+  const listed = (parse(readFileSync(join(FIXTURES, 'libvirt-corpus', 'nonconformance.yaml'), 'utf8')) as { caps: { version: string; machinesOnlyOurs?: string[] }[] }).caps;
+  for (const v of ['5.2.0', '7.2.0']) {
+    const c = compareCaps(dir, v, findCatalog(v.replace(/\.0$/, '')));
+    const expected = listed.find((l) => l.version === v)!;
+    assert.deepEqual(c.machines, { onlyLibvirt: [], onlyOurs: expected.machinesOnlyOurs ?? [], aliases: [], defaults: [], deprecated: [], defaultCpu: [] }, `${v}: machine types`);
+    assert.deepEqual(c.cpus, { onlyLibvirt: [], onlyOurs: [], aliasOf: [], deprecated: [] }, `${v}: CPU models`);
+  }
+});
+
+test("live: guestabi's command line of each corpus domain has the -device drivers libvirt's has, or is listed with its reason", (t) => {
+  const dir = requireCorpus(t);
+  if (!dir) return;
+  const file = parse(readFileSync(join(FIXTURES, 'libvirt-corpus', 'nonconformance.yaml'), 'utf8')) as { pairs: Listed[]; argv: { names: string[]; status: string }[] };
+  const listed = new Map<string, string>([...file.pairs.map((p) => [p.name, p.status] as const), ...file.argv.flatMap((a) => a.names.map((n) => [n, a.status] as const))]);
+  const target = hostTarget(join(FIXTURES, 'hosts', 'host-7.2-tcg.json'), 'x86_64');
+  const rows = corpusNames(dir).map((n) => argvConformance(dir, n, (spec) => pinnedToArgv(answerResolve(spec, target, 'keep', n))));
+  assert.deepEqual(rows.filter((r) => r.status === 'crash').map((r) => `${r.name}: ${r.why}`), [], 'no crash');
+  const wrong = rows.filter((r) => (r.status === 'same' ? listed.has(r.name) : listed.get(r.name) !== r.status));
+  assert.deepEqual(wrong.map((r) => `${r.name} ${r.status}: ${r.why ?? `libvirt has ${r.missing.join(' ') || 'nothing more'}, guestabi writes ${r.extra.join(' ') || 'nothing more'}`}`), [], 'every pair that does not conform is listed, and only those');
+  const same = rows.filter((r) => r.status === 'same').length;
+  assert.ok(same / rows.length >= 0.95, `at least 95%: ${same} of ${rows.length}`);
+  t.diagnostic(`--output argv: ${same} of ${rows.length} with exactly libvirt's -device drivers (${((100 * same) / rows.length).toFixed(1)}%); ${rows.length - same} listed`);
 });
