@@ -20,13 +20,13 @@ export interface LibvirtDomain {
 type At = (el: Element) => string;
 
 /** libvirt's memory units (KiB when none is given). */
-function toMiB(value: string, unit: string | null, where: string): number {
+function toMiB(value: string, unit: string | null, where: string, exact = false): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new UserError(`not a memory size: '${value}'`, where);
   const factors: Record<string, number> = { b: 1 / 1048576, bytes: 1 / 1048576, kb: 1000 / 1048576, k: 1 / 1024, kib: 1 / 1024, mb: 1e6 / 1048576, m: 1, mib: 1, gb: 1e9 / 1048576, g: 1024, gib: 1024, tb: 1e12 / 1048576, t: 1048576, tib: 1048576 };
   const f = factors[(unit ?? 'KiB').toLowerCase()];
   if (f === undefined) throw new UserError(`unknown memory unit '${unit}'`, where);
-  return Math.round(n * f);
+  return exact ? n * f : Math.round(n * f);
 }
 
 /** Parse `virsh dumpxml` output (or a domain definition) into a GuestSpec. */
@@ -40,6 +40,7 @@ export function parseLibvirtXml(xml: string, source: string): LibvirtDomain {
   parseVcpus(root, spec, at);
   parseFirmware(root, spec);
   parseCpu(root, spec, at);
+  libvirtTopology(spec);
   parseFeatures(root, spec, at);
   const devices = child(root, 'devices');
   // Counted before they are read: a domain of 870,000 interfaces is refused at once.
@@ -95,7 +96,13 @@ function parseDomain(root: Element, source: string, at: At): GuestSpec {
 function parseMemory(root: Element, spec: GuestSpec, source: string, at: At): void {
   const memory = child(root, 'memory');
   if (!memory || !text(memory)) throw new UserError('the domain has no <memory>', source);
-  spec.memory = { sizeMiB: toMiB(text(memory)!, memory.getAttribute('unit'), at(memory)) };
+  // libvirt starts the guest with its NUMA cells' memory when it has cells, each aligned up to 1 MiB
+  // (qemuDomainAlignMemorySizes(), virDomainDefGetMemoryInitial()).
+  const cpu = child(root, 'cpu');
+  const numa = cpu && child(cpu, 'numa');
+  const cells = numa ? children(numa, 'cell').filter((c) => c.getAttribute('memory')) : [];
+  const sizeMiB = cells.length ? cells.reduce((sum, c) => sum + Math.ceil(toMiB(c.getAttribute('memory')!, c.getAttribute('unit'), at(c), true)), 0) : Math.ceil(toMiB(text(memory)!, memory.getAttribute('unit'), at(memory), true));
+  spec.memory = { sizeMiB };
   const maxMemory = child(root, 'maxMemory');
   if (maxMemory && text(maxMemory)) {
     spec.memory.maxMiB = toMiB(text(maxMemory)!, maxMemory.getAttribute('unit'), at(maxMemory));
@@ -115,6 +122,13 @@ function parseVcpus(root: Element, spec: GuestSpec, at: At): void {
   if (!Number.isInteger(max) || max < 1) throw new UserError(`<vcpu> must be a positive integer, not '${text(vcpu)}'`, at(vcpu));
   if (current && !(/^\d+$/.test(current) && Number(current) >= 1)) throw new UserError(`<vcpu current> must be a positive integer, not '${current}'`, at(vcpu));
   spec.vcpus = current ? { count: Number(current), max } : { count: max };
+}
+
+/** Without a <topology>, libvirt gives QEMU one socket per vCPU (qemuBuildSmpCommandLine():
+ *  sockets=<max vCPUs>,cores=1,threads=1), not QEMU's own default for the machine type. */
+function libvirtTopology(spec: GuestSpec): void {
+  if (spec.vcpus.sockets !== undefined || spec.vcpus.cores !== undefined || spec.vcpus.threads !== undefined) return;
+  spec.vcpus = { ...spec.vcpus, sockets: spec.vcpus.max ?? spec.vcpus.count, cores: 1, threads: 1 };
 }
 
 function parseFirmware(root: Element, spec: GuestSpec): void {

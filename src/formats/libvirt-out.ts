@@ -1,6 +1,7 @@
 import { XMLSerializer, type Document, type Element } from '@xmldom/xmldom';
 import type { PinnedAbi } from '../model/pinned.js';
 import { LIBOSINFO_NS, QEMU_NS } from './libvirt-in.js';
+import { prefersSockets, qemuSmp } from '../resolve/limits.js';
 import { writeDevices } from './libvirt-out-devices.js';
 import { child, children, XmlWriter, type Attrs } from './xml.js';
 
@@ -36,15 +37,23 @@ export function libvirtModelName(model: string): string {
 /** CPU properties libvirt sets from <features> (Hyper-V enlightenments, the KVM signature). */
 const DOMAIN_FEATURE = /^(hv-.*|kvm)$/;
 
+/** The topology QEMU gives the pinned guest: its own, or QEMU's for its -smp on the machine type. */
+function guestTopology(p: PinnedAbi): { sockets: number; dies: number; cores: number; threads: number } | undefined {
+  if ((['sockets', 'dies', 'cores', 'threads'] as const).some((k) => p.vcpus[k] !== undefined)) return { sockets: 1, dies: 1, cores: 1, threads: 1, ...p.vcpus };
+  const version = /-(\d+\.\d+)$/.exec(p.machine.type)?.[1] ?? null;
+  const t = qemuSmp(p.vcpus, prefersSockets(version, [99, 0]));
+  return typeof t === 'string' ? undefined : t;
+}
+
 /** <cpu>: its attributes and its children (name, attributes, text), in order. */
 function cpuParts(p: PinnedAbi, o: LibvirtOutOptions): { attrs: Attrs; children: [string, Attrs, string?][] } {
   const c = p.cpu;
   const kids: [string, Attrs, string?][] = [];
   if (!c.hostDependent) kids.push(['model', { fallback: 'forbid' }, libvirtModelName(c.model!)]);
-  if ((['sockets', 'dies', 'cores', 'threads'] as const).some((k) => p.vcpus[k] !== undefined)) {
-    const t = { sockets: 1, dies: 1, cores: 1, threads: 1, ...p.vcpus };
-    kids.push(['topology', { sockets: t.sockets, dies: t.dies, cores: t.cores, threads: t.threads }]);
-  }
+  // Always a <topology>: without one libvirt gives one socket per vCPU (qemuBuildSmpCommandLine()),
+  // where QEMU computes its own for the machine type (cores first since 6.2).
+  const t = guestTopology(p);
+  if (t) kids.push(['topology', { sockets: t.sockets, dies: t.dies, cores: t.cores, threads: t.threads }]);
   for (const [f, on] of Object.entries(c.features).sort(([a], [b]) => a.localeCompare(b))) {
     if (DOMAIN_FEATURE.test(f)) continue; // <features><hyperv>/<kvm>, not <cpu>
     kids.push(['feature', { policy: on ? 'require' : 'disable', name: libvirtFeatureName(f, o) }]);

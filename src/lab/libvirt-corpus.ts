@@ -55,16 +55,38 @@ export function readPair(dir: string, name: string): CorpusRow {
   const args = readFileSync(join(dir, 'qemuxml2argvdata', `${name}.x86_64-latest.args`), 'utf8');
   const libvirt = argsDevices(args);
   let ours: string[];
+  let spec: GuestSpec;
   try {
-    ours = parseGuestText(xml, `${name}.xml`, 'libvirt').spec.devices.map((d) => d.type);
+    spec = parseGuestText(xml, `${name}.xml`, 'libvirt').spec;
+    ours = spec.devices.map((d) => d.type);
   } catch (e) {
     if (e instanceof GuestabiError) return { name, status: 'refused', missing: [], extra: [], why: e.message.split('\n')[0]! };
     return { name, status: 'crash', missing: [], extra: [], why: (e as Error).stack?.split('\n').slice(0, 3).join(' | ') ?? String(e) };
   }
-  const missing = multisetDiff(libvirt, ours);
+  const missing = [...multisetDiff(libvirt, ours), ...platformDiff(args, spec)];
   const extra = multisetDiff(ours, libvirt);
   const back = formattedBack(dir, name, xml);
   return { name, status: missing.length || extra.length ? 'differs' : 'same', missing, extra, ...(back ? { formattedBack: back } : {}) };
+}
+
+/** The machine type, memory and vCPU topology of libvirt's command line against the guest read:
+ *  each that differs, as `what=libvirt's/ours`. */
+function platformDiff(args: string, spec: GuestSpec): string[] {
+  const out: string[] = [];
+  const machine = /^-machine ([^,\s]+)/m.exec(args)?.[1];
+  if (machine && machine !== spec.machine.type) out.push(`machine=${machine}/${spec.machine.type}`);
+  const m = /^-m (?:size=)?(\d+)(k?)/m.exec(args);
+  const mib = m ? Number(m[1]) / (m[2] ? 1024 : 1) : undefined;
+  if (mib !== undefined && mib !== spec.memory.sizeMiB) out.push(`memory=${mib}/${spec.memory.sizeMiB}`);
+  const smp = /^-smp (\S+?) ?\\?$/m.exec(args)?.[1];
+  if (smp) {
+    const [count, ...kv] = smp.split(',');
+    const o = Object.fromEntries(kv.map((x) => x.split('=') as [string, string]));
+    const v = spec.vcpus;
+    const pairs: [string, string | undefined, number | undefined][] = [['count', count, v.count], ['maxcpus', o.maxcpus, v.max ?? v.count], ['sockets', o.sockets, v.sockets], ['dies', o.dies, v.dies ?? (o.dies ? 1 : undefined)], ['cores', o.cores, v.cores], ['threads', o.threads, v.threads]];
+    for (const [k, a, b] of pairs) if (a !== undefined && Number(a) !== b) out.push(`${k}=${a}/${b ?? 'unset'}`);
+  }
+  return out;
 }
 
 /** NAME.xml against the domain libvirt formats back from it: the same guest, read either way. */

@@ -1,3 +1,4 @@
+import { prefersSockets, qemuSmp } from '../../src/resolve/limits.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -18,7 +19,13 @@ const NOW = new Date('2026-11-21T12:00:00Z');
 const target = (v: string) => hostTarget(join(FIXTURES, 'hosts', `host-${v}.json`), 'x86_64');
 const resolve = (g: LoadedGuest, t: Target) => pinGuest(g.spec, t, { policy: 'highest-runnable', now: NOW, tool: 'test', visibility: guestVisibility() });
 
-const platform = (p: Parameters<typeof guestAbi>[0]) => guestAbi(p, guestVisibility());
+/** The guest's platform, its vCPU topology as QEMU makes it (libvirt XML always writes one; a
+ *  command line may leave it to QEMU's default for the machine type). */
+const platform = (p: Parameters<typeof guestAbi>[0]) => {
+  const t = qemuSmp(p.vcpus, prefersSockets(/-(\d+\.\d+)$/.exec(p.machine.type)?.[1] ?? null, [99, 0]));
+  const vcpus = typeof t === 'string' ? p.vcpus : { ...p.vcpus, sockets: t.sockets, dies: t.dies, cores: t.cores, threads: t.threads };
+  return guestAbi({ ...p, vcpus }, guestVisibility());
+};
 
 const ARGV_GUESTS = [
   '-machine q35 -cpu Nehalem,+aes,-x2apic -m 2048 -smp 4,sockets=1,cores=2,threads=2 -nodefaults -device pcie-root-port,id=rp1,chassis=1 -device virtio-net-pci,id=net0,bus=rp1,mq=on,vectors=6 -device virtio-blk-pci-transitional,id=d0,drive=x -device qemu-xhci,id=usb -device usb-tablet -device virtio-balloon-pci,iommu_platform=on',
