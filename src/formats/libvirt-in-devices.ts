@@ -4,6 +4,7 @@ import { UserError } from '../util/errors.js';
 import { PCI_BRIDGE_TYPES, PCIE_PORT_TYPES, placementBehind, roleOf } from './device-types.js';
 import {
   byLibvirt,
+  ARCH_DEFAULTS,
   defaultUsbController,
   DRIVE_BUSES,
   FILESYSTEM_MODELS,
@@ -75,8 +76,11 @@ function addImplicitDevices(r: DeviceReader, devices: Element): void {
     if (r.q35 && plug && plug !== 'root') r.unaddressed[plug === 'pci' ? 'pci' : 'pcie']++;
     r.spec.devices.push({ type, role, placement: r.q35 && plug && plug !== 'root' ? (plug === 'pci' ? 'pci-bridge' : 'pcie-port') : 'root', properties: {}, source: `implicit: ${why} (${LIBVIRT_DEFAULTS})` });
   };
-  if (!has('controller', (c) => c.getAttribute('type') === 'usb')) {
-    const row = byLibvirt(USB_CONTROLLER_MODELS, defaultUsbController(r.q35))!;
+  const arch = r.spec.arch ?? 'x86_64';
+  const defaults = ARCH_DEFAULTS[arch];
+  if (!defaults) return;
+  if (defaults.usb && !has('controller', (c) => c.getAttribute('type') === 'usb')) {
+    const row = byLibvirt(USB_CONTROLLER_MODELS, defaultUsbController(r.q35, arch))!;
     implicit(row.qemu, 'controller', row.plug, 'the default USB controller');
   }
   const scsiUsers = [...children(devices, 'disk').filter((d) => child(d, 'target')?.getAttribute('bus') === 'scsi'), ...children(devices, 'hostdev').filter((h) => h.getAttribute('type') === 'scsi')];
@@ -86,9 +90,9 @@ function addImplicitDevices(r: DeviceReader, devices: Element): void {
     const row = byLibvirt(SCSI_CONTROLLER_MODELS, r.spec.arch === undefined || r.spec.arch === 'x86_64' ? 'lsilogic' : 'virtio-scsi')!;
     implicit(row.qemu, 'controller', row.plug, `the SCSI controller ${i} its disks name`);
   }
-  if (!has('memballoon')) implicit(MEMBALLOON_MODELS[0]!.qemu, 'balloon', MEMBALLOON_MODELS[0]!.plug, 'the default memballoon');
+  if (defaults.balloon && !has('memballoon')) implicit(MEMBALLOON_MODELS[0]!.qemu, 'balloon', MEMBALLOON_MODELS[0]!.plug, 'the default memballoon');
   if (has('graphics') && !has('video')) {
-    const row = byLibvirt(VIDEO_MODELS, 'cirrus')!;
+    const row = byLibvirt(VIDEO_MODELS, defaults.video)!;
     implicit(row.qemu, 'video', row.plug, 'the video device graphics need');
   }
   const virtioTarget = (el: Element) => child(el, 'target')?.getAttribute('type') === 'virtio';
@@ -97,7 +101,8 @@ function addImplicitDevices(r: DeviceReader, devices: Element): void {
     implicit(row.qemu, 'controller', row.plug, 'the virtio-serial controller of virtio channels and consoles');
   }
   const serialConsole = (el: Element) => (child(el, 'target')?.getAttribute('type') ?? 'serial') === 'serial';
-  if (has('console', serialConsole) && !has('serial')) implicit('isa-serial', 'serial', undefined, 'the serial port a serial console is');
+  const serialType = defaults.serialTarget && byLibvirt(SERIAL_TARGETS, defaults.serialTarget)?.qemu;
+  if (serialType && has('console', serialConsole) && !has('serial')) implicit(serialType, 'serial', undefined, 'the serial port a serial console is');
   // <genid> sits beside <devices>: QEMU's vmgenid device (qemuBuildVMGenIDCommandLine).
   const genid = devices.parentNode ? children(devices.parentNode as Element, 'genid')[0] : undefined;
   if (genid) add(r, genid, 'vmgenid', 'other', {}, undefined);
@@ -269,7 +274,7 @@ function readController(r: DeviceReader, el: Element): void {
       break;
     case 'usb': {
       if (model === 'none') break;
-      const row = byLibvirt(USB_CONTROLLER_MODELS, model || defaultUsbController(r.q35));
+      const row = byLibvirt(USB_CONTROLLER_MODELS, model || defaultUsbController(r.q35, r.spec.arch));
       if (!row) throw new UserError(`unknown USB controller model '${model}'`, r.at(el));
       add(r, el, row.qemu, 'controller', {}, row.plug);
       break;
@@ -360,6 +365,8 @@ function readIommu(r: DeviceReader, el: Element): void {
   const qemu: Record<string, string> = {};
   const rename: Record<string, string> = { intremap: 'intremap', caching_mode: 'caching-mode', eim: 'eim', iotlb: 'device-iotlb', aw_bits: 'aw-bits' };
   for (const [k, v] of Object.entries(options)) qemu[rename[k]!] = v;
+  // Arm's SMMUv3 is the virt board's own (-machine iommu=smmuv3, qemuBuildMachineCommandLine()): no device.
+  if (model === 'smmuv3') return;
   add(r, el, byLibvirt(IOMMU_MODELS, model)?.qemu ?? `${model}-iommu`, 'iommu', qemu, undefined, { placement: 'root' });
 }
 
@@ -416,7 +423,12 @@ const ELEMENT_READERS = new Map<string, (r: DeviceReader, el: Element) => void>(
   ['rng', readVirtio(RNG_MODELS, 'rng', () => false)],
   ['video', readVideo],
   ['input', readModel(INPUT_MODELS, 'input', (el) => `${el.getAttribute('bus')}:${el.getAttribute('type')}`, () => undefined)],
-  ['serial', readModel(SERIAL_TARGETS, 'serial', (el) => child(el, 'target')?.getAttribute('type') ?? 'isa-serial', (el) => child(el, 'target')?.getAttribute('type') ?? 'isa-serial')],
+  ['serial', (r, el) => {
+    // A <serial> without a target type gets the architecture's (ARCH_DEFAULTS); none on Arm's virt.
+    const target = child(el, 'target')?.getAttribute('type') ?? ARCH_DEFAULTS[r.spec.arch ?? 'x86_64']?.serialTarget;
+    if (target === undefined || target === 'system-serial') return;
+    add(r, el, byLibvirt(SERIAL_TARGETS, target)?.qemu ?? target, 'serial', {}, byLibvirt(SERIAL_TARGETS, target)?.plug);
+  }],
   ['channel', readVirtioSerialPort('virtserialport')],
   ['console', readVirtioSerialPort('virtconsole')],
   ['watchdog', readModel(WATCHDOG_MODELS, 'watchdog', attr('model'), () => undefined)],

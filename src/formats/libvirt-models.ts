@@ -86,12 +86,26 @@ export const USB_CONTROLLER_MODELS: readonly ModelRow[] = [
   usb('ich9-uhci1', 'ich9-usb-uhci1'),
   usb('ich9-uhci2', 'ich9-usb-uhci2'),
   usb('ich9-uhci3', 'ich9-usb-uhci3'),
+  usb('pci-ohci', 'pci-ohci'),
 ];
 /** The USB controller model libvirt gives a controller that names none (libvirt src/qemu/qemu_domain.c,
- *  qemuDomainControllerDefPostParse). */
-export function defaultUsbController(q35: boolean): string {
-  return q35 ? 'qemu-xhci' : 'piix3-uhci';
+ *  qemuDomainControllerDefPostParse): pci-ohci on pseries, qemu-xhci on q35 and Arm's virt. */
+export function defaultUsbController(q35: boolean, arch: string = 'x86_64'): string {
+  return arch === 'ppc64' ? 'pci-ohci' : arch === 'aarch64' || q35 ? 'qemu-xhci' : 'piix3-uhci';
 }
+
+/**
+ * What libvirt 9.0 adds to a domain per architecture (src/qemu/qemu_domain.c
+ * qemuDomainDefAddDefaultDevices(): a USB controller and a memballoon on x86 and pseries, neither on
+ * Arm's virt; qemuDomainDeviceVideoDefPostParse(): the video model graphics get; the serial port a
+ * serial console stands for, and the serial target type a <serial> without one gets).
+ */
+export const ARCH_DEFAULTS: Record<string, { usb: boolean; balloon: boolean; video: string; serialTarget: string | undefined }> = {
+  x86_64: { usb: true, balloon: true, video: 'cirrus', serialTarget: 'isa-serial' },
+  ppc64: { usb: true, balloon: true, video: 'vga', serialTarget: 'spapr-vio-serial' },
+  // The virt board's own PL011 is the serial port: no -device.
+  aarch64: { usb: false, balloon: false, video: 'virtio', serialTarget: undefined },
+};
 
 /** <controller type='pci' model=...>: the QEMU type is libvirt's <model name=...>
  *  (src/conf/domain_conf.c virDomainControllerPCIModelName; qemuBuildControllerPCIDevProps). */
@@ -188,6 +202,7 @@ export const SERIAL_TARGETS: readonly ModelRow[] = [
   { libvirt: 'isa-serial', qemu: 'isa-serial', source: `${FORMATDOMAIN} "Guest interface" (serial target type)` },
   { libvirt: 'pci-serial', qemu: 'pci-serial', plug: 'pci', source: `${FORMATDOMAIN} "Guest interface" (serial target type)` },
   { libvirt: 'isa-debug', qemu: 'isa-debugcon', source: `${CMD} qemuBuildSerialChrDeviceProps (isa-debug is isa-debugcon)` },
+  { libvirt: 'spapr-vio-serial', qemu: 'spapr-vty', arch: 'ppc64', source: `${CMD} qemuBuildSerialChrDeviceProps (sPAPR VIO)` },
 ];
 
 /** <tpm model=...>: the model is the driver (formatdomain "TPM device"); tpm-tis by default. */
