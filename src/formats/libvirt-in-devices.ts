@@ -40,6 +40,8 @@ import { child, children, line } from './xml.js';
 interface DeviceReader {
   spec: GuestSpec;
   q35: boolean;
+  /** A PCI Express machine (q35, Arm's virt): libvirt puts devices behind root ports it adds. */
+  pcie: boolean;
   /** libvirt controller index -> QEMU type of the PCI controller (undefined for the root). */
   buses: Map<number, string | undefined>;
   at: (el: Element) => string;
@@ -52,7 +54,8 @@ interface DeviceReader {
 
 /** Every device element libvirt starts a guest-visible device for, as QEMU devices. */
 export function parseDevices(devices: Element, spec: GuestSpec, machineType: string, at: (el: Element) => string): void {
-  const r: DeviceReader = { spec, q35: /q35/.test(machineType), buses: pciControllers(devices), at, unaddressed: { pcie: 0, pci: 0 }, usedBuses: new Set() };
+  const q35 = /q35/.test(machineType);
+  const r: DeviceReader = { spec, q35, pcie: q35 || (spec.arch === 'aarch64' && /^virt/.test(machineType)), buses: pciControllers(devices), at, unaddressed: { pcie: 0, pci: 0 }, usedBuses: new Set() };
   // emulator, graphics, audio...: host side
   for (const el of children(devices)) ELEMENT_READERS.get(el.localName!)?.(r, el);
   addImplicitDevices(r, devices);
@@ -73,8 +76,8 @@ const LIBVIRT_DEFAULTS = 'libvirt 9.0 src/qemu/qemu_domain.c qemuDomainDefAddDef
 function addImplicitDevices(r: DeviceReader, devices: Element): void {
   const has = (tag: string, pred: (el: Element) => boolean = () => true) => children(devices, tag).some(pred);
   const implicit = (type: string, role: string, plug: LibvirtPlug | undefined, why: string) => {
-    if (r.q35 && plug && plug !== 'root') r.unaddressed[plug === 'pci' ? 'pci' : 'pcie']++;
-    r.spec.devices.push({ type, role, placement: r.q35 && plug && plug !== 'root' ? (plug === 'pci' ? 'pci-bridge' : 'pcie-port') : 'root', properties: {}, source: `implicit: ${why} (${LIBVIRT_DEFAULTS})` });
+    if (r.pcie && plug && plug !== 'root') r.unaddressed[plug === 'pci' ? 'pci' : 'pcie']++;
+    r.spec.devices.push({ type, role, placement: r.pcie && plug && plug !== 'root' ? (plug === 'pci' ? 'pci-bridge' : 'pcie-port') : 'root', properties: {}, source: `implicit: ${why} (${LIBVIRT_DEFAULTS})` });
   };
   const arch = r.spec.arch ?? 'x86_64';
   const defaults = ARCH_DEFAULTS[arch];
@@ -87,13 +90,19 @@ function addImplicitDevices(r: DeviceReader, devices: Element): void {
   const scsiIndexes = new Set(scsiUsers.map((d) => Number(child(d, 'address')?.getAttribute('controller') ?? 0)));
   for (const i of scsiIndexes) {
     if (has('controller', (c) => c.getAttribute('type') === 'scsi' && Number(c.getAttribute('index') ?? 0) === i)) continue;
-    const row = byLibvirt(SCSI_CONTROLLER_MODELS, r.spec.arch === undefined || r.spec.arch === 'x86_64' ? 'lsilogic' : 'virtio-scsi')!;
+    const row = byLibvirt(SCSI_CONTROLLER_MODELS, defaultScsiModel(arch))!;
     implicit(row.qemu, 'controller', row.plug, `the SCSI controller ${i} its disks name`);
   }
   if (defaults.balloon && !has('memballoon')) implicit(MEMBALLOON_MODELS[0]!.qemu, 'balloon', MEMBALLOON_MODELS[0]!.plug, 'the default memballoon');
   if (has('graphics') && !has('video')) {
-    const row = byLibvirt(VIDEO_MODELS, defaults.video)!;
+    const row = byLibvirt(VIDEO_MODELS, defaults.video, arch === 'aarch64')!;
     implicit(row.qemu, 'video', row.plug, 'the video device graphics need');
+  }
+  // pseries with graphics gets a USB keyboard and mouse (qemuDomainDefAddDefaultDevices()).
+  if (arch === 'ppc64' && has('graphics')) {
+    const usbInput = (...types: string[]) => has('input', (i) => types.includes(i.getAttribute('type') ?? '') && i.getAttribute('bus') === 'usb');
+    if (!usbInput('keyboard')) implicit('usb-kbd', 'input', undefined, 'the USB keyboard pseries graphics get');
+    if (!usbInput('mouse', 'tablet')) implicit('usb-mouse', 'input', undefined, 'the USB mouse pseries graphics get without another pointer');
   }
   const virtioTarget = (el: Element) => child(el, 'target')?.getAttribute('type') === 'virtio';
   if ((has('channel', virtioTarget) || has('console', virtioTarget)) && !has('controller', (c) => c.getAttribute('type') === 'virtio-serial')) {
@@ -106,7 +115,7 @@ function addImplicitDevices(r: DeviceReader, devices: Element): void {
   // <genid> sits beside <devices>: QEMU's vmgenid device (qemuBuildVMGenIDCommandLine).
   const genid = devices.parentNode ? children(devices.parentNode as Element, 'genid')[0] : undefined;
   if (genid) add(r, genid, 'vmgenid', 'other', {}, undefined);
-  if (r.q35) addImplicitPorts(r);
+  if (r.pcie) addImplicitPorts(r);
 }
 
 /**
@@ -167,7 +176,7 @@ function placementOf(r: DeviceReader, el: Element, plug: LibvirtPlug | undefined
     const type = r.buses.get(bus);
     return type === undefined ? 'unknown' : placementBehind(type);
   }
-  if (addr || !plug || plug === 'root' || !r.q35) return 'root';
+  if (addr || !plug || plug === 'root' || !r.pcie) return 'root';
   r.unaddressed[plug === 'pci' ? 'pci' : 'pcie']++;
   return plug === 'pci' ? 'pci-bridge' : 'pcie-port';
 }
@@ -223,6 +232,11 @@ function virtioForm(rows: readonly ModelRow[], model: string | null): ModelRow {
 }
 
 function readInterface(r: DeviceReader, el: Element): void {
+  // <interface type='hostdev'> is a host PCI function given to the guest (qemuBuildHostdevPCIDevProps).
+  if (el.getAttribute('type') === 'hostdev') {
+    add(r, el, 'vfio-pci', 'hostdev', {}, 'pcie');
+    return;
+  }
   const model = child(el, 'model')?.getAttribute('type');
   const row = model ? byLibvirt(NIC_MODELS, model) : undefined;
   if (model && !row) throw new UserError(`unknown interface model '${model}'`, r.at(el));
@@ -264,6 +278,11 @@ function readController(r: DeviceReader, el: Element): void {
   const index = Number(el.getAttribute('index') ?? 0);
   switch (el.getAttribute('type')) {
     case 'pci': {
+      // Each pseries PHB but the first is a device of its own (qemuBuildControllerPCIDevProps).
+      if (model === 'pci-root' && index > 0 && r.spec.arch === 'ppc64') {
+        add(r, el, 'spapr-pci-host-bridge', 'bridge', {}, undefined, { id: `pci.${index}` });
+        break;
+      }
       const row = model ? byLibvirt(PCI_CONTROLLER_MODELS, model) : undefined;
       // libvirt names the bus of controller N "pci.N" on the QEMU command line.
       if (row) add(r, el, pciControllerType(el) ?? row.qemu, 'bridge', {}, row.plug, { id: child(el, 'alias')?.getAttribute('name') ?? `pci.${index}` });
@@ -295,9 +314,14 @@ function readController(r: DeviceReader, el: Element): void {
   }
 }
 
-/** A SCSI controller without a model is libvirt's default: lsilogic on x86 (qemuDomainDefaultSCSIControllerModel()). */
+/** A SCSI controller without a model is libvirt's default (qemuDomainDefaultSCSIControllerModel()):
+ *  lsilogic on x86, ibmvscsi on pseries, virtio-scsi elsewhere. */
+function defaultScsiModel(arch: string): string {
+  return arch === 'x86_64' ? 'lsilogic' : arch === 'ppc64' ? 'ibmvscsi' : 'virtio-scsi';
+}
+
 function readScsiController(r: DeviceReader, el: Element, written: string | null): void {
-  const model = written ?? (r.spec.arch === undefined || r.spec.arch === 'x86_64' ? 'lsilogic' : null);
+  const model = written ?? defaultScsiModel(r.spec.arch ?? 'x86_64');
   if (!model || model.startsWith('virtio')) {
     const row = virtioForm(SCSI_CONTROLLER_MODELS, model);
     add(r, el, row.qemu, 'controller', driverProperties(el, 'disk'), row.plug);
@@ -323,7 +347,8 @@ function readVideo(r: DeviceReader, el: Element): void {
   const t = m?.getAttribute('type') ?? 'vga';
   if (t === 'none') return;
   const primary = m?.getAttribute('primary') === 'yes' || r.spec.devices.every((d) => d.role !== 'video');
-  const row = byLibvirt(VIDEO_MODELS, t, !primary);
+  // Arm's QEMU has no VGA: virtio video is virtio-gpu-pci there (qemuDeviceVideoGetModel()).
+  const row = byLibvirt(VIDEO_MODELS, t, !primary || (r.spec.arch === 'aarch64' && t === 'virtio'));
   if (!row) throw new UserError(`unknown video model '${t}'`, r.at(el));
   if (t === 'virtio') {
     // qemuDeviceVideoGetModel(): vhost-user and 3D acceleration are other QEMU types of the same device.
@@ -425,7 +450,9 @@ const ELEMENT_READERS = new Map<string, (r: DeviceReader, el: Element) => void>(
   ['input', readModel(INPUT_MODELS, 'input', (el) => `${el.getAttribute('bus')}:${el.getAttribute('type')}`, () => undefined)],
   ['serial', (r, el) => {
     // A <serial> without a target type gets the architecture's (ARCH_DEFAULTS); none on Arm's virt.
-    const target = child(el, 'target')?.getAttribute('type') ?? ARCH_DEFAULTS[r.spec.arch ?? 'x86_64']?.serialTarget;
+    const written = child(el, 'target')?.getAttribute('type');
+    // pseries takes an isa-serial target as its own VIO serial (qemuDomainChrDefPostParse()).
+    const target = (written === 'isa-serial' && r.spec.arch === 'ppc64' ? 'spapr-vio-serial' : written) ?? ARCH_DEFAULTS[r.spec.arch ?? 'x86_64']?.serialTarget;
     if (target === undefined || target === 'system-serial') return;
     add(r, el, byLibvirt(SERIAL_TARGETS, target)?.qemu ?? target, 'serial', {}, byLibvirt(SERIAL_TARGETS, target)?.plug);
   }],
@@ -433,7 +460,11 @@ const ELEMENT_READERS = new Map<string, (r: DeviceReader, el: Element) => void>(
   ['console', readVirtioSerialPort('virtconsole')],
   ['watchdog', readModel(WATCHDOG_MODELS, 'watchdog', attr('model'), () => undefined)],
   ['sound', readSound],
-  ['tpm', readModel(TPM_MODELS, 'tpm', (el) => el.getAttribute('model') ?? 'tpm-tis', (el) => el.getAttribute('model') ?? 'tpm-tis')],
+  // On Arm, tpm-tis is QEMU's sysbus tpm-tis-device (qemuBuildTPMDevCmd()).
+  ['tpm', (r, el) => {
+    const model = el.getAttribute('model') ?? 'tpm-tis';
+    add(r, el, model === 'tpm-tis' && r.spec.arch === 'aarch64' ? 'tpm-tis-device' : (byLibvirt(TPM_MODELS, model)?.qemu ?? model), 'tpm', {}, undefined);
+  }],
   ['hostdev', readHostdev],
   ['iommu', readIommu],
   ['filesystem', readFilesystem],
@@ -442,7 +473,8 @@ const ELEMENT_READERS = new Map<string, (r: DeviceReader, el: Element) => void>(
     const row = virtioForm(VSOCK_MODELS, el.getAttribute('model'));
     add(r, el, row.qemu, 'other', driverProperties(el, 'other'), row.plug);
   }],
-  ['panic', readModel(PANIC_MODELS, 'other', (el) => el.getAttribute('model') ?? 'isa', () => undefined)],
+  // The default panic model is isa on x86 and pseries' own hypervisor call, no device, on ppc64.
+  ['panic', (r, el) => readModel(PANIC_MODELS, 'other', (e) => e.getAttribute('model') ?? (r.spec.arch === 'ppc64' ? 'pseries' : 'isa'), () => undefined)(r, el)],
   ['parallel', (r, el) => add(r, el, 'isa-parallel', 'other', {}, undefined)],
   ['smartcard', readSmartcard],
   ['redirdev', readModel(REDIRDEV_MODELS, 'other', attr('bus'), () => undefined)],

@@ -102,7 +102,8 @@ function parseMemory(root: Element, spec: GuestSpec, source: string, at: At): vo
   const numa = cpu && child(cpu, 'numa');
   const cells = numa ? children(numa, 'cell').filter((c) => c.getAttribute('memory')) : [];
   const sizeMiB = cells.length ? cells.reduce((sum, c) => sum + Math.ceil(toMiB(c.getAttribute('memory')!, c.getAttribute('unit'), at(c), true)), 0) : Math.ceil(toMiB(text(memory)!, memory.getAttribute('unit'), at(memory), true));
-  spec.memory = { sizeMiB };
+  // pseries memory comes in 256 MiB blocks: libvirt rounds it up (qemuDomainAlignMemorySizes(), ppc64).
+  spec.memory = { sizeMiB: spec.arch === 'ppc64' ? Math.ceil(sizeMiB / 256) * 256 : sizeMiB };
   const maxMemory = child(root, 'maxMemory');
   if (maxMemory && text(maxMemory)) {
     spec.memory.maxMiB = toMiB(text(maxMemory)!, maxMemory.getAttribute('unit'), at(maxMemory));

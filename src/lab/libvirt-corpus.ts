@@ -50,9 +50,12 @@ function multisetDiff(a: string[], b: string[]): string[] {
   return out;
 }
 
-export function readPair(dir: string, name: string): CorpusRow {
+/** The architectures of the corpus's command lines (NAME.ARCH-latest.args) guestabi reads. */
+export type CorpusArch = 'x86_64' | 'aarch64' | 'ppc64';
+
+export function readPair(dir: string, name: string, arch: CorpusArch = 'x86_64'): CorpusRow {
   const xml = readFileSync(join(dir, 'qemuxml2argvdata', `${name}.xml`), 'utf8');
-  const args = readFileSync(join(dir, 'qemuxml2argvdata', `${name}.x86_64-latest.args`), 'utf8');
+  const args = readFileSync(join(dir, 'qemuxml2argvdata', `${name}.${arch}-latest.args`), 'utf8');
   const libvirt = argsDevices(args);
   let ours: string[];
   let spec: GuestSpec;
@@ -65,7 +68,7 @@ export function readPair(dir: string, name: string): CorpusRow {
   }
   const missing = [...multisetDiff(libvirt, ours), ...platformDiff(args, spec)];
   const extra = multisetDiff(ours, libvirt);
-  const back = formattedBack(dir, name, xml);
+  const back = formattedBack(dir, name, xml, arch);
   return { name, status: missing.length || extra.length ? 'differs' : 'same', missing, extra, ...(back ? { formattedBack: back } : {}) };
 }
 
@@ -90,14 +93,15 @@ function platformDiff(args: string, spec: GuestSpec): string[] {
 }
 
 /** NAME.xml against the domain libvirt formats back from it: the same guest, read either way. */
-function formattedBack(dir: string, name: string, xml: string): string | undefined {
-  const file = [`${name}.x86_64-latest.xml`, `${name}.xml`].map((f) => join(dir, 'qemuxml2xmloutdata', f)).find((f) => existsSync(f));
+function formattedBack(dir: string, name: string, xml: string, arch: CorpusArch): string | undefined {
+  const file = [`${name}.${arch}-latest.xml`, `${name}.xml`].map((f) => join(dir, 'qemuxml2xmloutdata', f)).find((f) => existsSync(f));
   if (!file) return undefined;
+  // libvirt formats the default CPU it will use when the domain names none (the machine type's own
+  // default, qemuDomainDefSetDefaultCPU()): the model written back stands for "the default".
+  const named = /<model[^>]*>[^<]/.test(xml.slice(xml.indexOf('<cpu'), xml.indexOf('</cpu>') + 1 || undefined));
   const key = (text: string) => {
     const s = parseGuestText(text, name, 'libvirt').spec;
-    // libvirt formats the default CPU it will use when the domain names none (qemu64 on x86's PC
-    // machines, QEMU's default; qemuDomainDefSetDefaultCPU()).
-    return { machine: s.machine.type, cpu: `${s.cpu.mode}:${s.cpu.model ?? (s.cpu.mode === 'custom' ? 'qemu64' : '')}:${(s.cpu.features ?? []).map((f) => `${f.policy}=${f.name}`).sort().join(',')}`, devices: s.devices.map((d) => d.type).sort().join(' ') };
+    return { machine: s.machine.type, cpu: `${s.cpu.mode}:${named ? (s.cpu.model ?? '') : 'default'}:${(s.cpu.features ?? []).map((f) => `${f.policy}=${f.name}`).sort().join(',')}`, devices: s.devices.map((d) => d.type).sort().join(' ') };
   };
   try {
     const [a, b] = [key(xml), key(readFileSync(file, 'utf8'))];
@@ -108,18 +112,19 @@ function formattedBack(dir: string, name: string, xml: string): string | undefin
   }
 }
 
-export function corpusNames(dir: string): string[] {
+export function corpusNames(dir: string, arch: CorpusArch = 'x86_64'): string[] {
+  const suffix = `.${arch}-latest.args`;
   return readdirSync(join(dir, 'qemuxml2argvdata'))
-    .filter((f) => f.endsWith('.x86_64-latest.args'))
-    .map((f) => f.replace(/\.x86_64-latest\.args$/, ''))
+    .filter((f) => f.endsWith(suffix))
+    .map((f) => f.slice(0, -suffix.length))
     .filter((n) => existsSync(join(dir, 'qemuxml2argvdata', `${n}.xml`)))
     .sort();
 }
 
-export function readCorpus(dir: string, only?: string[]): CorpusRow[] {
-  return corpusNames(dir)
+export function readCorpus(dir: string, only?: string[], arch: CorpusArch = 'x86_64'): CorpusRow[] {
+  return corpusNames(dir, arch)
     .filter((n) => !only?.length || only.includes(n))
-    .map((n) => readPair(dir, n));
+    .map((n) => readPair(dir, n, arch));
 }
 
 export function summarise(rows: CorpusRow[]): { counts: Record<string, number>; missing: [string, number][]; extra: [string, number][] } {

@@ -7,7 +7,7 @@ import { findCatalog } from '../../src/io/catalog-files.js';
 import { hostTarget } from '../../src/io/host-files.js';
 import { pinnedToArgv } from '../../src/formats/argv-out.js';
 import { answerResolve } from '../../src/service/answers.js';
-import { argvConformance, compareCaps, corpusDir, corpusNames, readCorpus } from '../../src/lab/libvirt-corpus.js';
+import { argvConformance, compareCaps, corpusDir, corpusNames, readCorpus, type CorpusArch } from '../../src/lab/libvirt-corpus.js';
 import { FIXTURES } from '../helpers.js';
 
 /**
@@ -21,7 +21,10 @@ import { FIXTURES } from '../helpers.js';
  */
 interface Listed {
   name: string;
-  status: 'refused' | 'differs';
+  arch?: CorpusArch;
+  status: 'refused' | 'differs' | 'same';
+  /** The domain as libvirt formats it back reads to another guest (the reason says why). */
+  back?: true;
   why: string;
 }
 
@@ -38,7 +41,7 @@ test("live: libvirt 9.0's test corpus: every x86_64 domain reads with the device
   const dir = requireCorpus(t);
   if (!dir) return;
   const listed = (parse(readFileSync(join(FIXTURES, 'libvirt-corpus', 'nonconformance.yaml'), 'utf8')) as { pairs: Listed[] }).pairs;
-  const byName = new Map(listed.map((l) => [l.name, l]));
+  const byName = new Map(listed.filter((l) => (l.arch ?? 'x86_64') === 'x86_64').map((l) => [l.name, l]));
   const rows = readCorpus(dir);
   assert.ok(rows.length >= 368, `libvirt 9.0 has 368 x86_64 pairs (found ${rows.length})`);
   const crashes = rows.filter((r) => r.status === 'crash');
@@ -74,7 +77,7 @@ test("live: guestabi's command line of each corpus domain has the -device driver
   const dir = requireCorpus(t);
   if (!dir) return;
   const file = parse(readFileSync(join(FIXTURES, 'libvirt-corpus', 'nonconformance.yaml'), 'utf8')) as { pairs: Listed[]; argv: { names: string[]; status: string }[] };
-  const listed = new Map<string, string>([...file.pairs.map((p) => [p.name, p.status] as const), ...file.argv.flatMap((a) => a.names.map((n) => [n, a.status] as const))]);
+  const listed = new Map<string, string>([...file.pairs.filter((p) => (p.arch ?? 'x86_64') === 'x86_64').map((p) => [p.name, p.status] as const), ...file.argv.flatMap((a) => a.names.map((n) => [n, a.status] as const))]);
   const target = hostTarget(join(FIXTURES, 'hosts', 'host-7.2-tcg.json'), 'x86_64');
   const rows = corpusNames(dir).map((n) => argvConformance(dir, n, (spec) => pinnedToArgv(answerResolve(spec, target, 'keep', n))));
   assert.deepEqual(rows.filter((r) => r.status === 'crash').map((r) => `${r.name}: ${r.why}`), [], 'no crash');
@@ -84,3 +87,19 @@ test("live: guestabi's command line of each corpus domain has the -device driver
   assert.ok(same / rows.length >= 0.95, `at least 95%: ${same} of ${rows.length}`);
   t.diagnostic(`--output argv: ${same} of ${rows.length} with exactly libvirt's -device drivers (${((100 * same) / rows.length).toFixed(1)}%); ${rows.length - same} listed`);
 });
+
+for (const arch of ['aarch64', 'ppc64'] as const) {
+  test(`live: libvirt 9.0's ${arch} domains read with the devices, machine type, memory and topology libvirt generates, or are listed with their reason`, (t) => {
+    const dir = requireCorpus(t);
+    if (!dir) return;
+    const listed = (parse(readFileSync(join(FIXTURES, 'libvirt-corpus', 'nonconformance.yaml'), 'utf8')) as { pairs: Listed[] }).pairs.filter((l) => l.arch === arch);
+    const byName = new Map(listed.map((l) => [l.name, l]));
+    const rows = readCorpus(dir, undefined, arch);
+    assert.ok(rows.length >= 10, `${arch}: libvirt 9.0's pairs (${rows.length})`);
+    assert.deepEqual(rows.filter((r) => r.status === 'crash').map((r) => `${r.name}: ${r.why}`), [], 'no crash');
+    const wrong = rows.filter((r) => (byName.get(r.name)?.status ?? 'same') !== r.status || (r.formattedBack !== undefined && (r.formattedBack !== 'same') !== (byName.get(r.name)?.back === true)));
+    assert.deepEqual(wrong.map((r) => `${r.name} ${r.status}: ${r.why ?? `libvirt has ${r.missing.join(' ') || 'nothing more'}, guestabi has ${r.extra.join(' ') || 'nothing more'}`}; formatted back: ${r.formattedBack ?? 'none'}`), [], 'what differs is listed, and only that');
+    const same = rows.filter((r) => r.status === 'same').length;
+    t.diagnostic(`${arch}: ${same} of ${rows.length} read with exactly libvirt's devices, machine, memory and topology; ${rows.length - same} listed`);
+  });
+}
