@@ -98,10 +98,15 @@ export const neverUnavailableUnderKvm = (feature: string): boolean => NOT_AUTOEN
 
 /** KVM never reports HTT; QEMU adds it to what KVM gives from 10.0 on (target/i386/kvm/kvm.c,
  *  10.2.0:454-455, "KVM never reports CPUID_HT but QEMU can support when vcpus > 1"), so before
- *  10.0 an ht=on is filtered away. Lab: KVM fuzz seed 20261206, athlon,ht=on 7.2 (off) -> 10.0 (on). */
+ *  10.0 an ht=on is filtered away. Lab: KVM fuzz seed 20261206, athlon,ht=on 7.2 (off) -> 10.0 (on).
+ *  TCG gives ht from 10.0 too (TCG_FEATURES has CPUID_HT, target/i386/cpu.c 10.2.0:899-904), which
+ *  its max expansion never shows (no_autoenable_flags); 7.2 and 5.2 filter it. Lab: TCG fuzz seed
+ *  20261213, Nehalem-v2,ht=on 5.2 (off) -> 10.0 (on). */
 function givenUnseen(host: TargetHost, feature: string): boolean {
-  if (host.profile.accel !== 'kvm' || !NOT_AUTOENABLED.test(feature)) return false;
-  return feature !== 'ht' || compareVersions(host.catalog.version, '10.0') >= 0;
+  if (!NOT_AUTOENABLED.test(feature)) return false;
+  const since10 = compareVersions(host.catalog.version, '10.0') >= 0;
+  if (host.profile.accel !== 'kvm') return feature === 'ht' && since10;
+  return feature !== 'ht' || since10;
 }
 
 function lacks(host: TargetHost, feature: string): boolean {
