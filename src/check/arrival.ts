@@ -2,7 +2,7 @@ import type { GuestSpec } from '../model/guest.js';
 import { reason, type Reason } from '../model/reason.js';
 import type { Outcome } from '../model/verdict.js';
 import type { TargetHost } from '../resolve/target.js';
-import { checkMigration, concreteHostModel } from './check.js';
+import { checkMigration, concreteHostModel, newCheckCache } from './check.js';
 import { outcomeOf } from './outcome.js';
 import type { Rules } from './rules.js';
 import { runtimePlatform } from './runtime.js';
@@ -40,9 +40,11 @@ export function arrival(input: ArrivalInput): Arrival {
   }
   // This host against itself: what it cannot start, and what it would start differently.
   const concrete = concreteHostModel(spec, here).spec;
-  const r = checkMigration({ source: concrete, from: here, to: here, rules });
+  // The platform check works out for this host is the one whose dropped features matter: shared.
+  const cache = newCheckCache();
+  const r = checkMigration({ source: concrete, from: here, to: here, rules, cache });
   const reasons = r.forward.reasons.filter((x) => x.code !== 'MIGRATION_SAFE');
-  const platform = runtimePlatform(concrete, here, rules.visibility, 'guest');
+  const platform = cache.platforms.get(concrete)?.get(here) ?? runtimePlatform(concrete, here, rules.visibility, 'guest');
   if (platform.filtered.length) {
     const names = platform.filtered.join(' ');
     reasons.push(

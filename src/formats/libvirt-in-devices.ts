@@ -75,10 +75,8 @@ const LIBVIRT_DEFAULTS = 'libvirt 9.0 src/qemu/qemu_domain.c qemuDomainDefAddDef
  */
 function addImplicitDevices(r: DeviceReader, devices: Element): void {
   const has = (tag: string, pred: (el: Element) => boolean = () => true) => children(devices, tag).some(pred);
-  const implicit = (type: string, role: string, plug: LibvirtPlug | undefined, why: string) => {
-    if (r.pcie && plug && plug !== 'root') r.unaddressed[plug === 'pci' ? 'pci' : 'pcie']++;
-    r.spec.devices.push({ type, role, placement: r.pcie && plug && plug !== 'root' ? (plug === 'pci' ? 'pci-bridge' : 'pcie-port') : 'root', properties: {}, source: `implicit: ${why} (${LIBVIRT_DEFAULTS})` });
-  };
+  const implicit = (type: string, role: string, plug: LibvirtPlug | undefined, why: string) =>
+    r.spec.devices.push({ type, role, placement: assignedPlacement(r, plug), properties: {}, source: `implicit: ${why} (${LIBVIRT_DEFAULTS})` });
   const arch = r.spec.arch ?? 'x86_64';
   const defaults = ARCH_DEFAULTS[arch];
   if (!defaults) return;
@@ -176,7 +174,13 @@ function placementOf(r: DeviceReader, el: Element, plug: LibvirtPlug | undefined
     const type = r.buses.get(bus);
     return type === undefined ? 'unknown' : placementBehind(type);
   }
-  if (addr || !plug || plug === 'root' || !r.pcie) return 'root';
+  return addr ? 'root' : assignedPlacement(r, plug);
+}
+
+/** Where libvirt's address assignment puts a device without an address, counted for the ports and
+ *  bridge it will add (addImplicitPorts). */
+function assignedPlacement(r: DeviceReader, plug: LibvirtPlug | undefined): GuestPlacement {
+  if (!plug || plug === 'root' || !r.pcie) return 'root';
   r.unaddressed[plug === 'pci' ? 'pci' : 'pcie']++;
   return plug === 'pci' ? 'pci-bridge' : 'pcie-port';
 }

@@ -39,6 +39,12 @@ export function argsDevices(args: string): string[] {
   return out;
 }
 
+/** A pair guestabi could not read: refused (its own error, exit 2) or a crash (anything else). */
+function failedRow(name: string, e: unknown): CorpusRow {
+  if (e instanceof GuestabiError) return { name, status: 'refused', missing: [], extra: [], why: e.message.split('\n')[0]! };
+  return { name, status: 'crash', missing: [], extra: [], why: (e as Error).stack?.split('\n').slice(0, 3).join(' | ') ?? String(e) };
+}
+
 function multisetDiff(a: string[], b: string[]): string[] {
   const left = [...b];
   const out: string[] = [];
@@ -63,8 +69,7 @@ export function readPair(dir: string, name: string, arch: CorpusArch = 'x86_64')
     spec = parseGuestText(xml, `${name}.xml`, 'libvirt').spec;
     ours = spec.devices.map((d) => d.type);
   } catch (e) {
-    if (e instanceof GuestabiError) return { name, status: 'refused', missing: [], extra: [], why: e.message.split('\n')[0]! };
-    return { name, status: 'crash', missing: [], extra: [], why: (e as Error).stack?.split('\n').slice(0, 3).join(' | ') ?? String(e) };
+    return failedRow(name, e);
   }
   const missing = [...multisetDiff(libvirt, ours), ...platformDiff(args, spec)];
   const extra = multisetDiff(ours, libvirt);
@@ -201,8 +206,7 @@ export function argvConformance(dir: string, name: string, pin: (spec: GuestSpec
   try {
     argv = pin(parseGuestText(xml, `${name}.xml`, 'libvirt').spec);
   } catch (e) {
-    if (e instanceof GuestabiError) return { name, status: 'refused', missing: [], extra: [], why: e.message.split('\n')[0]! };
-    return { name, status: 'crash', missing: [], extra: [], why: (e as Error).stack?.split('\n').slice(0, 3).join(' | ') ?? String(e) };
+    return failedRow(name, e);
   }
   const ours = argv.flatMap((w, i) => (w === '-device' ? [canonicalDeviceType(argv[i + 1]!.split(',')[0]!)] : []));
   const missing = multisetDiff(libvirt, ours);

@@ -51,7 +51,7 @@ test('live: the hook in a running libvirtd refuses a start (and an incoming migr
     }
     // The daemon reloads on SIGHUP in its own thread: the first start may come before it looked.
     let ok = virsh('start', 'gabi-hook-ok', '--paused');
-    for (let i = 0; i < 20 && ok.status === 0 && !readLog().some((e) => e.domain === 'gabi-hook-ok'); i++) {
+    for (let i = 0; i < 120 && ok.status === 0 && !readLog().some((e) => e.domain === 'gabi-hook-ok'); i++) {
       virsh('destroy', 'gabi-hook-ok');
       await new Promise((r) => setTimeout(r, 500));
       ok = virsh('start', 'gabi-hook-ok', '--paused');
@@ -80,13 +80,18 @@ test('live: the hook in a running libvirtd refuses a start (and an incoming migr
       assert.equal(last.outcome, refused ? 'unsafe' : 'unknown', 'without an inventory a migration that passes is unknown, never safe');
     }
 
-    // A hook that cannot decide in time lets libvirt start the domain it would have refused.
-    const slow = cli(['hook', 'install', '--starts', 'refuse', '--timeout', '0.05']);
+    // A hook that cannot decide in time lets libvirt start the domain it would have refused. The
+    // installed script is pointed at a node that hangs, so the timeout fires on any machine.
+    const slow = cli(['hook', 'install', '--starts', 'refuse', '--timeout', '1']);
     assert.equal(slow.code, 0, slow.stderr);
+    const hang = join(dir, 'hanging-node');
+    writeFileSync(hang, '#!/bin/sh\nsleep 60\n', { mode: 0o755 });
+    writeFileSync(script, readFileSync(script, 'utf8').replace(`'${process.execPath}'`, `'${hang}'`));
+    assert.ok(readFileSync(script, 'utf8').includes(hang), 'the script runs the hanging node');
     const through = virsh('start', 'gabi-hook-drops', '--paused');
     assert.equal(through.status, 0, through.stderr);
     virsh('destroy', 'gabi-hook-drops');
-    assert.match(String(readLog().at(-1)!.why), /did not decide within 0.05 s; libvirt proceeds/);
+    assert.match(String(readLog().at(-1)!.why), /did not decide within 1 s; libvirt proceeds/);
 
     const status = cli(['hook', 'status', '--json']);
     assert.equal(status.code, 0, status.stderr);
