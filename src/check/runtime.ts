@@ -12,6 +12,8 @@ import { askedFeatures, canonicalFeature, hostCpuHas, hostLacks, missingFeatures
 import { UserError } from '../util/errors.js';
 import { catalogKey, globalApplies, guessType, placementOf, typedValue } from '../resolve/devices.js';
 import type { TargetHost } from '../resolve/target.js';
+import { XSAVE_COMPONENTS } from '../catalog/xsave.js';
+import { MSR_FEATURES } from '../catalog/msr-features.js';
 
 export interface RuntimeDevice {
   type: string;
@@ -382,15 +384,37 @@ function cpuOnHost(spec: GuestSpec, host: TargetHost, m: MachineType, source: st
   problems.push(...hypervProblems(spec, features, host));
   if (!hostDependent && c.cpuModel(cpuName)) filtered = featuresFiltered(spec, host, cpuName, features, problems);
   const accel = hostDependent ? undefined : accelDefaults(host, cpuName, m);
-  const properties = { ...(cpu && !hostDependent ? { ...realizedProps(cpu, features, spec, host, m), ...topologyBits(cpu, accel?.props ?? null, features, spec, host, m) } : {}), ...spec.cpu.properties };
+  const realized = cpu && !hostDependent ? realizedProps(cpu, features, spec, host, m) : {};
+  const properties = { ...realized, ...(cpu && !hostDependent ? topologyBits({ ...cpu, ...realized }, accel?.props ?? null, features, spec, host, m) : {}), ...spec.cpu.properties };
   if (cpu && (features.size || filtered.length || Object.keys(properties).length || accel)) {
     cpu = derivedCpu(cpu, features, properties, filtered, accel?.props ?? null);
   }
   if (cpu && reference && 'xsave' in cpu) {
     const asked = filtered.length ? derivedCpu(reference, features, properties, [], accel?.props ?? null) : cpu;
-    cpu = { ...cpu, [XSAVE_COMPONENTS_KEY]: xsaveComponents(asked) };
+    const components = xsaveComponents(asked, host, problems);
+    if (components !== undefined) cpu = { ...cpu, [XSAVE_COMPONENTS_KEY]: components };
   }
+  problems.push(...msrFeatureProblems(cpu, host));
   return { cpuName, cpuHostDependent: hostDependent, cpu, filtered, ...(accel !== undefined ? { accel } : {}) };
+}
+
+/** The features kept in a register QEMU writes at start that the vCPU has as it runs (after the
+ *  host filtered, with their CPUID gate on: MSR_FEATURES), held to what the host's KVM takes (its
+ *  profile's kvmMsrFeatures, probed by starting guests). */
+function msrFeatureProblems(cpu: Props | null, host: TargetHost): Reason[] {
+  if (!cpu || host.profile.accel !== 'kvm') return [];
+  const on = MSR_FEATURES.filter((f) => cpu[f.feature] === true && cpu[f.gate] === true);
+  if (!on.length) return [];
+  const record = host.profile.kvmMsrFeatures;
+  if (!record) {
+    return [reason('KVM_MSR_FEATURE_UNKNOWN', 'warn', on.map((f) => f.feature).join(' '), `${host.name}'s profile does not record whether its KVM takes ${on.map((f) => f.feature).join(', ')} in ${[...new Set(on.map((f) => f.msr))].join(', ')}: a kernel that reports them but refuses the register makes QEMU abort at start`, { host: host.name, effect: 'unknown', remedy: `probe ${host.name} again (guestabi probe --accel kvm)` })];
+  }
+  const refused = on.filter((f) => record.refused[f.feature] !== undefined);
+  return [...new Set(refused.map((f) => f.msr))].map((msr) => {
+    const these = refused.filter((f) => f.msr === msr);
+    const names = these.map((f) => f.feature);
+    return reason('KVM_MSR_FEATURE_REFUSED', 'error', names.join(' '), `the KVM of ${host.name} reports ${names.join(', ')} but refuses ${msr} with ${names.length > 1 ? 'them' : 'it'}: QEMU aborts at start ("${record.refused[names[0]!]}")`, { host: host.name, effect: 'impossible', remedy: `turn ${names.map((n) => `${n}=off`).join(',')} (or ${these[0]!.gate}=off) on -cpu` });
+  });
 }
 
 /** The features the definition sets. One this build does not have is a problem (QEMU refuses to
@@ -468,7 +492,13 @@ function topologyBits(cpu: Props, accel: Props | null, features: ReadonlyMap<str
   const out: Props = {};
   if (features.get('ht') !== false) out.ht = true;
   const given = host.profile.accel !== 'kvm' || hostCpuHas(host, 'cmp-legacy');
-  if (legacy && features.get('cmp-legacy') !== false && given) out['cmp-legacy'] = true;
+  const asked = legacy && features.get('cmp-legacy') !== false;
+  if (asked && given) out['cmp-legacy'] = true;
+  // From 10.0 the bits are set before the leaves are raised (x86_cpu_expand_features(), 10.2.0:
+  // the threads_per_pkg block comes before x86_cpu_adjust_feat_level()), so cmp-legacy raises
+  // xlevel to 0x80000001 even where KVM then filters it. Lab: KVM fuzz seed 20261215 (AMD host),
+  // 486 with two threads 5.2 -> 10.0: xlevel 0 -> 0x80000001.
+  if (asked) Object.assign(out, raisedLevels(cpu, new Map([['cmp-legacy', true]]), spec, c));
   return out;
 }
 
@@ -736,24 +766,24 @@ const DERIVED_KEPT = 256;
  * compared. Lab: fuzz seed 20261211 (KVM, 5.2 -> 7.2), IvyBridge-v2 with xsave
  * filtered against IvyBridge-v2,xsave=off: leaf 0xD EAX 7 against 0.
  */
-const XSAVE_COMPONENTS: [string, string][] = [
-  ['x87', 'fpu'],
-  ['sse', 'sse'],
-  ['avx', 'avx'],
-  ['bndregs', 'mpx'],
-  ['bndcsr', 'mpx'],
-  ['opmask', 'avx512f'],
-  ['zmm_hi256', 'avx512f'],
-  ['hi16_zmm', 'avx512f'],
-  ['pkru', 'pku'],
-  ['xtilecfg', 'amx-tile'],
-  ['xtiledata', 'amx-tile'],
-];
 export const XSAVE_COMPONENTS_KEY = 'xsave-components';
 
-function xsaveComponents(asked: Props): string {
+/** What QEMU computes from the features asked, less what the accelerator does not keep: under TCG
+ *  the build's tcgXsaveComponents (probed; x86_cpu_filter_features() filters the FEAT_XSAVE_XCR0_LO
+ *  word too, and from QEMU 9.2 TCG keeps only x87 sse avx bndregs bndcsr pkru, commit "target/i386:
+ *  cpu: set correct supported XCR0 features for TCG"). Under KVM what the host kernel keeps is not
+ *  probed: the components asked are kept, which can only report a difference that is not there
+ *  (both sides run on hosts of the kind the profiles describe). A TCG catalog without the fact: the
+ *  value is not known. Lab: TCG fuzz seed 20261214, Broadwell-noTSX-IBRS,amx-tile=on on 10.0. */
+function xsaveComponents(asked: Props, host: TargetHost, problems: Reason[]): string | undefined {
   if (asked.xsave !== true) return 'none';
-  return XSAVE_COMPONENTS.filter(([, f]) => asked[f] === true).map(([c]) => c).join(' ') || 'none';
+  const kept = host.profile.accel === 'kvm' ? undefined : host.catalog.data.tcgXsaveComponents;
+  if (host.profile.accel !== 'kvm' && !kept) {
+    problems.push(reason('CPU_UNKNOWN', 'warn', 'xsave-components', `the catalog of QEMU ${host.catalog.version} does not record which XSAVE state components TCG keeps (CPUID leaf 0xD)`, { host: host.name, effect: 'unknown', remedy: 'probe the build again: guestabi catalog regen --update' }));
+    return undefined;
+  }
+  const on = XSAVE_COMPONENTS.filter((c) => asked[c.feature] === true && (!kept || kept.includes(c.component)));
+  return on.map((c) => c.component).join(' ') || 'none';
 }
 
 function derivedCpu(base: Props, features: Map<string, boolean>, properties: Props, filtered: string[], accel: Props | null): Props {

@@ -266,7 +266,12 @@ function addQemuDefaults(spec: GuestSpec, o: { vga: string | undefined; nographi
   if (!o.seen.has('-parallel') && !has(/^isa-parallel$/)) add('isa-parallel', 'other');
   // The default CD-ROM is -drive if=ide,index=2,media=cdrom: the third IDE position, bus 1 unit 0
   // on the PIIX (two units a bus), port 2 of the ICH9 AHCI (one unit a port) (system/vl.c, blockdev.c).
-  if (!o.seen.has('-cdrom') && !has(/^(ide-cd|ide-hd|scsi-cd|scsi-hd)$/)) add('ide-cd', 'disk', { bus: /q35/.test(spec.machine.type) ? 'ide.2' : 'ide.1', unit: '0' });
+  // With the q35 AHCI turned off (sata=off) nothing claims it, and QEMU drops an unclaimed default
+  // drive without a word (blockdev.c drive_check_orphaned(): "Ignore default drives"; hw/i386/pc_q35.c
+  // ide_drive_get() only if sata_enabled). Lab: fuzz seed 20261214 (pc-q35-3.0,sata=off started).
+  const q35 = /q35/.test(spec.machine.type);
+  const noIde = q35 && /^(off|false|no)$/.test(spec.machine.options?.sata ?? '');
+  if (!o.seen.has('-cdrom') && !noIde && !has(/^(ide-cd|ide-hd|scsi-cd|scsi-hd)$/)) add('ide-cd', 'disk', { bus: q35 ? 'ide.2' : 'ide.1', unit: '0' });
   if (!o.seen.has('-net') && !o.seen.has('-nic') && !o.seen.has('-netdev')) add(/q35/.test(spec.machine.type) ? 'e1000e' : 'e1000', 'net');
 }
 

@@ -139,7 +139,8 @@ async function shrinkDisagreement(p: GenPair, r: ScenarioResult, hosts: LabHosts
   const d: FuzzDisagreement = { scenario, original: pairScenario(p, o.accel), predicted: r.predicted, observed: r.observed, falseSafe: r.falseSafe, shrinkTries: shrunk.tries };
   if (o.out) {
     d.file = join(o.out, `${p.name}.yaml`);
-    const note = `# guestabi lab fuzz --seed ${o.seed}: predicted ${r.predicted}, observed ${r.observed}${r.falseSafe ? ' (FALSE SAFE)' : ''}\n# as generated:\n#   guest: ${d.original.guest}\n${d.original.destGuest ? `#   destGuest: ${d.original.destGuest}\n` : ''}`;
+    const seen = r.lab.differences.slice(0, 20).map((x) => `#   ${x.where} ${x.property}: ${JSON.stringify(x.source)} -> ${JSON.stringify(x.destination)}\n`).join('');
+    const note = `# guestabi lab fuzz --seed ${o.seed}: predicted ${r.predicted}, observed ${r.observed}${r.falseSafe ? ' (FALSE SAFE)' : ''}\n# as generated:\n#   guest: ${d.original.guest}\n${d.original.destGuest ? `#   destGuest: ${d.original.destGuest}\n` : ''}${seen ? `# what the guest saw change (as generated):\n${seen}` : ''}`;
     writeFileAtomic(d.file, note + stringify({ scenarios: [scenario] }, { lineWidth: 0 }));
   }
   return d;

@@ -228,6 +228,12 @@ export const Catalog = Type.Object(
         description: 'Device types QEMU refuses when the vCPU has no local APIC (no MSI delivery), with its words (probed with -cpu 486).',
       }),
     ),
+    tcgXsaveComponents: Type.Optional(
+      Type.Array(Type.String(), {
+        description:
+          'The XSAVE state components (CPUID leaf 0xD EAX: x87, sse, avx, bndregs, bndcsr, opmask, zmm_hi256, hi16_zmm, pkru, xtilecfg, xtiledata) TCG keeps when a vCPU asks every one (probed: the FEAT_XSAVE_XCR0_LO feature word of a CPU started with all of them on). x86 only.',
+      }),
+    ),
     cpuFeatureLevels: Type.Optional(
       Type.Record(Type.String(), Type.Object({ level: Type.Optional(Type.Integer()), xlevel: Type.Optional(Type.Integer()), xlevel2: Type.Optional(Type.Integer()), func7: Type.Optional(Type.Integer()) }, { additionalProperties: false }), {
         description:

@@ -86,6 +86,8 @@ const DOCUMENT_CODES = {
   MIGRATION_STREAM_FORMAT_DIFFERS: code('error', 'impossible', VERDICT, 'a migration property that shapes the stream (send-configuration, send-section-footer, store-global-state) differs: the destination cannot read it', '0.2.0'),
   DEVICE_MIGRATION_BROKEN: code('error', 'impossible', VERDICT, 'a device whose state the destination build cannot load in this configuration (lab evidence in the rules file)', '0.2.0'),
   HYPERV_FEATURE_REFUSED: code('error', 'impossible', STARTS, "the host's KVM does not give a Hyper-V enlightenment the guest asks: QEMU refuses to start (probed per host)", '0.2.0'),
+  KVM_MSR_FEATURE_REFUSED: code('error', 'impossible', STARTS, "the host's KVM reports a CPU feature kept in a model-specific register but refuses that register's value: QEMU aborts (probed per host)", '0.7.0'),
+  KVM_MSR_FEATURE_UNKNOWN: code('warn', 'unknown', STARTS, "the host profile does not record whether its KVM takes the CPU features kept in model-specific registers the guest has", '0.7.0'),
   HYPERV_SUPPORT_UNKNOWN: code('warn', 'unknown', STARTS, "the host profile does not record which Hyper-V enlightenments its KVM gives", '0.2.0'),
   DEVICE_SETTING_REFUSED: code('error', 'impossible', STARTS, 'a device setting or -global the build refuses: a property the device type does not have, or a value it refuses when the device realizes (probed)', '0.2.0'),
   MACHINE_OPTION_UNKNOWN: code('error', 'impossible', VERDICT, 'a -machine option the other build has and this one does not: QEMU refuses to start', '0.2.0'),

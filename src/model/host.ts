@@ -105,6 +105,16 @@ export const HostProfile = Type.Object(
         { additionalProperties: false, description: 'Probed under KVM only.' },
       ),
     ),
+    kvmMsrFeatures: Type.Optional(
+      Type.Object(
+        {
+          refused: Type.Record(Type.String(), Type.String(), {
+            description: "Per CPU feature QEMU keeps in a register it writes at start (IA32_ARCH_CAPABILITIES bits, split-lock-detect, full-width-write), QEMU's words when this host's KVM does not start a guest with it on (the kernel reports it but refuses the register: QEMU aborts); those it starts with are left out.",
+          }),
+        },
+        { additionalProperties: false, description: 'Probed under KVM on x86 only.' },
+      ),
+    ),
     cpuModels: Type.Record(Type.String(), CpuModelAvailability, {
       description: 'Per CPU model name, whether it can run here with this build and accelerator.',
     }),

@@ -8,6 +8,7 @@ import { placeable, placementDeviceArgs, PLACEMENTS, PROBE_DEVICES, probeDeviceA
 import type { QemuStarter } from './session.js';
 import { probeMachineOptions } from './machine-options.js';
 import { probeViommu } from './viommu.js';
+import { XSAVE_COMPONENTS, xsaveComponentsOf } from '../catalog/xsave.js';
 
 /**
  * Facts of a build learnt by asking QEMU one question each, added to a catalog after its main
@@ -33,11 +34,12 @@ export async function probeBuildFacts(starter: QemuStarter, catalog: Catalog, op
     return why ? { ...rest, refusedOptions: { 'memory-hotplug': why } } : rest;
   });
   const noApic = catalog.arch === 'x86_64' ? await noApicRefusals(starter, catalog) : undefined;
+  const tcgXsave = catalog.arch === 'x86_64' ? await tcgXsaveComponents(starter, catalog) : undefined;
   const deviceTypeProperties = await deviceProperties(starter, probeDevicesFor(catalog.arch));
   const settings = await settingRefusals(starter, catalog, opts.progress);
   const machineOptions = await probeMachineOptions(starter, catalog);
   const viommu = await probeViommu(starter, catalog);
-  return { ...catalog, ...(machineOptions ? { machineOptions } : {}), ...(viommu ? { viommu } : {}), machines, cpuFeatureLevels, deviceTypeProperties, refusedSettings: settings.refused, refusedSettingsByType: settings.byType, ...(noApic ? { devicesNeedingApic: noApic } : {}) };
+  return { ...catalog, ...(machineOptions ? { machineOptions } : {}), ...(viommu ? { viommu } : {}), machines, cpuFeatureLevels, deviceTypeProperties, refusedSettings: settings.refused, refusedSettingsByType: settings.byType, ...(noApic ? { devicesNeedingApic: noApic } : {}), ...(tcgXsave ? { tcgXsaveComponents: tcgXsave } : {}) };
 }
 
 /** Every property each probe device type has (device-list-properties): a setting or -global
@@ -238,6 +240,24 @@ async function noApicRefusals(starter: QemuStarter, catalog: Catalog): Promise<R
     if (why && /MSI/.test(why)) out[d.type] = why.replace(/^-device [^:]*: /, '');
   });
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** The XSAVE state components TCG keeps: a vCPU started on the newest q35 type with every feature
+ *  that asks for one, read back from its feature-words (CPUID leaf 0xD sub-leaf 0 EAX, after
+ *  x86_cpu_filter_features() took away what TCG does not give). */
+async function tcgXsaveComponents(starter: QemuStarter, catalog: Catalog): Promise<string[] | undefined> {
+  const q35 = catalog.machines.filter((m) => m.family === 'pc-q35' && m.probe === 'ok').pop()?.name;
+  if (!q35) return undefined;
+  const features = [...new Set(['xsave', ...XSAVE_COMPONENTS.map((c) => c.feature)])].filter((f) => catalog.cpuFeatures.includes(f));
+  const s = await starter.start(['-machine', q35, '-nodefaults', '-display', 'none', '-no-user-config', '-S', '-accel', 'tcg', '-cpu', `qemu64,${features.map((f) => `${f}=on`).join(',')}`], 'tcg-xsave-components');
+  try {
+    const [cpu] = await s.qmp.execute<{ 'qom-path': string }[]>('query-cpus-fast');
+    const words = await s.qmp.execute<{ 'cpuid-input-eax': number; 'cpuid-input-ecx'?: number; 'cpuid-register': string; features: number }[]>('qom-get', { path: cpu!['qom-path'], property: 'feature-words' });
+    const word = words.find((w) => w['cpuid-input-eax'] === 0xd && (w['cpuid-input-ecx'] ?? 0) === 0 && w['cpuid-register'] === 'EAX');
+    return word ? xsaveComponentsOf(word.features) : undefined;
+  } finally {
+    await s.stop();
+  }
 }
 
 async function featureLevels(starter: QemuStarter, features: string[]): Promise<NonNullable<Catalog['cpuFeatureLevels']>> {

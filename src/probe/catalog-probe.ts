@@ -343,7 +343,10 @@ async function probeMachine(starter: QemuStarter, machine: string, modelNames: s
     await session.stop();
   }
   if (accepted.length) await probeApart(starter, base, machine, refused, devices, probeSet);
-  const movable = placeable(accepted);
+  // A device refused on the root bus is asked in every placement too: what QEMU refuses can depend
+  // on where the device is (behind a port a virtio device is modern-only), and check needs the answer
+  // for each. Lab: fuzz seed 20261214 (virtio-blk-pci-non-transitional behind a bridge, pc-q35-2.4, 5.2).
+  const movable = accepted.length ? placeable(sharing(probeSet).filter((d) => !d.parent || acceptedKeys.has(d.parent))) : [];
   for (const placement of pcieRoot && movable.length ? PLACEMENTS : []) {
     let placed: { session: QemuSession; accepted: ProbeDeviceSpec[] };
     try {

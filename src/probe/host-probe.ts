@@ -3,7 +3,7 @@ import type { Accel, Arch } from '../model/common.js';
 import { HOST_PROFILE_SCHEMA_ID, type HostProfile } from '../model/host.js';
 import { errorMessage } from '../util/errors.js';
 import { cleanCpuProps, probeFeatureAliases, type QmpCpuDefinition } from './catalog-probe.js';
-import { probeHypervRefusals, probeKvmMachineRefusals } from './hyperv.js';
+import { probeHypervRefusals, probeKvmMachineRefusals, probeKvmMsrFeatureRefusals } from './hyperv.js';
 import { kvmDevicePresent, readCpu, readIommu, readVulnerabilities, REAL_ROOTS, type HostRoots } from './host-facts.js';
 import type { QemuSession, QemuStarter } from './session.js';
 
@@ -70,6 +70,7 @@ export async function probeHost(opts: HostProbeOptions): Promise<HostProfile> {
     // Which enlightenments this kernel's KVM refuses: a fact of the host, asked by starting guests.
     const hyperv = opts.accel === 'kvm' && kvm.enabled ? { refused: await probeHypervRefusals(opts.starter) } : undefined;
     const kvmMachineOptions = opts.accel === 'kvm' && kvm.enabled ? { refused: await probeKvmMachineRefusals(opts.starter) } : undefined;
+    const kvmMsrFeatures = accelCpu && kvm.enabled ? { refused: await probeKvmMsrFeatureRefusals(opts.starter, new Set(Object.keys(accelCpu.props))) } : undefined;
     return {
       schema: HOST_PROFILE_SCHEMA_ID,
       name: opts.name ?? hostname(),
@@ -84,6 +85,7 @@ export async function probeHost(opts: HostProbeOptions): Promise<HostProfile> {
       ...(accelCpu ? { accelCpu } : {}),
       ...(hyperv ? { hyperv } : {}),
       ...(kvmMachineOptions ? { kvmMachineOptions } : {}),
+      ...(kvmMsrFeatures ? { kvmMsrFeatures } : {}),
       cpuModels,
       vulnerabilities: readVulnerabilities(roots),
       iommu: readIommu(roots),

@@ -1,6 +1,7 @@
 import { QemuStartError } from '../qmp/launcher.js';
 import { errorMessage } from '../util/errors.js';
 import type { QemuStarter } from './session.js';
+import { MSR_FEATURES } from '../catalog/msr-features.js';
 
 /**
  * The Hyper-V enlightenments, each with those QEMU requires with it (target/i386/kvm/kvm.c
@@ -45,6 +46,25 @@ export async function probeHypervRefusals(starter: QemuStarter): Promise<Record<
       // A refusal or an abort (a kernel that fails the enlightenment's MSR): either way the guest does not start.
       if (!(e instanceof QemuStartError)) throw e;
       refused[feature] = qemuWords(errorMessage(e));
+    }
+  }
+  return refused;
+}
+
+/** Per CPU feature kept in a register QEMU writes at start (MSR_FEATURES) that this build has
+ *  (`available`), QEMU's words when this host's KVM does not start a guest with it (its CPUID gate
+ *  on): a kernel that reports a bit but refuses the register makes QEMU abort. Those it starts
+ *  with (given or filtered away) are left out. */
+export async function probeKvmMsrFeatureRefusals(starter: QemuStarter, available: ReadonlySet<string>): Promise<Record<string, string>> {
+  const refused: Record<string, string> = {};
+  for (const { feature, gate } of MSR_FEATURES.filter((f) => available.has(f.feature) && available.has(f.gate))) {
+    try {
+      const s = await starter.start(['-machine', 'pc', '-cpu', `qemu64,${gate}=on,${feature}=on`, '-nodefaults', '-display', 'none', '-no-user-config', '-S', '-accel', 'kvm'], `kvm-msr-${feature}`);
+      await s.stop();
+    } catch (e) {
+      if (!(e instanceof QemuStartError)) throw e;
+      const message = errorMessage(e);
+      refused[feature] = /failed to set MSR 0x[0-9a-f]+ to 0x[0-9a-f]+/.exec(message)?.[0] ?? qemuWords(message);
     }
   }
   return refused;
