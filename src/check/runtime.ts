@@ -219,6 +219,7 @@ function settingProblems(spec: GuestSpec, host: TargetHost, m: MachineType): Rea
       if (props && !props.includes(k) && k !== 'id' && k !== 'bus' && !d.source?.includes('QEMU default')) add(`${d.id ?? d.type}.${k}`, `has no property ${k} on ${d.type} ("Property '${d.type}.${k}' not found")`);
       refusal(d, k, v);
     }
+    for (const r of compatRefusals(c, m, d)) add(`${d.id ?? d.type}.${r.setting.split('=')[0]}`, `refuses ${d.type} with ${r.setting}, which ${m.name} gives it, in the interface the definition sets ("${r.words}")`);
   }
   for (const g of spec.globals ?? []) {
     const props = known?.[g.driver];
@@ -246,8 +247,7 @@ function refusedSetting(c: CatalogIndex, m: MachineType, d: GuestSpec['devices']
   // The interface as the definition sets it; what a machine type's compat makes it is not read
   // from qtree, which shows disable-legacy=on where old q35 types still let the device be legacy
   // (lab: fuzz seed 20261202, pc-q35-2.5).
-  const mode = (k: string) => k !== setting && k in p && onOff(p[k]!) === 'on';
-  const table = mode('disable-legacy') && mode('disable-modern') ? undefined : mode('disable-legacy') ? `${key}|disable-legacy=on` : mode('disable-modern') ? `${key}|disable-modern=on` : key;
+  const table = settingsTable(key, p, setting);
   const asked = `${setting}=${onOff(value)}`;
   const words = table ? c.data.refusedSettings?.[table]?.[asked] : undefined;
   if (!words) {
@@ -261,6 +261,42 @@ function refusedSetting(c: CatalogIndex, m: MachineType, d: GuestSpec['devices']
   const byType = c.data.refusedSettingsByType?.[table!];
   if (byType?.families.includes(m.family)) return byType.allowedOn[asked]?.includes(m.name) ? undefined : { words, asProbed: true, probedOn: m.name };
   return { words, asProbed: !byType && (baseline === m.name || sameProps(c.deviceOn(m.name, key) ?? {}, c.deviceOn(baseline, key))), probedOn: baseline };
+}
+
+/** The refusedSettings table of the device's interface as the definition makes it (the setting
+ *  looked at aside): legacy-only, modern-only, or as the type has it; undefined for neither. */
+function settingsTable(key: string, p: Record<string, string>, setting?: string): string | undefined {
+  const mode = (k: string) => k !== setting && k in p && onOff(p[k]!) === 'on';
+  return mode('disable-legacy') && mode('disable-modern') ? undefined : mode('disable-legacy') ? `${key}|disable-legacy=on` : mode('disable-modern') ? `${key}|disable-modern=on` : key;
+}
+
+const VIRTIO_INTERFACE = ['disable-modern', 'disable-legacy'];
+
+/**
+ * Values a machine type's compat gives the device that QEMU refuses once the definition sets the
+ * interface the refusals were probed in (refusedSettings, on the family's newest type): old PC
+ * types give virtio-blk scsi=on, which their legacy-only device takes; disable-modern=off makes it
+ * transitional, and QEMU refuses it ("Please set scsi=off ... virtio 1.0"). Only where the
+ * interface, with what the definition sets, is the probed one. Lab: KVM fuzz seed 20261216,
+ * pc-i440fx-1.7 with virtio-blk-pci disable-modern=off.
+ */
+function compatRefusals(c: CatalogIndex, m: MachineType, d: GuestSpec['devices'][number]): { setting: string; words: string }[] {
+  const p = d.properties ?? {};
+  const baseline = c.data.families[m.family]?.baseline;
+  if (!VIRTIO_INTERFACE.some((k) => k in p) || !baseline || baseline === m.name || 'iothread' in p) return [];
+  const key = catalogKey(d, c);
+  const here = c.deviceOn(m.name, key);
+  const base = c.deviceOn(baseline, key);
+  // Only where the definition turns the interface back on (disable-modern=off): in a table of a
+  // mode turned on, QEMU's words are often the mode's own ("neither modern nor legacy").
+  const table = settingsTable(key, p);
+  if (!here || !base || table !== key || FORCED_VIRTIO_1.test(d.type)) return [];
+  const value = (props: Props, k: string) => onOff(k in p ? p[k]! : String(props[k]));
+  if (VIRTIO_INTERFACE.some((k) => value(here, k) !== value(base, k))) return [];
+  return Object.entries(c.data.refusedSettings?.[table] ?? {})
+    .map(([asked, words]) => ({ setting: asked, words, k: asked.split('=')[0]!, v: asked.split('=')[1]! }))
+    .filter((r) => !(r.k in p) && r.k in here && value(here, r.k) === r.v && value(base, r.k) !== r.v)
+    .map(({ setting, words }) => ({ setting, words }));
 }
 
 /** Whether the catalog asked the family's device settings in this key's placement (the placements
@@ -608,6 +644,13 @@ function featuresFiltered(spec: GuestSpec, host: TargetHost, cpuName: string, fe
   return [];
 }
 
+/** Modern-only virtio devices: their realize sets disable-modern=off and disable-legacy=on
+ *  whatever the definition says (virtio_pci_force_virtio_1(), include/hw/virtio/virtio-pci.h,
+ *  called by each of these in QEMU 10.2.0; vhost-vsock-pci only on 5.1+ types, left out), so the
+ *  catalog's probed values stand. Lab: KVM fuzz seed 20261216, virtio-gpu-pci disable-modern=on
+ *  on one side migrates 7.2 -> 5.2 with nothing changed. */
+const FORCED_VIRTIO_1 = /^(virtio-gpu(-gl)?-pci|virtio-vga(-gl)?|virtio-(keyboard|mouse|tablet|multitouch|input-host)-pci|virtio-crypto-pci|virtio-iommu-pci|virtio-mem-pci|virtio-pmem-pci|virtio-snd-pci|vhost-user-vsock-pci|virtio-nsm-pci)$/;
+
 /** A device in its placement class, with what the definition sets; a device QEMU refuses on this
  *  machine type is a problem. */
 function runtimeDevice(d: GuestSpec['devices'][number], spec: GuestSpec, host: TargetHost, m: MachineType, visibility: GuestVisibility, problems: Reason[]): RuntimeDevice {
@@ -615,8 +658,9 @@ function runtimeDevice(d: GuestSpec['devices'][number], spec: GuestSpec, host: T
   const key = catalogKey(d, c);
   const known = m.probe === 'ok' ? c.deviceOn(m.name, key) : undefined;
   const settings: Record<string, string> = {};
-  for (const [k, v] of Object.entries(d.properties ?? {})) if (!visibility.deviceUnseen.has(k)) settings[k] = v;
-  const globals = (spec.globals ?? []).filter((g) => globalApplies(g.driver, d.type, c));
+  const forced = FORCED_VIRTIO_1.test(d.type) ? VIRTIO_INTERFACE : [];
+  for (const [k, v] of Object.entries(d.properties ?? {})) if (!visibility.deviceUnseen.has(k) && !forced.includes(k)) settings[k] = v;
+  const globals = (spec.globals ?? []).filter((g) => globalApplies(g.driver, d.type, c) && !forced.includes(g.property));
   const why = m.refusedDevices?.[key];
   if (why && !why.startsWith('placement not probed')) {
     problems.push(reason('DEVICE_REFUSED', 'error', d.type, `QEMU ${c.version} refuses ${d.type} on ${m.name}: ${why}`, { host: host.name, effect: 'impossible' }));
