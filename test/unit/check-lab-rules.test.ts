@@ -49,6 +49,34 @@ test('Hyper-V enlightenments under KVM: refused by the host profile, unknown wit
   assert.ok(!codes(check(host('7.2-tcg'), host('7.2-tcg'), guest.replace('-accel kvm', '-accel tcg'))).includes('HYPERV_SUPPORT_UNKNOWN'));
 });
 
+test('features kept in an MSR under KVM: refused by the host profile, unknown without its record, nothing when the gate is off', () => {
+  const guest = `-machine pc-q35-7.2 -cpu Cooperlake -m 128 -nodefaults -accel kvm`;
+  const words = 'failed to set MSR 0x10a to 0x69';
+  const refusing = host('7.2-kvm', (p) => ({ ...p, kvmMsrFeatures: { refused: { 'rdctl-no': words, 'mds-no': words } } }));
+  const taking = host('7.2-kvm', (p) => ({ ...p, kvmMsrFeatures: { refused: {} } }));
+  const v = check(taking, refusing, guest);
+  assert.equal(v.outcome, 'impossible');
+  const r = v.reasons.find((x) => x.code === 'KVM_MSR_FEATURE_REFUSED')!;
+  assert.equal(r.subject, 'rdctl-no mds-no');
+  assert.match(r.message, /IA32_ARCH_CAPABILITIES/);
+  assert.ok(!codes(check(taking, taking, guest)).some((c) => c.startsWith('KVM_MSR')));
+  assert.ok(codes(check(host('7.2-kvm'), host('7.2-kvm'), guest)).includes('KVM_MSR_FEATURE_UNKNOWN'));
+  // Without its CPUID gate QEMU clears the bits: nothing is written.
+  assert.ok(!codes(check(refusing, refusing, guest.replace('Cooperlake', 'Cooperlake,arch-capabilities=off'))).some((c) => c.startsWith('KVM_MSR')));
+  // Under TCG nothing asks the kernel.
+  assert.ok(!codes(check(host('7.2-tcg'), host('7.2-tcg'), guest.replace('-accel kvm', '-accel tcg'))).some((c) => c.startsWith('KVM_MSR')));
+});
+
+test('a compat value QEMU refuses once the definition turns the virtio interface back on', () => {
+  const blk = '-blockdev null-co,node-name=d -device virtio-blk-pci,drive=d';
+  const v = check(host('7.2-tcg'), host('7.2-tcg'), `-machine pc-i440fx-1.7 ${B} ${blk},disable-modern=off`);
+  assert.equal(v.outcome, 'impossible');
+  assert.ok(v.reasons.some((r) => r.code === 'DEVICE_SETTING_REFUSED' && /scsi=on, which pc-i440fx-1.7 gives it/.test(r.message)));
+  // Legacy-only as the type makes it, or on a type without the compat value: it starts.
+  assert.ok(!codes(check(host('7.2-tcg'), host('7.2-tcg'), `-machine pc-i440fx-1.7 ${B} ${blk}`)).includes('DEVICE_SETTING_REFUSED'));
+  assert.ok(!codes(check(host('7.2-tcg'), host('7.2-tcg'), `-machine pc-i440fx-2.7 ${B} ${blk},disable-modern=off`)).includes('DEVICE_SETTING_REFUSED'));
+});
+
 test('device settings: a property the build lacks, and one QEMU refuses alone but not with others', () => {
   const v = check(host('10.0-tcg'), host('7.2-tcg'), `-machine pc-q35-7.2 ${B} -blockdev null-co,node-name=d -device virtio-blk-pci-non-transitional,drive=d,in_order=on`);
   assert.equal(v.outcome, 'impossible');
