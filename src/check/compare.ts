@@ -117,6 +117,31 @@ function noApicBroken({ src, dst, rules, to }: Comparison): Reason[] {
   return out;
 }
 
+/** Whether QEMU gives the vCPU machine-check banks (target/i386/cpu.c mce_init(): mce and mca
+ *  and family 6 or later; mcg_cap 0 otherwise). Unknown without the CPU. */
+function hasMceBanks(p: RuntimePlatform): boolean | undefined {
+  const c = p.cpu;
+  if (!c) return undefined;
+  return c.mce === true && c.mca === true && Number(c.family ?? 0) >= 6;
+}
+
+/** Under KVM the source's machine-check state (the cpu/mce section, mcg_cap included) loads into a
+ *  destination vCPU that has no banks; QEMU then writes MCG_CTL and the bank MSRs into a vCPU
+ *  KVM set up without them, and the destination aborts ("failed to set MSR 0x17b", kvm_put_msrs()
+ *  after the load). Under TCG the state just loads. Lab: KVM fuzz seeds 20261215 (EPYC-v4 ->
+ *  qemu32-v1) and 20261217 (kvm32 -> pentium-v1). */
+function mceBanks({ src, dst }: Comparison): Reason[] {
+  if (dst.host.profile.accel !== 'kvm' || hasMceBanks(src) !== true || hasMceBanks(dst) !== false) return [];
+  return [
+    reason('MCE_BANKS_DIFFER', 'error', 'cpu.mca', `under KVM the source's vCPU has machine-check banks (${src.cpuName}: mce, mca, family ${String(src.cpu!.family)}) and the destination's none (${dst.cpuName}): loading them, QEMU writes MSRs the destination's KVM vCPU does not have and aborts`, {
+      a: true,
+      b: false,
+      effect: 'impossible',
+      remedy: 'give the destination a CPU model with mce and mca (family 6 or later), as the source',
+    }),
+  ];
+}
+
 /** The PCIe-only properties, when both machine types have no PCI Express bus (rules: conventionalPci). */
 function conventionalPci({ src, dst, rules }: Comparison): RegExp | undefined {
   const r = rules.data.conventionalPci;
@@ -161,6 +186,7 @@ const COMPARERS: Comparer[] = [
   devices,
   assignedDevices,
   noApicBroken,
+  mceBanks,
   board,
   spaprCaps,
 ];

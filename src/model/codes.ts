@@ -91,6 +91,7 @@ const DOCUMENT_CODES = {
   HYPERV_SUPPORT_UNKNOWN: code('warn', 'unknown', STARTS, "the host profile does not record which Hyper-V enlightenments its KVM gives", '0.2.0'),
   DEVICE_SETTING_REFUSED: code('error', 'impossible', STARTS, 'a device setting or -global the build refuses: a property the device type does not have, or a value it refuses when the device realizes (probed)', '0.2.0'),
   MACHINE_OPTION_UNKNOWN: code('error', 'impossible', VERDICT, 'a -machine option the other build has and this one does not: QEMU refuses to start', '0.2.0'),
+  MCE_BANKS_DIFFER: code('error', 'impossible', VERDICT, "under KVM the source's vCPU has machine-check banks and the destination's none: the destination aborts on load", '0.7.0'),
   LOCAL_APIC_DIFFERS: code('error', 'impossible', VERDICT, 'the vCPU has a local APIC on one side only (a model without apic and one vCPU): the interrupt state does not load', '0.2.0'),
   DEVICE_SETTING_UNVERIFIED: code('warn', 'unknown', STARTS, "a setting QEMU refuses on the newest machine type of the family, on a type whose compat properties change the device: whether it refuses here was not probed", '0.2.0'),
   KVM_OPTION_REFUSED: code('error', 'impossible', STARTS, "the host's KVM refuses a -machine option or a CPU feature QEMU does not filter (smm=on, kernel-irqchip=split, lmce): QEMU does not start", '0.2.0'),

@@ -67,6 +67,17 @@ test('features kept in an MSR under KVM: refused by the host profile, unknown wi
   assert.ok(!codes(check(host('7.2-tcg'), host('7.2-tcg'), guest.replace('-accel kvm', '-accel tcg'))).some((c) => c.startsWith('KVM_MSR')));
 });
 
+test('machine-check banks on the source only: impossible under KVM, a CPU change under TCG', () => {
+  const guest = '-machine pc-q35-7.2 -cpu kvm32 -m 128 -nodefaults';
+  const dest = '-machine pc-q35-7.2 -cpu pentium-v1 -m 128 -nodefaults';
+  const kvm = check(host('7.2-kvm'), host('7.2-kvm'), `${guest} -accel kvm`, `${dest} -accel kvm`);
+  assert.ok(kvm.reasons.some((r) => r.code === 'MCE_BANKS_DIFFER' && r.effect === 'impossible'));
+  assert.equal(kvm.outcome, 'impossible');
+  // The other way the destination only sets banks up: no abort.
+  assert.ok(!codes(check(host('7.2-kvm'), host('7.2-kvm'), `${dest} -accel kvm`, `${guest} -accel kvm`)).includes('MCE_BANKS_DIFFER'));
+  assert.ok(!codes(check(host('7.2-tcg'), host('7.2-tcg'), guest, dest)).includes('MCE_BANKS_DIFFER'));
+});
+
 test('a compat value QEMU refuses once the definition turns the virtio interface back on', () => {
   const blk = '-blockdev null-co,node-name=d -device virtio-blk-pci,drive=d';
   const v = check(host('7.2-tcg'), host('7.2-tcg'), `-machine pc-i440fx-1.7 ${B} ${blk},disable-modern=off`);
