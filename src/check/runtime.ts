@@ -430,7 +430,8 @@ function cpuOnHost(spec: GuestSpec, host: TargetHost, m: MachineType, source: st
     const components = xsaveComponents(asked, host, problems);
     if (components !== undefined) cpu = { ...cpu, [XSAVE_COMPONENTS_KEY]: components };
   }
-  problems.push(...msrFeatureProblems(cpu, host));
+  // -cpu host: the vCPU is the host's CPU as KVM gives it (the profile's expansion of -cpu host).
+  problems.push(...msrFeatureProblems(cpu ?? (hostDependent ? (host.profile.hostCpu.props ?? null) : null), host));
   return { cpuName, cpuHostDependent: hostDependent, cpu, filtered, ...(accel !== undefined ? { accel } : {}) };
 }
 
