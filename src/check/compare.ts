@@ -595,7 +595,11 @@ function devicePair(c: Comparison, a: RuntimeDevice, b: RuntimeDevice): Reason[]
   // A virtio-pci device gets PCI Express capabilities only behind a port that is not the root
   // complex (hw/virtio/virtio-pci.c virtio_pci_realize(): pcie_port = express bus && !root bus):
   // on the root bus or behind a PCI bridge its PCIe-only properties change nothing.
-  const notExpress = VIRTIO_PCI.test(a.type) && (a.placement === 'root' || a.placement === 'pci-bridge');
+  // Nor is a legacy-only one (disable-modern on both sides) anywhere: only a modern device is
+  // express (virtio_pci_dc_realize(): QEMU_PCI_CAP_EXPRESS if virtio_pci_modern()). Lab: TCG fuzz
+  // seed 20261218, virtio-rng-pci ats=on behind a root port on pc-q35-2.4 migrates.
+  const legacyOnly = la.props['disable-modern'] === true && lb.props['disable-modern'] === true;
+  const notExpress = VIRTIO_PCI.test(a.type) && (a.placement === 'root' || a.placement === 'pci-bridge' || legacyOnly);
   const unseen = conventionalPci(c) ?? (notExpress ? (c.rules.conventionalPci ?? undefined) : undefined);
   const out = [...propertyReasons(subject, la.props, lb.props, c.rules, 'DEVICE_PROPERTY_DIFFERS', unseen), ...oneSidedSettings(subject, a, b, la.props, lb.props)];
   // A value a build has no knob for is what that build does (migration.yaml lackingKnobs): say so.
