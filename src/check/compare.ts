@@ -11,7 +11,7 @@ import { reason, type Reason } from '../model/reason.js';
 import type { Outcome } from '../model/verdict.js';
 import { outcomeOf } from './outcome.js';
 import { guestVisibleDiff, type Rules } from './rules.js';
-import { hasNoLocalApic, PART_DEVICES, smpTopology, versionedCpu, type RuntimeDevice, type RuntimePlatform } from './runtime.js';
+import { hasNoLocalApic, PART_DEVICES, smpTopology, versionedCpu, VIRTIO_PCI, type RuntimeDevice, type RuntimePlatform } from './runtime.js';
 
 const show = (v: PropValue | undefined) => (v === undefined ? '(absent)' : typeof v === 'string' ? JSON.stringify(v) : String(v));
 
@@ -78,9 +78,6 @@ function propertyReasons(subject: string, a: Props, b: Props, rules: Rules, code
   }
   return out;
 }
-
-/** The virtio-pci proxies (VirtIOPCIProxy): their PCIe capabilities depend on where they sit. */
-const VIRTIO_PCI = /^(virtio-.*-pci.*|vhost-.*-pci.*|virtio-vga.*)$/;
 
 /** Devices that set up MSI or MSI-X when there is a local APIC to deliver them. */
 const MSI_USERS = /^(virtio-.*-pci.*|virtio-vga.*|e1000e|qemu-xhci|nec-usb-xhci|nvme|ich9-ahci|intel-hda|ich9-intel-hda|megasas.*|mptsas1068|vmxnet3|pvscsi|pcie-root-port|ioh3420)$/;
@@ -589,23 +586,39 @@ function devicePair(c: Comparison, a: RuntimeDevice, b: RuntimeDevice): Reason[]
       }),
     ];
   }
-  const la = c.rules.withLackingKnobs(c.from, a.props, b.props, a.placement);
-  const lb = c.rules.withLackingKnobs(c.to, b.props, a.props, b.placement);
-  const lacking = [...la.applied.map((k) => ({ k, side: c.from })), ...lb.applied.map((k) => ({ k, side: c.to }))];
   // A virtio-pci device gets PCI Express capabilities only behind a port that is not the root
   // complex (hw/virtio/virtio-pci.c virtio_pci_realize(): pcie_port = express bus && !root bus):
-  // on the root bus or behind a PCI bridge its PCIe-only properties change nothing.
-  // Nor is a legacy-only one (disable-modern on both sides) anywhere: only a modern device is
-  // express (virtio_pci_dc_realize(): QEMU_PCI_CAP_EXPRESS if virtio_pci_modern()). Lab: TCG fuzz
-  // seed 20261218, virtio-rng-pci ats=on behind a root port on pc-q35-2.4 migrates.
-  const legacyOnly = la.props['disable-modern'] === true && lb.props['disable-modern'] === true;
-  const notExpress = VIRTIO_PCI.test(a.type) && (a.placement === 'root' || a.placement === 'pci-bridge' || legacyOnly);
+  // on the root bus or behind a PCI bridge its PCIe-only properties change nothing. Behind a port
+  // only a device modern at realize is express (runtime.ts modernAtRealize()). Lab: TCG fuzz seed
+  // 20261218, virtio-rng-pci ats=on behind a root port on pc-q35-2.4 migrates.
+  const port = VIRTIO_PCI.test(a.type) && a.placement !== 'root' && a.placement !== 'pci-bridge';
+  const notExpress = VIRTIO_PCI.test(a.type) && (!port || (a.modern === false && b.modern === false));
+  // A knob a build lacks for a PCIe capability (placements) is no capability on a device that is
+  // not express: it sits as on a conventional bus.
+  const where = (d: RuntimeDevice) => (notExpress ? 'conventional' : d.placement);
+  const la = c.rules.withLackingKnobs(c.from, a.props, b.props, where(a));
+  const lb = c.rules.withLackingKnobs(c.to, b.props, a.props, where(b));
+  const lacking = [...la.applied.map((k) => ({ k, side: c.from })), ...lb.applied.map((k) => ({ k, side: c.to }))];
   const unseen = conventionalPci(c) ?? (notExpress ? (c.rules.conventionalPci ?? undefined) : undefined);
-  const out = [...propertyReasons(subject, la.props, lb.props, c.rules, 'DEVICE_PROPERTY_DIFFERS', unseen), ...oneSidedSettings(subject, a, b, la.props, lb.props)];
+  const express = port && a.modern !== b.modern ? [expressOneSide(subject, a, b)] : [];
+  const out = [...express, ...propertyReasons(subject, la.props, lb.props, c.rules, 'DEVICE_PROPERTY_DIFFERS', unseen), ...oneSidedSettings(subject, a, b, la.props, lb.props)];
   // A value a build has no knob for is what that build does (migration.yaml lackingKnobs): say so.
   return out.map((r) => {
     const hit = lacking.find(({ k }) => r.subject === `${subject}.${k.property}`);
     return hit ? { ...r, message: `${r.message} (QEMU ${hit.side} has no ${hit.k.property}: ${hit.k.why})`, source: hit.k.source } : r;
+  });
+}
+
+/** A virtio-pci device behind a port that is PCI Express on one side only: the PCI config space
+ *  it saves differs in size and capabilities (hw/pci/pci.c pci_device_save(): vmstate_pcie_device
+ *  or vmstate_pci_device). Lab: virtio-gpu-express-one-side fails to load. */
+function expressOneSide(subject: string, a: RuntimeDevice, b: RuntimeDevice): Reason {
+  const said = (m: boolean | undefined) => (m === undefined ? 'not known to be modern or legacy-only' : m ? 'modern, so PCI Express' : 'legacy-only, so conventional PCI');
+  return reason('DEVICE_PROPERTY_DIFFERS', 'error', `${subject}.disable-modern`, `${subject}: when QEMU realizes its PCI side it is ${said(a.modern)} on the source and ${said(b.modern)} on the destination (virtio_pci_dc_realize(); a modern-only type is forced to virtio 1 only afterwards); the destination loads another PCI config space`, {
+    a: a.modern === undefined ? null : !a.modern,
+    b: b.modern === undefined ? null : !b.modern,
+    effect: a.modern === undefined || b.modern === undefined ? 'unknown' : 'impossible',
+    remedy: 'set disable-modern to the same value on both sides',
   });
 }
 

@@ -24,6 +24,9 @@ export interface RuntimeDevice {
   /** What the guest definition sets, as written, without what the guest cannot see (ids,
    *  backends, buses: data/rules/visibility.yaml). */
   settings: Record<string, string>;
+  /** A virtio-pci device: whether it is modern when its PCI side is realized, which alone makes it
+   *  PCI Express behind a port (see modernAtRealize); undefined when not virtio-pci or not known. */
+  modern?: boolean;
   /** A drive on a controller's bus (ide-hd, ide-cd): the bus and unit it was put on, as written
    *  (undefined: QEMU picks the first free one). Its state is the controller's, filed by position. */
   position?: string;
@@ -645,6 +648,9 @@ function featuresFiltered(spec: GuestSpec, host: TargetHost, cpuName: string, fe
   return [];
 }
 
+/** The virtio-pci proxies (VirtIOPCIProxy): their PCIe capabilities depend on where they sit. */
+export const VIRTIO_PCI = /^(virtio-.*-pci.*|vhost-.*-pci.*|virtio-vga.*)$/;
+
 /** Modern-only virtio devices: their realize sets disable-modern=off and disable-legacy=on
  *  whatever the definition says (virtio_pci_force_virtio_1(), include/hw/virtio/virtio-pci.h,
  *  called by each of these in QEMU 10.2.0; vhost-vsock-pci only on 5.1+ types, left out), so the
@@ -669,7 +675,27 @@ function runtimeDevice(d: GuestSpec['devices'][number], spec: GuestSpec, host: T
   const props = known ? withEdidModes(withSettings(known, settings, globals), known, c, m, key) : null;
   const drive = /^ide-(hd|cd|drive)$/.test(d.type);
   const position = drive && d.properties?.bus !== undefined ? `${d.properties.bus}:${d.properties.unit ?? '0'}` : undefined;
-  return { type: d.type, id: d.id, placement: placementOf(d, c), props, settings, ...(drive ? { position } : {}) };
+  const modern = modernAtRealize(d, spec, c, m, props);
+  return { type: d.type, id: d.id, placement: placementOf(d, c), props, settings, ...(modern !== undefined ? { modern } : {}), ...(drive ? { position } : {}) };
+}
+
+/**
+ * Whether a virtio-pci device is modern when its PCI side is realized: virtio_pci_dc_realize()
+ * makes it PCI Express (QEMU_PCI_CAP_EXPRESS) only then, before the device's own realize forces
+ * virtio 1 on the modern-only types (hw/virtio/virtio-pci.c, QEMU 10.2.0). So a modern-only type
+ * takes disable-modern from the definition, a -global or the machine type's virtio-pci default (as
+ * probed on virtio-rng-pci), and on pc-*-2.6 and older (disable-modern=on) it is conventional PCI
+ * even behind a root port. Lab: TCG fuzz seed 20261218, virtio-gpu-pci ats=on behind a root port
+ * on pc-q35-2.6 migrates 5.2 -> 10.0; scenario virtio-gpu-express-one-side.
+ */
+function modernAtRealize(d: GuestSpec['devices'][number], spec: GuestSpec, c: CatalogIndex, m: MachineType, props: Props | null): boolean | undefined {
+  if (!VIRTIO_PCI.test(d.type)) return undefined;
+  if (!FORCED_VIRTIO_1.test(d.type)) return props ? props['disable-modern'] !== true : undefined;
+  const global = (spec.globals ?? []).filter((g) => g.property === 'disable-modern' && globalApplies(g.driver, d.type, c)).at(-1)?.value;
+  const given = d.properties?.['disable-modern'] ?? global;
+  if (given !== undefined) return onOff(given) === 'off';
+  const reference = m.probe === 'ok' ? c.deviceOn(m.name, 'virtio-rng-pci')?.['disable-modern'] : undefined;
+  return typeof reference === 'boolean' ? !reference : undefined;
 }
 
 /**
