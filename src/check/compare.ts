@@ -589,10 +589,10 @@ function devicePair(c: Comparison, a: RuntimeDevice, b: RuntimeDevice): Reason[]
   // A virtio-pci device gets PCI Express capabilities only behind a port that is not the root
   // complex (hw/virtio/virtio-pci.c virtio_pci_realize(): pcie_port = express bus && !root bus):
   // on the root bus or behind a PCI bridge its PCIe-only properties change nothing. Behind a port
-  // only a device modern at realize is express (runtime.ts modernAtRealize()). Lab: TCG fuzz seed
+  // only one QEMU makes express is (runtime.ts expressAtRealize()). Lab: TCG fuzz seed
   // 20261218, virtio-rng-pci ats=on behind a root port on pc-q35-2.4 migrates.
   const port = VIRTIO_PCI.test(a.type) && a.placement !== 'root' && a.placement !== 'pci-bridge';
-  const notExpress = VIRTIO_PCI.test(a.type) && (!port || (a.modern === false && b.modern === false));
+  const notExpress = VIRTIO_PCI.test(a.type) && (!port || (a.express === false && b.express === false));
   // A knob a build lacks for a PCIe capability (placements) is no capability on a device that is
   // not express: it sits as on a conventional bus.
   const where = (d: RuntimeDevice) => (notExpress ? 'conventional' : d.placement);
@@ -600,7 +600,7 @@ function devicePair(c: Comparison, a: RuntimeDevice, b: RuntimeDevice): Reason[]
   const lb = c.rules.withLackingKnobs(c.to, b.props, a.props, where(b));
   const lacking = [...la.applied.map((k) => ({ k, side: c.from })), ...lb.applied.map((k) => ({ k, side: c.to }))];
   const unseen = conventionalPci(c) ?? (notExpress ? (c.rules.conventionalPci ?? undefined) : undefined);
-  const express = port && a.modern !== b.modern ? [expressOneSide(subject, a, b)] : [];
+  const express = port && a.express !== b.express ? [expressOneSide(subject, a, b)] : [];
   const out = [...express, ...propertyReasons(subject, la.props, lb.props, c.rules, 'DEVICE_PROPERTY_DIFFERS', unseen), ...oneSidedSettings(subject, a, b, la.props, lb.props)];
   // A value a build has no knob for is what that build does (migration.yaml lackingKnobs): say so.
   return out.map((r) => {
@@ -613,12 +613,12 @@ function devicePair(c: Comparison, a: RuntimeDevice, b: RuntimeDevice): Reason[]
  *  it saves differs in size and capabilities (hw/pci/pci.c pci_device_save(): vmstate_pcie_device
  *  or vmstate_pci_device). Lab: virtio-gpu-express-one-side fails to load. */
 function expressOneSide(subject: string, a: RuntimeDevice, b: RuntimeDevice): Reason {
-  const said = (m: boolean | undefined) => (m === undefined ? 'not known to be modern or legacy-only' : m ? 'modern, so PCI Express' : 'legacy-only, so conventional PCI');
-  return reason('DEVICE_PROPERTY_DIFFERS', 'error', `${subject}.disable-modern`, `${subject}: when QEMU realizes its PCI side it is ${said(a.modern)} on the source and ${said(b.modern)} on the destination (virtio_pci_dc_realize(); a modern-only type is forced to virtio 1 only afterwards); the destination loads another PCI config space`, {
-    a: a.modern === undefined ? null : !a.modern,
-    b: b.modern === undefined ? null : !b.modern,
-    effect: a.modern === undefined || b.modern === undefined ? 'unknown' : 'impossible',
-    remedy: 'set disable-modern to the same value on both sides',
+  const said = (e: boolean | undefined) => (e === undefined ? 'not known to be PCI Express or not' : e ? 'PCI Express' : 'conventional PCI');
+  return reason('DEVICE_PROPERTY_DIFFERS', 'error', subject, `${subject} is ${said(a.express)} on the source and ${said(b.express)} on the destination: QEMU decides it when it realizes the PCI side, from disable-modern and x-disable-pcie, before a modern-only type is forced to virtio 1 (virtio_pci_dc_realize()); the destination loads another PCI config space`, {
+    a: said(a.express),
+    b: said(b.express),
+    effect: a.express === undefined || b.express === undefined ? 'unknown' : 'impossible',
+    remedy: 'set disable-modern (and x-disable-pcie) to the same value on both sides',
   });
 }
 

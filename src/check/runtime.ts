@@ -24,9 +24,9 @@ export interface RuntimeDevice {
   /** What the guest definition sets, as written, without what the guest cannot see (ids,
    *  backends, buses: data/rules/visibility.yaml). */
   settings: Record<string, string>;
-  /** A virtio-pci device: whether it is modern when its PCI side is realized, which alone makes it
-   *  PCI Express behind a port (see modernAtRealize); undefined when not virtio-pci or not known. */
-  modern?: boolean;
+  /** A virtio-pci device: whether QEMU makes it PCI Express where its bus allows (behind a port;
+   *  see expressAtRealize); undefined when not virtio-pci or not known. */
+  express?: boolean;
   /** A drive on a controller's bus (ide-hd, ide-cd): the bus and unit it was put on, as written
    *  (undefined: QEMU picks the first free one). Its state is the controller's, filed by position. */
   position?: string;
@@ -675,22 +675,28 @@ function runtimeDevice(d: GuestSpec['devices'][number], spec: GuestSpec, host: T
   const props = known ? withEdidModes(withSettings(known, settings, globals), known, c, m, key) : null;
   const drive = /^ide-(hd|cd|drive)$/.test(d.type);
   const position = drive && d.properties?.bus !== undefined ? `${d.properties.bus}:${d.properties.unit ?? '0'}` : undefined;
-  const modern = modernAtRealize(d, spec, c, m, props);
-  return { type: d.type, id: d.id, placement: placementOf(d, c), props, settings, ...(modern !== undefined ? { modern } : {}), ...(drive ? { position } : {}) };
+  const express = expressAtRealize(d, spec, c, m, props);
+  return { type: d.type, id: d.id, placement: placementOf(d, c), props, settings, ...(express !== undefined ? { express } : {}), ...(drive ? { position } : {}) };
 }
 
 /**
- * Whether a virtio-pci device is modern when its PCI side is realized: virtio_pci_dc_realize()
- * makes it PCI Express (QEMU_PCI_CAP_EXPRESS) only then, before the device's own realize forces
- * virtio 1 on the modern-only types (hw/virtio/virtio-pci.c, QEMU 10.2.0). So a modern-only type
- * takes disable-modern from the definition, a -global or the machine type's virtio-pci default (as
- * probed on virtio-rng-pci), and on pc-*-2.6 and older (disable-modern=on) it is conventional PCI
- * even behind a root port. Lab: TCG fuzz seed 20261218, virtio-gpu-pci ats=on behind a root port
- * on pc-q35-2.6 migrates 5.2 -> 10.0; scenario virtio-gpu-express-one-side.
+ * Whether QEMU makes a virtio-pci device PCI Express (where its bus allows): virtio_pci_dc_realize()
+ * sets QEMU_PCI_CAP_EXPRESS only on a device modern at that point and without x-disable-pcie (on
+ * in hw_compat_2_4; the knob is gone in 10.2), before the device's own realize forces virtio 1 on
+ * the modern-only types (hw/virtio/virtio-pci.c). So a modern-only type takes disable-modern from
+ * the definition, a -global or the machine type's virtio-pci default (as probed on virtio-rng-pci),
+ * and on pc-*-2.6 and older (disable-modern=on) it is conventional PCI even behind a root port.
+ * Lab: TCG fuzz seed 20261218, virtio-gpu-pci ats=on behind a root port on pc-q35-2.6 migrates
+ * 5.2 -> 10.0; scenarios virtio-gpu-forced-modern-not-express, virtio-gpu-express-one-side.
  */
-function modernAtRealize(d: GuestSpec['devices'][number], spec: GuestSpec, c: CatalogIndex, m: MachineType, props: Props | null): boolean | undefined {
-  if (!VIRTIO_PCI.test(d.type)) return undefined;
-  if (!FORCED_VIRTIO_1.test(d.type)) return props ? props['disable-modern'] !== true : undefined;
+function expressAtRealize(d: GuestSpec['devices'][number], spec: GuestSpec, c: CatalogIndex, m: MachineType, props: Props | null): boolean | undefined {
+  if (!VIRTIO_PCI.test(d.type) || !props) return undefined;
+  const modern = FORCED_VIRTIO_1.test(d.type) ? modernBeforeForced(d, spec, c, m) : props['disable-modern'] !== true;
+  return modern === undefined ? undefined : modern && props['x-disable-pcie'] !== true;
+}
+
+/** disable-modern as a modern-only device has it before its realize forces virtio 1. */
+function modernBeforeForced(d: GuestSpec['devices'][number], spec: GuestSpec, c: CatalogIndex, m: MachineType): boolean | undefined {
   const global = (spec.globals ?? []).filter((g) => g.property === 'disable-modern' && globalApplies(g.driver, d.type, c)).at(-1)?.value;
   const given = d.properties?.['disable-modern'] ?? global;
   if (given !== undefined) return onOff(given) === 'off';
