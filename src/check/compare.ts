@@ -9,6 +9,7 @@ import { spaprLevel } from '../registers/spapr.js';
 import { viommuAnswer } from './viommu.js';
 import { reason, type Reason } from '../model/reason.js';
 import type { Outcome } from '../model/verdict.js';
+import { MIGRATION_STREAM_PROPERTIES, type MigrationStreamProperty } from '../model/catalog.js';
 import { outcomeOf } from './outcome.js';
 import { guestVisibleDiff, type Rules } from './rules.js';
 import { hasNoLocalApic, PART_DEVICES, smpTopology, versionedCpu, VIRTIO_PCI, type RuntimeDevice, type RuntimePlatform } from './runtime.js';
@@ -203,10 +204,10 @@ export function comparePlatforms(src: RuntimePlatform, dst: RuntimePlatform, rul
   const unchecked = streamGlobal(src, 'send-configuration') === false && streamGlobal(dst, 'send-configuration') === false;
   if (src.machine !== dst.machine && unchecked) {
     out.push(
-      reason('MACHINE_TYPE_CHECK_OFF', 'warn', 'machine', `the source runs ${src.machine} and the destination ${dst.machine}, and -global migration.send-configuration=off on both sides turns off QEMU's machine type check: the guest's platform is compared as each type gives it`, {
+      reason('MACHINE_TYPE_CHECK_OFF', 'warn', 'machine', `the source runs ${src.machine} and the destination ${dst.machine}, and migration.send-configuration is off on both sides (source: ${sendConfigurationOff(src)}; destination: ${sendConfigurationOff(dst)}), which turns off QEMU's machine type check: the guest's platform is compared as each type gives it`, {
         a: src.machine,
         b: dst.machine,
-        remedy: `drop -global migration.send-configuration=off and start the destination with -machine ${src.machine}`,
+        remedy: `start the destination with -machine ${src.machine}`,
         source: 'QEMU migration/savevm.c: the configuration section (machine type name) is sent and checked only when send-configuration is on; lab scenario send-configuration-off-machine-differs',
       }),
     );
@@ -300,10 +301,14 @@ function globalOptions({ src, dst }: Comparison): Reason[] {
   const ga = globals(src);
   const gb = globals(dst);
   const out: Reason[] = [];
-  for (const property of STREAM_FORMAT) {
-    const a = streamGlobal(src, property) ?? true;
-    const b = streamGlobal(dst, property) ?? true;
+  for (const property of MIGRATION_STREAM_PROPERTIES) {
+    const a = streamGlobal(src, property);
+    const b = streamGlobal(dst, property);
     if (a === b) continue;
+    if (a === undefined || b === undefined) {
+      out.push(...streamUnprobed(src, dst, property));
+      continue;
+    }
     out.push(
       reason('MIGRATION_STREAM_FORMAT_DIFFERS', 'error', `migration.${property}`, `migration.${property} is ${a ? 'on' : 'off'} on the source and ${b ? 'on' : 'off'} on the destination: the two sides write and read another stream ("Configuration section missing", "Unknown savevm section type")`, {
         a,
@@ -316,19 +321,48 @@ function globalOptions({ src, dst }: Comparison): Reason[] {
   }
   for (const g of new Set([...ga, ...gb])) {
     if (ga.has(g) && gb.has(g)) continue;
-    if (STREAM_FORMAT.some((p) => g.startsWith(`migration.${p}=`))) continue;
+    if (MIGRATION_STREAM_PROPERTIES.some((p) => g.startsWith(`migration.${p}=`))) continue;
     out.push(reason('GLOBAL_DIFFERS', 'warn', g, `-global ${g} is given ${ga.has(g) ? 'on the source only' : 'on the destination only'}`, { effect: 'unknown', remedy: 'give the same -global options on both sides' }));
   }
   return out;
 }
 
-/** Properties of the migration object that change the stream's format: both sides must agree. */
-const STREAM_FORMAT = ['send-configuration', 'send-section-footer', 'store-global-state'] as const;
+/** A stream property the catalog did not probe on one side: the same machine type sets the same
+ *  value on both, so only a -global on the other side can make them differ, and then whether it
+ *  does is not known. */
+function streamUnprobed(src: RuntimePlatform, dst: RuntimePlatform, property: MigrationStreamProperty): Reason[] {
+  const unprobed = streamGlobal(src, property) === undefined ? src : dst;
+  const given = unprobed === src ? dst : src;
+  if (streamGlobalGiven(given, property) === undefined) return [];
+  return [
+    reason('MIGRATION_STREAM_FORMAT_DIFFERS', 'warn', `migration.${property}`, `migration.${property} is set by -global on the ${given === src ? 'source' : 'destination'} only, and the catalog of QEMU ${unprobed.host.catalog.version} did not probe what ${unprobed.machine} sets on the other side`, {
+      a: streamGlobal(src, property) ?? null,
+      b: streamGlobal(dst, property) ?? null,
+      effect: 'unknown',
+      remedy: `give -global migration.${property} the same value on both sides, or probe the build again: guestabi catalog regen --update`,
+    }),
+  ];
+}
 
-/** A migration property as -global sets it on one side (undefined: QEMU's default, on). */
-function streamGlobal(p: RuntimePlatform, property: string): boolean | undefined {
-  const g = (p.spec.globals ?? []).filter((x) => x.driver === 'migration' && x.property === property).pop();
-  return g ? !/^(off|false|no|0)$/i.test(g.value) : undefined;
+/** Who turned send-configuration off on one side: a -global or the machine type. */
+function sendConfigurationOff(p: RuntimePlatform): string {
+  const given = streamGlobalGiven(p, 'send-configuration');
+  return given !== undefined ? `-global migration.send-configuration=${given}` : `the default of ${p.machine}`;
+}
+
+/** A migration stream property on one side: as -global sets it, else as the machine type sets it
+ *  (probed; pc-*-2.3 and older turn them off); undefined: QEMU's default, on, unless the catalog
+ *  did not probe the type. Lab: KVM fuzz seed 20261219, pc-i440fx-2.1 -> pc-i440fx-2.3 migrates
+ *  (neither sends the configuration section, so nothing compares the types). */
+function streamGlobal(p: RuntimePlatform, property: MigrationStreamProperty): boolean | undefined {
+  const g = streamGlobalGiven(p, property);
+  if (g) return !/^(off|false|no|0)$/i.test(g);
+  return p.machine ? p.host.catalog.machine(p.machine)?.migrationStream?.[property] : undefined;
+}
+
+/** The value a -global gives a migration stream property on one side, as written. */
+function streamGlobalGiven(p: RuntimePlatform, property: MigrationStreamProperty): string | undefined {
+  return (p.spec.globals ?? []).filter((x) => x.driver === 'migration' && x.property === property).pop()?.value;
 }
 
 function firmware({ src, dst }: Comparison): Reason[] {

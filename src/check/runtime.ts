@@ -845,16 +845,18 @@ const DERIVED_KEPT = 256;
  */
 export const XSAVE_COMPONENTS_KEY = 'xsave-components';
 
-/** What QEMU computes from the features asked, less what the accelerator does not keep: under TCG
- *  the build's tcgXsaveComponents (probed; x86_cpu_filter_features() filters the FEAT_XSAVE_XCR0_LO
- *  word too, and from QEMU 9.2 TCG keeps only x87 sse avx bndregs bndcsr pkru, commit "target/i386:
- *  cpu: set correct supported XCR0 features for TCG"). Under KVM what the host kernel keeps is not
- *  probed: the components asked are kept, which can only report a difference that is not there
- *  (both sides run on hosts of the kind the profiles describe). A TCG catalog without the fact: the
- *  value is not known. Lab: TCG fuzz seed 20261214, Broadwell-noTSX-IBRS,amx-tile=on on 10.0. */
+/** What QEMU computes from the features asked, less what the accelerator does not keep:
+ *  x86_cpu_filter_features() filters the FEAT_XSAVE_XCR0_LO word too. Under TCG the build's
+ *  tcgXsaveComponents (probed; from QEMU 9.2 TCG keeps only x87 sse avx bndregs bndcsr pkru, commit
+ *  "target/i386: cpu: set correct supported XCR0 features for TCG"); under KVM the host profile's
+ *  kvmXsaveComponents (probed). A KVM profile without them: the components asked are kept, which
+ *  can only report a difference that is not there (both sides run on hosts of the kind the profiles
+ *  describe). A TCG catalog without the fact: the value is not known. Lab: TCG fuzz seed 20261214,
+ *  Broadwell-noTSX-IBRS,amx-tile=on on 10.0; KVM fuzz seed 20261219, EPYC-Rome-v1,mpx=on on an AMD
+ *  host (no MPX: the components stay x87 sse avx). */
 function xsaveComponents(asked: Props, host: TargetHost, problems: Reason[]): string | undefined {
   if (asked.xsave !== true) return 'none';
-  const kept = host.profile.accel === 'kvm' ? undefined : host.catalog.data.tcgXsaveComponents;
+  const kept = host.profile.accel === 'kvm' ? host.profile.kvmXsaveComponents : host.catalog.data.tcgXsaveComponents;
   if (host.profile.accel !== 'kvm' && !kept) {
     problems.push(reason('CPU_UNKNOWN', 'warn', 'xsave-components', `the catalog of QEMU ${host.catalog.version} does not record which XSAVE state components TCG keeps (CPUID leaf 0xD)`, { host: host.name, effect: 'unknown', remedy: 'probe the build again: guestabi catalog regen --update' }));
     return undefined;

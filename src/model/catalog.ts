@@ -16,6 +16,12 @@ export const CompatProp = Type.Object(
 );
 export type CompatProp = Static<typeof CompatProp>;
 
+/** Properties of the migration object that change the stream's format (migration/options.c):
+ *  both sides must agree (migration/savevm.c: the configuration section, section footers, the
+ *  global state section). */
+export const MIGRATION_STREAM_PROPERTIES = ['send-configuration', 'send-section-footer', 'store-global-state'] as const;
+export type MigrationStreamProperty = (typeof MIGRATION_STREAM_PROPERTIES)[number];
+
 export const MachineType = Type.Object(
   {
     name: Type.String({ description: 'Versioned name, e.g. pc-q35-7.2.' }),
@@ -68,6 +74,11 @@ export const MachineType = Type.Object(
     refusedOptions: Type.Optional(
       Type.Record(Type.String(), Type.String(), {
         description: 'Guest options this machine type refuses to start with (memory-hotplug: -m slots=,maxmem=), with QEMU\'s words (probed).',
+      }),
+    ),
+    migrationStream: Type.Optional(
+      Type.Record(Type.String(), Type.Boolean(), {
+        description: `The migration object's stream-format properties (${MIGRATION_STREAM_PROPERTIES.join(', ')}) as this type sets them (HMP \`info migrate\` globals; hw_compat_2_2 and 2_3 turn them off), probed; absent: not probed.`,
       }),
     ),
     kvmCpuDeltas: Type.Optional(

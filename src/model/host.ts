@@ -115,6 +115,11 @@ export const HostProfile = Type.Object(
         { additionalProperties: false, description: 'Probed under KVM on x86 only.' },
       ),
     ),
+    kvmXsaveComponents: Type.Optional(
+      Type.Array(Type.String(), {
+        description: 'The XSAVE state components (CPUID 0xD.0 EAX: x87, sse, avx, bndregs...) this host\'s KVM keeps when a vCPU asks for every one: QEMU filters the components it works out from the features asked against them (x86_cpu_filter_features()). Probed under KVM on x86 only.',
+      }),
+    ),
     cpuModels: Type.Record(Type.String(), CpuModelAvailability, {
       description: 'Per CPU model name, whether it can run here with this build and accelerator.',
     }),

@@ -1,4 +1,4 @@
-import type { Catalog } from '../model/catalog.js';
+import { MIGRATION_STREAM_PROPERTIES, type Catalog, type MachineType } from '../model/catalog.js';
 import { QemuStartError } from '../qmp/launcher.js';
 import { errorMessage } from '../util/errors.js';
 import { mapPool } from '../util/pool.js';
@@ -16,7 +16,8 @@ import { XSAVE_COMPONENTS, xsaveComponentsOf } from '../catalog/xsave.js';
  * - the CPUID leaf each feature needs: the base model (level 0) expanded with only that feature
  *   on gives it as min-level / min-xlevel / min-xlevel2 (x86_cpu_expand_features(): with
  *   full-cpuid-auto-level every enabled feature raises them, before the host filters any);
- * - the machine types that refuse memory hotplug (-m slots=,maxmem=), with QEMU's words.
+ * - the machine types that refuse memory hotplug (-m slots=,maxmem=), with QEMU's words;
+ * - the migration stream's format properties each machine type sets (migrationStream).
  */
 export async function probeBuildFacts(starter: QemuStarter, catalog: Catalog, opts: { concurrency?: number; progress?: (done: number, total: number, what: string) => void } = {}): Promise<Catalog> {
   const cpuFeatureLevels = await featureLevels(starter, catalog.cpuFeatures);
@@ -28,10 +29,13 @@ export async function probeBuildFacts(starter: QemuStarter, catalog: Catalog, op
     if (why) refusals.set(machine, why);
     opts.progress?.(++done, probed.length, `memory hotplug on ${machine}`);
   });
+  const streams = new Map<string, MachineType['migrationStream']>();
+  await mapPool(probed, opts.concurrency ?? 2, async (machine) => streams.set(machine, await migrationStream(starter, machine)));
   const machines = catalog.machines.map((m) => {
-    const { refusedOptions: _old, ...rest } = m;
+    const { refusedOptions: _old, migrationStream: _stream, ...rest } = m;
     const why = refusals.get(m.name);
-    return why ? { ...rest, refusedOptions: { 'memory-hotplug': why } } : rest;
+    const stream = streams.get(m.name);
+    return { ...rest, ...(why ? { refusedOptions: { 'memory-hotplug': why } } : {}), ...(stream ? { migrationStream: stream } : {}) };
   });
   const noApic = catalog.arch === 'x86_64' ? await noApicRefusals(starter, catalog) : undefined;
   const tcgXsave = catalog.arch === 'x86_64' ? await tcgXsaveComponents(starter, catalog) : undefined;
@@ -247,9 +251,15 @@ async function noApicRefusals(starter: QemuStarter, catalog: Catalog): Promise<R
  *  x86_cpu_filter_features() took away what TCG does not give). */
 async function tcgXsaveComponents(starter: QemuStarter, catalog: Catalog): Promise<string[] | undefined> {
   const q35 = catalog.machines.filter((m) => m.family === 'pc-q35' && m.probe === 'ok').pop()?.name;
-  if (!q35) return undefined;
-  const features = [...new Set(['xsave', ...XSAVE_COMPONENTS.map((c) => c.feature)])].filter((f) => catalog.cpuFeatures.includes(f));
-  const s = await starter.start(['-machine', q35, '-nodefaults', '-display', 'none', '-no-user-config', '-S', '-accel', 'tcg', '-cpu', `qemu64,${features.map((f) => `${f}=on`).join(',')}`], 'tcg-xsave-components');
+  return q35 ? xsaveComponentsKept(starter, q35, 'tcg', catalog.cpuFeatures) : undefined;
+}
+
+/** The XSAVE components `accel` keeps on `machine` when a vCPU asks for every one (CPUID 0xD.0
+ *  EAX of qemu64 with xsave and each component's feature on: x86_cpu_filter_features() filters
+ *  that word against what the accelerator supports; no enforce, so nothing is refused). */
+export async function xsaveComponentsKept(starter: QemuStarter, machine: string, accel: 'tcg' | 'kvm', known: readonly string[]): Promise<string[] | undefined> {
+  const features = [...new Set(['xsave', ...XSAVE_COMPONENTS.map((c) => c.feature)])].filter((f) => known.includes(f));
+  const s = await starter.start(['-machine', machine, '-nodefaults', '-display', 'none', '-no-user-config', '-S', '-accel', accel, '-cpu', `qemu64,${features.map((f) => `${f}=on`).join(',')}`], `${accel}-xsave-components`);
   try {
     const [cpu] = await s.qmp.execute<{ 'qom-path': string }[]>('query-cpus-fast');
     const words = await s.qmp.execute<{ 'cpuid-input-eax': number; 'cpuid-input-ecx'?: number; 'cpuid-register': string; features: number }[]>('qom-get', { path: cpu!['qom-path'], property: 'feature-words' });
@@ -274,6 +284,25 @@ async function featureLevels(starter: QemuStarter, features: string[]): Promise<
       // Leaf 7's subleaves (7.1 features) raise level-func7, which has no min- property.
       if (typeof p['level-func7'] === 'number' && p['level-func7'] > 0) lv.func7 = p['level-func7'];
       if (Object.keys(lv).length) out[f] = lv;
+    }
+    return out;
+  } finally {
+    await s.stop();
+  }
+}
+
+/** The migration object's stream-format properties on `machine`, from HMP `info migrate`
+ *  ("globals:" then "send-configuration: off"...; migration_global_dump(), migration/migration.c);
+ *  undefined when the build does not print them. */
+async function migrationStream(starter: QemuStarter, machine: string): Promise<MachineType['migrationStream']> {
+  const s = await starter.start(['-machine', machine, '-nodefaults', '-display', 'none', '-no-user-config', '-S', '-accel', 'tcg'], `migration-${machine}`);
+  try {
+    const text = await s.qmp.execute<string>('human-monitor-command', { 'command-line': 'info migrate' });
+    const out: NonNullable<MachineType['migrationStream']> = {};
+    for (const p of MIGRATION_STREAM_PROPERTIES) {
+      const m = new RegExp(`^${p}: (on|off)\\s*$`, 'm').exec(text);
+      if (!m) return undefined;
+      out[p] = m[1] === 'on';
     }
     return out;
   } finally {

@@ -3,6 +3,7 @@ import type { Accel, Arch } from '../model/common.js';
 import { HOST_PROFILE_SCHEMA_ID, type HostProfile } from '../model/host.js';
 import { errorMessage } from '../util/errors.js';
 import { cleanCpuProps, probeFeatureAliases, type QmpCpuDefinition } from './catalog-probe.js';
+import { xsaveComponentsKept } from './build-facts.js';
 import { probeHypervRefusals, probeKvmMachineRefusals, probeKvmMsrFeatureRefusals } from './hyperv.js';
 import { kvmDevicePresent, readCpu, readIommu, readVulnerabilities, REAL_ROOTS, type HostRoots } from './host-facts.js';
 import type { QemuSession, QemuStarter } from './session.js';
@@ -71,6 +72,8 @@ export async function probeHost(opts: HostProbeOptions): Promise<HostProfile> {
     const hyperv = opts.accel === 'kvm' && kvm.enabled ? { refused: await probeHypervRefusals(opts.starter) } : undefined;
     const kvmMachineOptions = opts.accel === 'kvm' && kvm.enabled ? { refused: await probeKvmMachineRefusals(opts.starter) } : undefined;
     const kvmMsrFeatures = accelCpu && kvm.enabled ? { refused: await probeKvmMsrFeatureRefusals(opts.starter, new Set(Object.keys(accelCpu.props))) } : undefined;
+    // Which XSAVE state components this host's KVM keeps (its supported XCR0).
+    const kvmXsaveComponents = accelCpu && kvm.enabled ? await xsaveComponentsKept(opts.starter, 'pc', 'kvm', Object.keys(accelCpu.props)) : undefined;
     return {
       schema: HOST_PROFILE_SCHEMA_ID,
       name: opts.name ?? hostname(),
@@ -86,6 +89,7 @@ export async function probeHost(opts: HostProbeOptions): Promise<HostProfile> {
       ...(hyperv ? { hyperv } : {}),
       ...(kvmMachineOptions ? { kvmMachineOptions } : {}),
       ...(kvmMsrFeatures ? { kvmMsrFeatures } : {}),
+      ...(kvmXsaveComponents ? { kvmXsaveComponents } : {}),
       cpuModels,
       vulnerabilities: readVulnerabilities(roots),
       iommu: readIommu(roots),

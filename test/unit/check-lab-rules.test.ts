@@ -126,6 +126,42 @@ test('migration stream globals: off on one side does not load; off on both turns
   assert.equal(check(h, h, `-machine pc-q35-7.2 ${B}`, `-machine pc-q35-7.1 ${B}`).outcome, 'impossible');
 });
 
+test('migration stream globals as the machine type sets them: old types send no configuration section', () => {
+  const h = host('7.2-tcg');
+  const old = check(h, h, `-machine pc-i440fx-2.1 ${B}`, `-machine pc-i440fx-2.3 ${B}`);
+  assert.ok(codes(old).includes('MACHINE_TYPE_CHECK_OFF') && !codes(old).includes('MACHINE_TYPE_DIFFERS'));
+  assert.match(old.reasons.find((r) => r.code === 'MACHINE_TYPE_CHECK_OFF')!.message, /source: the default of pc-i440fx-2\.1/);
+  const on = check(h, h, `-machine pc-i440fx-2.1 ${B}`, `-machine pc-i440fx-2.1 ${B} -global migration.send-configuration=on`);
+  assert.equal(on.outcome, 'impossible');
+  assert.ok(codes(on).includes('MIGRATION_STREAM_FORMAT_DIFFERS'));
+  // A catalog that did not probe the type: a -global on the other side is not known to match.
+  const unprobed = (t: TargetHost): TargetHost => ({ ...t, catalog: Object.assign(Object.create(Object.getPrototypeOf(t.catalog) as object) as TargetHost['catalog'], t.catalog, { machine: (n: string) => { const m = t.catalog.machine(n); return m && { ...m, migrationStream: undefined }; } }) });
+  const u = check(unprobed(h), h, `-machine pc-i440fx-2.1 ${B}`, `-machine pc-i440fx-2.1 ${B} -global migration.send-configuration=on`);
+  assert.equal(u.outcome, 'unknown');
+  assert.equal(u.reasons.find((r) => r.code === 'MIGRATION_STREAM_FORMAT_DIFFERS')!.effect, 'unknown');
+});
+
+test('a virtio-pci device behind a port is PCI Express only if modern when its PCI side is realized', () => {
+  const h = host('10.0-tcg');
+  const port = (extra: string) => `-machine pc-q35-2.6 ${B} -device pcie-root-port,id=rp0,chassis=1 -device virtio-gpu-pci,id=d0,bus=rp0${extra}`;
+  // pc-q35-2.6 gives virtio-pci disable-modern=on: the modern-only virtio-gpu-pci is conventional PCI.
+  assert.equal(check(h, h, port(''), port(',ats=on')).outcome, 'unsafe');
+  const one = check(h, h, port(''), port(',disable-modern=off'));
+  assert.equal(one.outcome, 'impossible');
+  const r = one.reasons.find((x) => x.code === 'DEVICE_PROPERTY_DIFFERS')!;
+  assert.deepEqual([r.subject, r.a, r.b], ['virtio-gpu-pci d0', 'conventional PCI', 'PCI Express']);
+  assert.equal(check(h, h, port(',disable-modern=off'), port(',disable-modern=off,ats=on')).outcome, 'impossible');
+});
+
+test('XSAVE components under KVM: what the host profile says its KVM keeps', () => {
+  const guest = `-machine pc-q35-7.2 -cpu Skylake-Client -m 128 -nodefaults -accel kvm`;
+  const noMpx = host('7.2-kvm', (p) => ({ ...p, kvmXsaveComponents: ['x87', 'sse', 'avx'] }));
+  const xsave = (v: ReturnType<typeof check>) => v.reasons.filter((r) => r.subject.includes('xsave-components') || /xsave-components/.test(r.message));
+  assert.equal(xsave(check(noMpx, noMpx, guest, guest.replace('Skylake-Client', 'Skylake-Client,mpx=on'))).length, 0);
+  // A profile without the record keeps what the features ask for: the components differ.
+  assert.ok(xsave(check(host('7.2-kvm'), host('7.2-kvm'), guest, guest.replace('Skylake-Client', 'Skylake-Client,mpx=on'))).length > 0);
+});
+
 test('invtsc under KVM blocks migration unless tsc-frequency is set', () => {
   const h = host('7.2-kvm');
   const g = (cpu: string) => `-machine pc-q35-7.2 -cpu ${cpu} -m 128 -nodefaults -accel kvm`;
