@@ -11,7 +11,7 @@ import { reason, type Reason } from '../model/reason.js';
 import type { Outcome } from '../model/verdict.js';
 import { MIGRATION_STREAM_PROPERTIES, type MigrationStreamProperty } from '../model/catalog.js';
 import { outcomeOf } from './outcome.js';
-import { guestVisibleDiff, type Rules } from './rules.js';
+import { guestVisibleDiff, versionIs, type Rules } from './rules.js';
 import { hasNoLocalApic, PART_DEVICES, smpTopology, versionedCpu, VIRTIO_PCI, type RuntimeDevice, type RuntimePlatform } from './runtime.js';
 
 const show = (v: PropValue | undefined) => (v === undefined ? '(absent)' : typeof v === 'string' ? JSON.stringify(v) : String(v));
@@ -47,11 +47,11 @@ function effectOf(fails: boolean): Exclude<Outcome, 'safe'> {
 const partOn = (v: PropValue | undefined) => v === true || v === 'on' || v === 'auto';
 
 /** Property differences of one device (or board device), each with what it does to a migration. */
-function propertyReasons(subject: string, a: Props, b: Props, rules: Rules, code: Reason['code'], unseen?: RegExp): Reason[] {
+function propertyReasons(subject: string, a: Props, b: Props, rules: Rules, code: Reason['code'], unseen?: RegExp, type?: string): Reason[] {
   const out: Reason[] = [];
   const parts = rules.data.machineOptionsAddingParts;
   for (const d of guestVisibleDiff(a, b, rules)) {
-    let rule = rules.propertyEffect(d.property);
+    let rule = rules.propertyEffect(d.property, type);
     // A PCIe-only knob of a device without PCI Express capabilities here: nothing of it is in the
     // config space the destination compares, but the device's configuration still differs (the lab
     // compares it; fuzz seed 20261208, virtio-blk-pci aer=on on one side of pc-i440fx-2.6).
@@ -632,15 +632,43 @@ function devicePair(c: Comparison, a: RuntimeDevice, b: RuntimeDevice): Reason[]
   const where = (d: RuntimeDevice) => (notExpress ? 'conventional' : d.placement);
   const la = c.rules.withLackingKnobs(c.from, a.props, b.props, where(a));
   const lb = c.rules.withLackingKnobs(c.to, b.props, a.props, where(b));
+  la.props = olderBuildBehaviour(c, c.src, a, la.props, b.props);
+  lb.props = olderBuildBehaviour(c, c.dst, b, lb.props, a.props);
   const lacking = [...la.applied.map((k) => ({ k, side: c.from })), ...lb.applied.map((k) => ({ k, side: c.to }))];
   const unseen = conventionalPci(c) ?? (notExpress ? (c.rules.conventionalPci ?? undefined) : undefined);
   const express = port && a.express !== b.express ? [expressOneSide(subject, a, b)] : [];
-  const out = [...express, ...propertyReasons(subject, la.props, lb.props, c.rules, 'DEVICE_PROPERTY_DIFFERS', unseen), ...oneSidedSettings(subject, a, b, la.props, lb.props)];
+  const out = [...express, ...propertyReasons(subject, la.props, lb.props, c.rules, 'DEVICE_PROPERTY_DIFFERS', unseen, a.type), ...oneSidedSettings(subject, a, b, la.props, lb.props)];
   // A value a build has no knob for is what that build does (migration.yaml lackingKnobs): say so.
   return out.map((r) => {
     const hit = lacking.find(({ k }) => r.subject === `${subject}.${k.property}`);
     return hit ? { ...r, message: `${r.message} (QEMU ${hit.side} has no ${hit.k.property}: ${hit.k.why})`, source: hit.k.source } : r;
   });
+}
+
+/**
+ * The properties an older build lacks, as it behaves: as the newer build on the machine type named
+ * after the older build (pc-q35-5.2 on 10.0 for 5.2). Compat properties exist to make a newer
+ * build give a type what the build of that version gave it (hw/core/machine.c hw_compat_X_Y), and
+ * a build that has no knob behaves the same on every type. Where the newer build has no such type,
+ * the property is left out (not compared). A knob the older build lacks although it behaves
+ * otherwise is in migration.yaml lackingKnobs. Lab: TCG fuzz seed 20261220, e1000e
+ * migrate-timadj=on (hw_compat_7_2 off) on a 10.0 destination fails from 5.2.
+ */
+function olderBuildBehaviour(c: Comparison, own: RuntimePlatform, d: RuntimeDevice, props: Props, other: Props): Props {
+  const mine = own.host.catalog;
+  const theirs = (own === c.src ? c.dst : c.src).host.catalog;
+  if (compareVersions(mine.version, theirs.version) >= 0) return props;
+  // A knob migration.yaml says this build lacks is the rule's alone (lackingKnobs: when, placements).
+  const ruled = new Set((c.rules.data.lackingKnobs ?? []).filter((k) => versionIs(k.qemu, mine.version)).map((k) => k.property));
+  const lacking = Object.keys(other).filter((k) => !(k in props) && !ruled.has(k));
+  const family = mine.machine(c.machine)?.family;
+  const [major, minor] = mine.version.split('.');
+  const named = family ? theirs.machine(`${family}-${major}.${minor}`) : undefined;
+  const behaves = named?.probe === 'ok' ? theirs.deviceOn(named.name, d.placement === 'root' ? d.type : `${d.type}@${d.placement}`) : undefined;
+  if (!lacking.length || !behaves) return props;
+  const out = { ...props };
+  for (const k of lacking) if (k in behaves) out[k] = behaves[k]!;
+  return out;
 }
 
 /** A virtio-pci device behind a port that is PCI Express on one side only: the PCI config space

@@ -18,7 +18,7 @@ export interface Rules {
   /** What the guest cannot see (data/rules/visibility.yaml). */
   visibility: GuestVisibility;
   /** What a difference in this property does to a migration. */
-  propertyEffect(property: string): PropertyRule;
+  propertyEffect(property: string, type?: string): PropertyRule;
   /** Whether two values of a property mean the same thing to the guest. */
   sameValue(property: string, a: PropValue | undefined, b: PropValue | undefined): boolean;
   /** The one name a renamed QOM type goes by. */
@@ -44,7 +44,7 @@ export interface Rules {
 }
 
 export function compileRules(data: MigrationRules, visibility: GuestVisibility, registers?: Rules['registers'], viommu?: ViommuRules): Rules {
-  const props = data.properties.map((r) => ({ re: new RegExp(r.match), rule: r }));
+  const props = data.properties.map((r) => ({ re: new RegExp(r.match), types: r.types ? new RegExp(r.types) : undefined, rule: r }));
   const equivalent = new Map(data.equivalences.map((e) => [e.property, e.values.map(String)]));
   const renamed = new Map<string, string>();
   for (const r of data.renamedTypes) for (const n of r.names) renamed.set(n, r.names[r.names.length - 1]!);
@@ -53,9 +53,9 @@ export function compileRules(data: MigrationRules, visibility: GuestVisibility, 
     visibility,
     ...(registers ? { registers } : {}),
     ...(viommu ? { viommu } : {}),
-    propertyEffect(property) {
+    propertyEffect(property, type) {
       const bare = property.replace(/^.*\./, (m) => (m.startsWith('pci.') ? m : ''));
-      const hit = props.find((p) => p.re.test(property) || p.re.test(bare));
+      const hit = props.find((p) => (p.re.test(property) || p.re.test(bare)) && (!p.types || (type !== undefined && p.types.test(type))));
       if (hit) return { effect: hit.rule.effect, why: hit.rule.why, source: hit.rule.source ?? hit.rule.evidence };
       return { effect: 'silent', why: 'a different value of a device or CPU property; nothing in QEMU compares it on load' };
     },
@@ -95,7 +95,7 @@ export function compileRules(data: MigrationRules, visibility: GuestVisibility, 
 export type LackingKnob = NonNullable<MigrationRules['lackingKnobs']>[number];
 
 /** Whether a build's version is the one a rule names: 5.2 is 5.2, 5.2.0 and 5.2.x. */
-const versionIs = (want: string, have: string) => have === want || have.startsWith(`${want}.`) || compareVersions(have, want) === 0;
+export const versionIs = (want: string, have: string) => have === want || have.startsWith(`${want}.`) || compareVersions(have, want) === 0;
 
 export interface PropDiff {
   property: string;

@@ -115,11 +115,28 @@ export function runtimePlatform(spec: GuestSpec, host: TargetHost, visibility: G
       }),
     );
   }
-  problems.push(...addressSpaceProblems(spec, cpu, host, m));
+  problems.push(...memorySizeProblems(spec, host, m), ...addressSpaceProblems(spec, cpu, host, m));
   return { ...base, ...cpu, devices, board, problems, ...(machineDefaults ? { machineDefaults } : {}) };
 }
 
 const GiB = 1024 ** 3;
+
+/** Memory a machine type takes only in whole blocks (catalog memoryBlocks, probed; pseries:
+ *  hw/ppc/spapr.c spapr_validate_node_memory(), 256 MiB, called at every start, hotplug or not). */
+function memorySizeProblems(spec: GuestSpec, host: TargetHost, m: MachineType): Reason[] {
+  const block = host.catalog.data.memoryBlocks?.[m.name];
+  if (!block) return [];
+  const sizes = [['-m', spec.memory.sizeMiB], ['maxmem', spec.memory.maxMiB]] as const;
+  return sizes
+    .filter(([, mib]) => mib !== undefined && mib % block.mib !== 0)
+    .map(([what, mib]) =>
+      reason('MEMORY_SIZE_REFUSED', 'error', what, `QEMU ${host.catalog.version} takes memory on ${m.name} only in ${block.mib} MiB blocks, and ${what} is ${mib} MiB ("${block.words}" for 1025 MiB)`, {
+        host: host.name,
+        effect: 'impossible',
+        remedy: `give ${what} in whole ${block.mib} MiB (${Math.ceil(mib! / block.mib) * block.mib} MiB)`,
+      }),
+    );
+}
 
 /**
  * A 32-bit vCPU (no lm) must reach the highest guest-physical address the board uses: QEMU 8.2 and

@@ -239,6 +239,19 @@ export const Catalog = Type.Object(
         description: 'Device types QEMU refuses when the vCPU has no local APIC (no MSI delivery), with its words (probed with -cpu 486).',
       }),
     ),
+    memoryBlocks: Type.Optional(
+      Type.Record(
+        Type.String(),
+        Type.Object(
+          { mib: Type.Integer({ minimum: 1 }), words: Type.String() },
+          { additionalProperties: false },
+        ),
+        {
+          description:
+            "Per machine type that takes guest memory (-m, maxmem) only in whole blocks, the block in MiB and QEMU's words for another size (pseries: 256 MiB, spapr_validate_node_memory()). Probed by starting each type with -m 1025 and, when refused, 1024 + 2^k MiB; a type absent from a catalog that has this record takes any size.",
+        },
+      ),
+    ),
     tcgXsaveComponents: Type.Optional(
       Type.Array(Type.String(), {
         description:

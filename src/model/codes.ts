@@ -81,6 +81,7 @@ const DOCUMENT_CODES = {
   MIGRATION_BLOCKED_INVTSC: code('error', 'impossible', VERDICT, 'under KVM the source CPU has invtsc and no tsc-frequency: QEMU refuses to migrate it', '0.2.0'),
   MIGRATION_BLOCKER_UNKNOWN: code('warn', 'unknown', VERDICT, 'a host-dependent CPU with migratable=off passes the host non-migratable features through, and the host profile does not say whether it has them', '0.2.0'),
   ADDRESS_SPACE_TOO_SMALL: code('error', 'impossible', STARTS, "a vCPU without lm cannot reach the highest address the board uses (hotplug memory above 4 GiB): QEMU 8.2 and later refuse it", '0.5.0'),
+  MEMORY_SIZE_REFUSED: code('error', 'impossible', STARTS, 'the machine type takes guest memory only in whole blocks (pseries: 256 MiB) and the memory size or maxmem is not one: QEMU does not start (probed per type)', '0.7.0'),
   MEMORY_HOTPLUG_REFUSED: code('error', 'impossible', STARTS, 'the machine type of this build refuses memory hotplug (-m slots=,maxmem=): QEMU does not start', '0.2.0'),
   MACHINE_TYPE_CHECK_OFF: code('warn', 'none', VERDICT, 'the machine types differ and send-configuration=off on both sides turns off QEMU\'s check: the platforms are compared as each type gives them', '0.2.0'),
   MIGRATION_STREAM_FORMAT_DIFFERS: code('error', 'impossible', VERDICT, 'a migration property that shapes the stream (send-configuration, send-section-footer, store-global-state) differs: the destination cannot read it', '0.2.0'),

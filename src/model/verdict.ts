@@ -54,6 +54,7 @@ export const MigrationRules = Type.Object(
       Type.Object(
         {
           match: Type.String(),
+          types: Type.Optional(Type.String({ description: 'A regular expression of the device types the row is about; without it, every type.' })),
           effect: Type.Union([Type.Literal('fails'), Type.Literal('silent')]),
           why: Type.String(),
           source: Type.Optional(Type.String()),

@@ -21,16 +21,22 @@ import { XSAVE_COMPONENTS, xsaveComponentsOf } from '../catalog/xsave.js';
  */
 export async function probeBuildFacts(starter: QemuStarter, catalog: Catalog, opts: { concurrency?: number; progress?: (done: number, total: number, what: string) => void } = {}): Promise<Catalog> {
   const cpuFeatureLevels = await featureLevels(starter, catalog.cpuFeatures);
-  const probed = catalog.machines.filter((m) => m.probe === 'ok').map((m) => m.name);
+  // Each type with the -machine options TCG needs for it (tcgRequires: pseries-2.8 to 2.11).
+  const probed = catalog.machines.filter((m) => m.probe === 'ok').map((m) => ({ name: m.name, arg: [m.name, ...Object.keys(m.tcgRequires ?? {})].join(',') }));
   const refusals = new Map<string, string>();
   let done = 0;
   await mapPool(probed, opts.concurrency ?? 2, async (machine) => {
-    const why = await refuses(starter, machine, ['-m', '128,slots=2,maxmem=1G']);
-    if (why) refusals.set(machine, why);
-    opts.progress?.(++done, probed.length, `memory hotplug on ${machine}`);
+    const why = await refuses(starter, machine.arg, ['-m', `${HOTPLUG_PROBE_MIB[catalog.arch] ?? 128},slots=2,maxmem=1G`]);
+    if (why) refusals.set(machine.name, why);
+    opts.progress?.(++done, probed.length, `memory hotplug on ${machine.name}`);
+  });
+  const memoryBlocks: NonNullable<Catalog['memoryBlocks']> = {};
+  await mapPool(probed, opts.concurrency ?? 2, async (machine) => {
+    const block = await memoryBlock(starter, machine.arg);
+    if (block) memoryBlocks[machine.name] = block;
   });
   const streams = new Map<string, MachineType['migrationStream']>();
-  await mapPool(probed, opts.concurrency ?? 2, async (machine) => streams.set(machine, await migrationStream(starter, machine)));
+  await mapPool(probed, opts.concurrency ?? 2, async (machine) => streams.set(machine.name, await migrationStream(starter, machine.arg)));
   const machines = catalog.machines.map((m) => {
     const { refusedOptions: _old, migrationStream: _stream, ...rest } = m;
     const why = refusals.get(m.name);
@@ -43,8 +49,13 @@ export async function probeBuildFacts(starter: QemuStarter, catalog: Catalog, op
   const settings = await settingRefusals(starter, catalog, opts.progress);
   const machineOptions = await probeMachineOptions(starter, catalog);
   const viommu = await probeViommu(starter, catalog);
-  return { ...catalog, ...(machineOptions ? { machineOptions } : {}), ...(viommu ? { viommu } : {}), machines, cpuFeatureLevels, deviceTypeProperties, refusedSettings: settings.refused, refusedSettingsByType: settings.byType, ...(noApic ? { devicesNeedingApic: noApic } : {}), ...(tcgXsave ? { tcgXsaveComponents: tcgXsave } : {}) };
+  return { ...catalog, memoryBlocks: sortKeysDeep(memoryBlocks), ...(machineOptions ? { machineOptions } : {}), ...(viommu ? { viommu } : {}), machines, cpuFeatureLevels, deviceTypeProperties, refusedSettings: settings.refused, refusedSettingsByType: settings.byType, ...(noApic ? { devicesNeedingApic: noApic } : {}), ...(tcgXsave ? { tcgXsaveComponents: tcgXsave } : {}) };
 }
+
+/** The memory size the memory hotplug probe starts with: pseries takes only multiples of its
+ *  256 MiB memory block (hw/ppc/spapr.c SPAPR_MEMORY_BLOCK_SIZE: "Memory size ... is not aligned
+ *  to 256 MiB"), which is the guest's size, not the type refusing hotplug. */
+const HOTPLUG_PROBE_MIB: Partial<Record<Catalog['arch'], number>> = { ppc64: 256 };
 
 /** Every property each probe device type has (device-list-properties): a setting or -global
  *  naming another one makes QEMU refuse to start ("Property '...' not found"). */
@@ -308,6 +319,15 @@ async function migrationStream(starter: QemuStarter, machine: string): Promise<M
   } finally {
     await s.stop();
   }
+}
+
+/** The block `machine` takes guest memory in: none when it starts with 1025 MiB, else the
+ *  smallest power of two 1024 + it MiB starts with, and QEMU's words for 1025. */
+async function memoryBlock(starter: QemuStarter, machine: string): Promise<{ mib: number; words: string } | undefined> {
+  const words = await refuses(starter, machine, ['-m', '1025']);
+  if (!words) return undefined;
+  for (let mib = 2; mib <= 1024; mib *= 2) if (!(await refuses(starter, machine, ['-m', String(1024 + mib)]))) return { mib, words };
+  return undefined;
 }
 
 /** QEMU's words when `machine` refuses to start with `args`; undefined when it starts. */

@@ -162,6 +162,21 @@ test('XSAVE components under KVM: what the host profile says its KVM keeps', () 
   assert.ok(xsave(check(host('7.2-kvm'), host('7.2-kvm'), guest, guest.replace('Skylake-Client', 'Skylake-Client,mpx=on'))).length > 0);
 });
 
+test('pseries takes memory only in whole 256 MiB blocks (probed), at every start', () => {
+  const h = host('7.2-ppc64-tcg');
+  const ppc = (m: string) => `qemu-system-ppc64 -machine pseries-7.2 -m ${m} -nodefaults`;
+  const v = check(h, h, ppc('128'));
+  assert.equal(v.outcome, 'impossible');
+  const r = v.reasons.find((x) => x.code === 'MEMORY_SIZE_REFUSED')!;
+  assert.match(r.message, /256 MiB blocks/);
+  assert.match(r.remedy ?? '', /256 MiB/);
+  assert.ok(codes(check(h, h, ppc('512,slots=2,maxmem=1000M'))).includes('MEMORY_SIZE_REFUSED'));
+  assert.equal(check(h, h, ppc('512')).outcome, 'safe');
+  assert.equal(check(h, h, ppc('512,slots=2,maxmem=1G')).outcome, 'safe');
+  // x86 takes any size.
+  assert.ok(!codes(check(host('7.2-tcg'), host('7.2-tcg'), `-machine pc-q35-7.2 -cpu qemu64 -m 129 -nodefaults`)).includes('MEMORY_SIZE_REFUSED'));
+});
+
 test('invtsc under KVM blocks migration unless tsc-frequency is set', () => {
   const h = host('7.2-kvm');
   const g = (cpu: string) => `-machine pc-q35-7.2 -cpu ${cpu} -m 128 -nodefaults -accel kvm`;
