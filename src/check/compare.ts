@@ -9,6 +9,7 @@ import { spaprLevel } from '../registers/spapr.js';
 import { viommuAnswer } from './viommu.js';
 import { reason, type Reason } from '../model/reason.js';
 import type { Outcome } from '../model/verdict.js';
+import type { CatalogIndex } from '../catalog/catalog.js';
 import { MIGRATION_STREAM_PROPERTIES, type MigrationStreamProperty } from '../model/catalog.js';
 import { outcomeOf } from './outcome.js';
 import { guestVisibleDiff, versionIs, type Rules } from './rules.js';
@@ -664,11 +665,25 @@ function olderBuildBehaviour(c: Comparison, own: RuntimePlatform, d: RuntimeDevi
   const family = mine.machine(c.machine)?.family;
   const [major, minor] = mine.version.split('.');
   const named = family ? theirs.machine(`${family}-${major}.${minor}`) : undefined;
-  const behaves = named?.probe === 'ok' ? theirs.deviceOn(named.name, d.placement === 'root' ? d.type : `${d.type}@${d.placement}`) : undefined;
-  if (!lacking.length || !behaves) return props;
+  const key = d.placement === 'root' ? d.type : `${d.type}@${d.placement}`;
+  const behaves = named?.probe === 'ok' ? theirs.deviceOn(named.name, key) : undefined;
+  if (!lacking.length || !behaves || renamedKnobs(mine, key, c.machine, `${family}-${major}.${minor}`, behaves)) return props;
   const out = { ...props };
   for (const k of lacking) if (k in behaves) out[k] = behaves[k]!;
   return out;
+}
+
+/** Whether the older build has a knob of its own the newer build lacks whose value differs between
+ *  the guest's type and the type named after the build: then the knob was renamed or reshaped
+ *  (7.2's pcie-root-port x-native-hotplug, off on pc-q35-6.1, is 10.0's inverse
+ *  x-do-not-expose-native-hotplug-cap) and the older build does not behave the same on every type.
+ *  KVM fuzz seed 20261221, pc-q35-6.1 7.2 -> 10.0. */
+function renamedKnobs(mine: CatalogIndex, key: string, guestType: string, namedType: string, newer: Props): boolean {
+  const here = mine.deviceOn(guestType, key);
+  const there = mine.machine(namedType)?.probe === 'ok' ? mine.deviceOn(namedType, key) : undefined;
+  if (!here) return false;
+  if (!there) return true;
+  return Object.keys(here).some((k) => !(k in newer) && JSON.stringify(here[k]) !== JSON.stringify(there[k]));
 }
 
 /** A virtio-pci device behind a port that is PCI Express on one side only: the PCI config space

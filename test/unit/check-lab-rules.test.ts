@@ -177,6 +177,18 @@ test('pseries takes memory only in whole 256 MiB blocks (probed), at every start
   assert.ok(!codes(check(host('7.2-tcg'), host('7.2-tcg'), `-machine pc-q35-7.2 -cpu qemu64 -m 129 -nodefaults`)).includes('MEMORY_SIZE_REFUSED'));
 });
 
+test('a device knob the older build lacks: as the newer build on the type named after it, unless the older build reshaped it', () => {
+  const e1000e = (extra: string) => `-machine pc-i440fx-2.6 ${B} -device e1000e,id=d0${extra}`;
+  const v = check(host('5.2-tcg'), host('10.0-tcg'), e1000e(''), e1000e(',migrate-timadj=on'));
+  assert.equal(v.outcome, 'impossible');
+  const r = v.reasons.find((x) => x.subject === 'e1000e d0.migrate-timadj')!;
+  assert.deepEqual([r.a, r.b, r.effect], [false, true, 'impossible']);
+  assert.equal(check(host('5.2-tcg'), host('10.0-tcg'), e1000e('')).outcome, 'safe');
+  // 7.2's root port has x-native-hotplug (off on pc-q35-6.1) where 10.0 has the inverse knob.
+  const port = `-machine pc-q35-6.1 ${B} -device pcie-root-port,id=rp0,chassis=1`;
+  assert.ok(!check(host('7.2-tcg'), host('10.0-tcg'), port).reasons.some((r) => r.subject.includes('native-hotplug')));
+});
+
 test('invtsc under KVM blocks migration unless tsc-frequency is set', () => {
   const h = host('7.2-kvm');
   const g = (cpu: string) => `-machine pc-q35-7.2 -cpu ${cpu} -m 128 -nodefaults -accel kvm`;
