@@ -13,7 +13,7 @@ import type { CatalogIndex } from '../catalog/catalog.js';
 import { MIGRATION_STREAM_PROPERTIES, type MigrationStreamProperty } from '../model/catalog.js';
 import { outcomeOf } from './outcome.js';
 import { guestVisibleDiff, versionIs, type Rules } from './rules.js';
-import { hasNoLocalApic, PART_DEVICES, smpTopology, versionedCpu, VIRTIO_PCI, type RuntimeDevice, type RuntimePlatform } from './runtime.js';
+import { hasMceBanks, hasNoLocalApic, PART_DEVICES, smpTopology, versionedCpu, VIRTIO_PCI, type RuntimeDevice, type RuntimePlatform } from './runtime.js';
 
 const show = (v: PropValue | undefined) => (v === undefined ? '(absent)' : typeof v === 'string' ? JSON.stringify(v) : String(v));
 
@@ -116,21 +116,13 @@ function noApicBroken({ src, dst, rules, to }: Comparison): Reason[] {
   return out;
 }
 
-/** Whether QEMU gives the vCPU machine-check banks (target/i386/cpu.c mce_init(): mce and mca
- *  and family 6 or later; mcg_cap 0 otherwise). Unknown without the CPU. */
-function hasMceBanks(p: RuntimePlatform): boolean | undefined {
-  const c = p.cpu;
-  if (!c) return undefined;
-  return c.mce === true && c.mca === true && Number(c.family ?? 0) >= 6;
-}
-
 /** Under KVM the source's machine-check state (the cpu/mce section, mcg_cap included) loads into a
  *  destination vCPU that has no banks; QEMU then writes MCG_CTL and the bank MSRs into a vCPU
  *  KVM set up without them, and the destination aborts ("failed to set MSR 0x17b", kvm_put_msrs()
  *  after the load). Under TCG the state just loads. Lab: KVM fuzz seeds 20261215 (EPYC-v4 ->
  *  qemu32-v1) and 20261217 (kvm32 -> pentium-v1). */
 function mceBanks({ src, dst }: Comparison): Reason[] {
-  if (dst.host.profile.accel !== 'kvm' || hasMceBanks(src) !== true || hasMceBanks(dst) !== false) return [];
+  if (dst.host.profile.accel !== 'kvm' || hasMceBanks(src.cpu) !== true || hasMceBanks(dst.cpu) !== false) return [];
   return [
     reason('MCE_BANKS_DIFFER', 'error', 'cpu.mca', `under KVM the source's vCPU has machine-check banks (${src.cpuName}: mce, mca, family ${String(src.cpu!.family)}) and the destination's none (${dst.cpuName}): loading them, QEMU writes MSRs the destination's KVM vCPU does not have and aborts`, {
       a: true,
@@ -653,7 +645,8 @@ function devicePair(c: Comparison, a: RuntimeDevice, b: RuntimeDevice): Reason[]
  * a build that has no knob behaves the same on every type. Where the newer build has no such type,
  * the property is left out (not compared). A knob the older build lacks although it behaves
  * otherwise is in migration.yaml lackingKnobs. Lab: TCG fuzz seed 20261220, e1000e
- * migrate-timadj=on (hw_compat_7_2 off) on a 10.0 destination fails from 5.2.
+ * migrate-timadj=on (hw_compat_7_2 off) on a 10.0 destination fails from 5.2; KVM fuzz seed
+ * 20261221, the default e1000 of pc-i440fx-1.4 (romsize) migrates 7.2 -> 5.2.
  */
 function olderBuildBehaviour(c: Comparison, own: RuntimePlatform, d: RuntimeDevice, props: Props, other: Props): Props {
   const mine = own.host.catalog;
@@ -668,8 +661,11 @@ function olderBuildBehaviour(c: Comparison, own: RuntimePlatform, d: RuntimeDevi
   const key = d.placement === 'root' ? d.type : `${d.type}@${d.placement}`;
   const behaves = named?.probe === 'ok' ? theirs.deviceOn(named.name, key) : undefined;
   if (!lacking.length || !behaves || renamedKnobs(mine, key, c.machine, `${family}-${major}.${minor}`, behaves)) return props;
+  // Only where the newer build's value does not depend on the type either: a value that does may
+  // be derived (e1000's romsize is its ROM file's, and the ROM file is the type's in both builds).
+  const onGuestType = theirs.machine(c.machine)?.probe === 'ok' ? theirs.deviceOn(c.machine, key) : undefined;
   const out = { ...props };
-  for (const k of lacking) if (k in behaves) out[k] = behaves[k]!;
+  for (const k of lacking) if (k in behaves && onGuestType && JSON.stringify(onGuestType[k]) === JSON.stringify(behaves[k])) out[k] = behaves[k]!;
   return out;
 }
 

@@ -184,9 +184,18 @@ test('a device knob the older build lacks: as the newer build on the type named 
   const r = v.reasons.find((x) => x.subject === 'e1000e d0.migrate-timadj')!;
   assert.deepEqual([r.a, r.b, r.effect], [false, true, 'impossible']);
   assert.equal(check(host('5.2-tcg'), host('10.0-tcg'), e1000e('')).outcome, 'safe');
+  // The default e1000 of pc-i440fx-1.4: romsize follows the type's ROM file in 7.2, so 5.2 is not inferred.
+  assert.ok(!check(host('7.2-tcg'), host('5.2-tcg'), `-machine pc-i440fx-1.4 -cpu qemu64 -m 128`).reasons.some((r) => r.subject.endsWith('.romsize')));
   // 7.2's root port has x-native-hotplug (off on pc-q35-6.1) where 10.0 has the inverse knob.
   const port = `-machine pc-q35-6.1 ${B} -device pcie-root-port,id=rp0,chassis=1`;
   assert.ok(!check(host('7.2-tcg'), host('10.0-tcg'), port).reasons.some((r) => r.subject.includes('native-hotplug')));
+});
+
+test('lmce the host KVM lacks is refused only on a vCPU with machine-check banks', () => {
+  const noLmce = host('7.2-kvm', (p) => ({ ...p, hostCpu: { ...p.hostCpu, props: { ...p.hostCpu.props, lmce: false } } }));
+  const guest = (cpu: string) => `-machine pc-q35-7.2 -cpu ${cpu},lmce=on -m 128 -nodefaults -accel kvm`;
+  assert.ok(codes(check(noLmce, noLmce, guest('Haswell-noTSX'))).includes('KVM_OPTION_REFUSED'));
+  assert.ok(!codes(check(noLmce, noLmce, guest('pentium'))).includes('KVM_OPTION_REFUSED'));
 });
 
 test('invtsc under KVM blocks migration unless tsc-frequency is set', () => {
