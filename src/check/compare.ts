@@ -1,6 +1,7 @@
 import { compareVersions } from '../util/versions.js';
 import { parseMachineName } from '../catalog/names.js';
 import { cpuMigratableOff } from '../resolve/cpu-features.js';
+import { placedKey } from '../resolve/devices.js';
 import type { Props, PropValue } from '../model/common.js';
 import { registerMigration } from '../registers/migrate.js';
 import { levelAccepted } from '../registers/levels.js';
@@ -658,7 +659,7 @@ function olderBuildBehaviour(c: Comparison, own: RuntimePlatform, d: RuntimeDevi
   const family = mine.machine(c.machine)?.family;
   const [major, minor] = mine.version.split('.');
   const named = family ? theirs.machine(`${family}-${major}.${minor}`) : undefined;
-  const key = d.placement === 'root' ? d.type : `${d.type}@${d.placement}`;
+  const key = placedKey(d.type, d.placement);
   const behaves = named?.probe === 'ok' ? theirs.deviceOn(named.name, key) : undefined;
   if (!lacking.length || !behaves || renamedKnobs(mine, key, c.machine, `${family}-${major}.${minor}`, behaves)) return props;
   // Only where the newer build's value does not depend on the type either: a value that does may

@@ -5,6 +5,7 @@ import { TIER_SCHEMA_ID, type TierName, type TierPolicy, type TierResult, type T
 import { reason, type Reason } from '../model/reason.js';
 import type { ResolvedOs } from '../osinfo/db.js';
 import { UserError } from '../util/errors.js';
+import { placedKey } from '../resolve/devices.js';
 
 /**
  * The support tier of a guest OS on a machine type (pure: osinfo facts, a catalog, a policy and
@@ -57,7 +58,7 @@ class TierBuilder {
 /** A device key in a placement class, falling back to the root bus where the machine type has
  *  no such class (i440fx has no PCI Express ports). */
 function keyIn(devices: Map<string, Props>, base: string, placement: string): string {
-  const k = placement === 'root' ? base : `${base}@${placement}`;
+  const k = placedKey(base, placement);
   return devices.has(k) ? k : base;
 }
 

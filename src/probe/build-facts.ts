@@ -6,6 +6,7 @@ import { CatalogIndex } from '../catalog/catalog.js';
 import { sortKeysDeep } from '../catalog/props.js';
 import { placeable, placementDeviceArgs, PLACEMENTS, PROBE_DEVICES, probeDeviceArgs, probeDevicesFor, type Placement, type ProbeDeviceSpec } from './devices.js';
 import type { QemuStarter } from './session.js';
+import { placedKey } from '../resolve/devices.js';
 import { probeMachineOptions } from './machine-options.js';
 import { probeViommu } from './viommu.js';
 import { XSAVE_COMPONENTS, xsaveComponentsOf } from '../catalog/xsave.js';
@@ -23,20 +24,20 @@ export async function probeBuildFacts(starter: QemuStarter, catalog: Catalog, op
   const cpuFeatureLevels = await featureLevels(starter, catalog.cpuFeatures);
   // Each type with the -machine options TCG needs for it (tcgRequires: pseries-2.8 to 2.11).
   const probed = catalog.machines.filter((m) => m.probe === 'ok').map((m) => ({ name: m.name, arg: [m.name, ...Object.keys(m.tcgRequires ?? {})].join(',') }));
+  // Per type: the memory block it takes (if any), then memory hotplug asked with a size it takes
+  // (pseries: 256 MiB, not the type refusing hotplug), then its migration stream properties.
   const refusals = new Map<string, string>();
-  let done = 0;
-  await mapPool(probed, opts.concurrency ?? 2, async (machine) => {
-    const why = await refuses(starter, machine.arg, ['-m', `${HOTPLUG_PROBE_MIB[catalog.arch] ?? 128},slots=2,maxmem=1G`]);
-    if (why) refusals.set(machine.name, why);
-    opts.progress?.(++done, probed.length, `memory hotplug on ${machine.name}`);
-  });
   const memoryBlocks: NonNullable<Catalog['memoryBlocks']> = {};
+  const streams = new Map<string, MachineType['migrationStream']>();
+  let done = 0;
   await mapPool(probed, opts.concurrency ?? 2, async (machine) => {
     const block = await memoryBlock(starter, machine.arg);
     if (block) memoryBlocks[machine.name] = block;
+    const why = await refuses(starter, machine.arg, ['-m', `${Math.max(128, block?.mib ?? 0)},slots=2,maxmem=1G`]);
+    if (why) refusals.set(machine.name, why);
+    streams.set(machine.name, await migrationStream(starter, machine.arg));
+    opts.progress?.(++done, probed.length, `memory and migration stream on ${machine.name}`);
   });
-  const streams = new Map<string, MachineType['migrationStream']>();
-  await mapPool(probed, opts.concurrency ?? 2, async (machine) => streams.set(machine.name, await migrationStream(starter, machine.arg)));
   const machines = catalog.machines.map((m) => {
     const { refusedOptions: _old, migrationStream: _stream, ...rest } = m;
     const why = refusals.get(m.name);
@@ -51,11 +52,6 @@ export async function probeBuildFacts(starter: QemuStarter, catalog: Catalog, op
   const viommu = await probeViommu(starter, catalog);
   return { ...catalog, memoryBlocks: sortKeysDeep(memoryBlocks), ...(machineOptions ? { machineOptions } : {}), ...(viommu ? { viommu } : {}), machines, cpuFeatureLevels, deviceTypeProperties, refusedSettings: settings.refused, refusedSettingsByType: settings.byType, ...(noApic ? { devicesNeedingApic: noApic } : {}), ...(tcgXsave ? { tcgXsaveComponents: tcgXsave } : {}) };
 }
-
-/** The memory size the memory hotplug probe starts with: pseries takes only multiples of its
- *  256 MiB memory block (hw/ppc/spapr.c SPAPR_MEMORY_BLOCK_SIZE: "Memory size ... is not aligned
- *  to 256 MiB"), which is the guest's size, not the type refusing hotplug. */
-const HOTPLUG_PROBE_MIB: Partial<Record<Catalog['arch'], number>> = { ppc64: 256 };
 
 /** Every property each probe device type has (device-list-properties): a setting or -global
  *  naming another one makes QEMU refuse to start ("Property '...' not found"). */
@@ -132,7 +128,7 @@ function refusalTries(catalog: Catalog, index: CatalogIndex): RefusalTry[] {
   );
   for (const { machine, family, placement } of where) {
     for (const d of probeDevicesFor(catalog.arch).filter((x) => !x.parent && !x.rootOnly && (placement === 'root' || placeable([x]).length))) {
-      const key = placement === 'root' ? d.key : `${d.key}@${placement}`;
+      const key = placedKey(d.key, placement);
       const props = index.deviceOn(machine, key) ?? {};
       const args = (extra: string) => {
         const spec = { ...d, options: [d.options, extra].filter(Boolean).join(',') };

@@ -53,8 +53,12 @@ export function placementOf(d: { type: string; placement?: GuestPlacement }, cat
 }
 
 export function catalogKey(d: { type: string; placement?: GuestPlacement }, catalog: CatalogIndex): string {
-  const placement = placementOf(d, catalog);
-  return placement === 'root' ? d.type : `${d.type}@${placement}`;
+  return placedKey(d.type, placementOf(d, catalog));
+}
+
+/** The catalog's key of a device type in a placement (the type alone on the root bus). */
+export function placedKey(type: string, placement: string): string {
+  return placement === 'root' ? type : `${type}@${placement}`;
 }
 
 export interface ResolvedDevices {

@@ -186,7 +186,8 @@ test('hook script: a refusal becomes exit 1 with the reason on stderr; a crash, 
     assert.equal(crash.status, 0, 'its own failure never blocks libvirt');
     const missing = run(join(dir, 'no-such-node'));
     assert.equal(missing.status, 0);
-    const slow = run(fake('slow', 'sleep 5'), 0.2);
+    // Far longer than the timeout, which kills it: no race with a busy machine's scheduling.
+    const slow = run(fake('slow', 'sleep 600'), 0.2);
     assert.equal(slow.status, 0);
     const other = run(fake('never-called', 'exit 3'), 10, 'stopped');
     assert.equal(other.status, 0, 'operations other than migrate and prepare are let through at once');
